@@ -1,0 +1,27 @@
+package armor.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The single {@code armor} command. Exit codes: 0 success, 2 bad usage, 1 other failure. */
+@Command(name = "armor", mixinStandardHelpOptions = true, version = "armor 0.1.0",
+        description = "Prune Hugging Face LLMs to 2:4 sparsity with ARMOR, and serve them fast.",
+        subcommands = {
+                // each command registers itself here
+        })
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns the exit code (tests call this directly). */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("armor: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
+            if (Boolean.getBoolean("armor.debug")) ex.printStackTrace(cmd.getErr());
+            return 1;
+        });
+        return cl.execute(args);
+    }
+}

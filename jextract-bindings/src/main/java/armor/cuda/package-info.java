@@ -1,0 +1,2 @@
+/** FFM bindings for cuSPARSELt (jextract style): see the GPU issue. */
+package armor.cuda;

@@ -1,0 +1,2 @@
+/** Calibration, activation statistics, the pruning methods (magnitude, Wanda, SparseGPT, NoWag-P, ARMOR), checkpoint writing. */
+package armor.pruner;

@@ -1,0 +1,16 @@
+package armor.runtime.tensor;
+
+/** Element types of stored tensors (safetensors names). */
+public enum DType {
+    F32(4), F16(2), BF16(2), U8(1), I8(1), I16(2), I32(4), I64(8), BOOL(1);
+
+    private final int bytes;
+
+    DType(int bytes) {
+        this.bytes = bytes;
+    }
+
+    public int bytes() {
+        return bytes;
+    }
+}
