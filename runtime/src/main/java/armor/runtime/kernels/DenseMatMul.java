@@ -1,0 +1,208 @@
+package armor.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * {@code y[t][r] = sum_k W[r][k] * x[t][k]} for rows {@code [rowFrom, rowTo)} of a row-major weight matrix kept in
+ * its stored dtype. One method per (dtype, shape) pair, written out plainly: the matrix-vector forms stream the
+ * weights once with four independent accumulators (batch-1 decode is bound by memory bandwidth); the
+ * matrix-matrix forms load each chunk of a weight row once and use it for four tokens (prefill and batched decode).
+ * bf16 is widened in registers (8 shorts → 8 ints, shift left 16, reinterpret as floats); f16 goes through the
+ * scalar {@link Float#float16ToFloat} (not the hot dtype).
+ */
+public final class DenseMatMul {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final int L = F.length();
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    /** Tokens per tile of the matrix-matrix kernels: the tile of x (tokens × in floats) should stay in L2. */
+    private static final int TOKEN_TILE = 32;
+
+    private DenseMatMul() {}
+
+    private static FloatVector bf16(MemorySegment w, long byteOffset) {
+        ShortVector s = ShortVector.fromMemorySegment(S, w, byteOffset, LE);
+        return ((IntVector) s.convertShape(VectorOperators.S2I, I, 0)).lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
+    }
+
+    public static float bf16ToFloat(short bits) {
+        return Float.intBitsToFloat(bits << 16);
+    }
+
+    // ---------------------------------------------------------------- bf16
+
+    public static void bf16MatVec(MemorySegment w, int in, float[] x, float[] y, int rowFrom, int rowTo) {
+        int bound = in - in % (4 * L);
+        int bound1 = in - in % L;
+        for (int r = rowFrom; r < rowTo; r++) {
+            long row = (long) r * in * 2;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                    a3 = FloatVector.zero(F);
+            int k = 0;
+            for (; k < bound; k += 4 * L) {
+                long o = row + 2L * k;
+                a0 = bf16(w, o).fma(FloatVector.fromArray(F, x, k), a0);
+                a1 = bf16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, k + L), a1);
+                a2 = bf16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, k + 2 * L), a2);
+                a3 = bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, k + 3 * L), a3);
+            }
+            for (; k < bound1; k += L) {
+                a0 = bf16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
+            }
+            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            for (; k < in; k++) sum += bf16ToFloat(w.get(SHORT, row + 2L * k)) * x[k];
+            y[r] = sum;
+        }
+    }
+
+    public static void bf16MatMat(MemorySegment w, int in, int out, float[] x, float[] y, int tokens,
+                                  int rowFrom, int rowTo) {
+        int bound = in - in % L;
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
+            int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+            for (int r = rowFrom; r < rowTo; r++) {
+                long row = (long) r * in * 2;
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+                    FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                            a3 = FloatVector.zero(F);
+                    int k = 0;
+                    for (; k < bound; k += L) {
+                        FloatVector wv = bf16(w, row + 2L * k);
+                        a0 = wv.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                        a1 = wv.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+                        a2 = wv.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+                        a3 = wv.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    for (; k < in; k++) {
+                        float wk = bf16ToFloat(w.get(SHORT, row + 2L * k));
+                        s0 += wk * x[x0 + k];
+                        s1 += wk * x[x1 + k];
+                        s2 += wk * x[x2 + k];
+                        s3 += wk * x[x3 + k];
+                    }
+                    y[t * out + r] = s0;
+                    y[(t + 1) * out + r] = s1;
+                    y[(t + 2) * out + r] = s2;
+                    y[(t + 3) * out + r] = s3;
+                }
+                for (; t < t1; t++) {
+                    int x0 = t * in;
+                    FloatVector a0 = FloatVector.zero(F);
+                    int k = 0;
+                    for (; k < bound; k += L) a0 = bf16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                    float s0 = a0.reduceLanes(VectorOperators.ADD);
+                    for (; k < in; k++) s0 += bf16ToFloat(w.get(SHORT, row + 2L * k)) * x[x0 + k];
+                    y[t * out + r] = s0;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- f32
+
+    public static void f32MatVec(MemorySegment w, int in, float[] x, float[] y, int rowFrom, int rowTo) {
+        int bound = in - in % (4 * L);
+        int bound1 = in - in % L;
+        for (int r = rowFrom; r < rowTo; r++) {
+            long row = (long) r * in * 4;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                    a3 = FloatVector.zero(F);
+            int k = 0;
+            for (; k < bound; k += 4 * L) {
+                long o = row + 4L * k;
+                a0 = FloatVector.fromMemorySegment(F, w, o, LE).fma(FloatVector.fromArray(F, x, k), a0);
+                a1 = FloatVector.fromMemorySegment(F, w, o + 4L * L, LE).fma(FloatVector.fromArray(F, x, k + L), a1);
+                a2 = FloatVector.fromMemorySegment(F, w, o + 8L * L, LE).fma(FloatVector.fromArray(F, x, k + 2 * L), a2);
+                a3 = FloatVector.fromMemorySegment(F, w, o + 12L * L, LE).fma(FloatVector.fromArray(F, x, k + 3 * L), a3);
+            }
+            for (; k < bound1; k += L) {
+                a0 = FloatVector.fromMemorySegment(F, w, row + 4L * k, LE).fma(FloatVector.fromArray(F, x, k), a0);
+            }
+            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            for (; k < in; k++) sum += w.get(FLOAT, row + 4L * k) * x[k];
+            y[r] = sum;
+        }
+    }
+
+    public static void f32MatMat(MemorySegment w, int in, int out, float[] x, float[] y, int tokens,
+                                 int rowFrom, int rowTo) {
+        int bound = in - in % L;
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
+            int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+            for (int r = rowFrom; r < rowTo; r++) {
+                long row = (long) r * in * 4;
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+                    FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                            a3 = FloatVector.zero(F);
+                    int k = 0;
+                    for (; k < bound; k += L) {
+                        FloatVector wv = FloatVector.fromMemorySegment(F, w, row + 4L * k, LE);
+                        a0 = wv.fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                        a1 = wv.fma(FloatVector.fromArray(F, x, x1 + k), a1);
+                        a2 = wv.fma(FloatVector.fromArray(F, x, x2 + k), a2);
+                        a3 = wv.fma(FloatVector.fromArray(F, x, x3 + k), a3);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    for (; k < in; k++) {
+                        float wk = w.get(FLOAT, row + 4L * k);
+                        s0 += wk * x[x0 + k];
+                        s1 += wk * x[x1 + k];
+                        s2 += wk * x[x2 + k];
+                        s3 += wk * x[x3 + k];
+                    }
+                    y[t * out + r] = s0;
+                    y[(t + 1) * out + r] = s1;
+                    y[(t + 2) * out + r] = s2;
+                    y[(t + 3) * out + r] = s3;
+                }
+                for (; t < t1; t++) {
+                    int x0 = t * in;
+                    FloatVector a0 = FloatVector.zero(F);
+                    int k = 0;
+                    for (; k < bound; k += L) {
+                        a0 = FloatVector.fromMemorySegment(F, w, row + 4L * k, LE).fma(FloatVector.fromArray(F, x, x0 + k), a0);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD);
+                    for (; k < in; k++) s0 += w.get(FLOAT, row + 4L * k) * x[x0 + k];
+                    y[t * out + r] = s0;
+                }
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- f16 (scalar; rare in the checkpoints served)
+
+    public static void f16MatMat(MemorySegment w, int in, int out, float[] x, float[] y, int tokens,
+                                 int rowFrom, int rowTo) {
+        float[] row = new float[in];
+        for (int r = rowFrom; r < rowTo; r++) {
+            long base = (long) r * in * 2;
+            for (int k = 0; k < in; k++) row[k] = Float.float16ToFloat(w.get(SHORT, base + 2L * k));
+            for (int t = 0; t < tokens; t++) {
+                int x0 = t * in;
+                float s = 0;
+                for (int k = 0; k < in; k++) s += row[k] * x[x0 + k];
+                y[t * out + r] = s;
+            }
+        }
+    }
+}

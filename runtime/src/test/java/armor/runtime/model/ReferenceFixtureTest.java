@@ -1,0 +1,60 @@
+package armor.runtime.model;
+
+import armor.runtime.generate.Generator;
+import armor.runtime.generate.GenerationResult;
+import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.Sampler;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The runtime against Hugging Face transformers' float32 outputs in ../shared/fixtures. */
+class ReferenceFixtureTest {
+    static final Path SHARED = Path.of(System.getProperty("armor.shared", "../shared"));
+
+    static int[] ints(JsonNode n) {
+        int[] a = new int[n.size()];
+        for (int i = 0; i < a.length; i++) a[i] = n.get(i).asInt();
+        return a;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"stories260K", "tiny-llama3-random", "tiny-qwen2-random"})
+    void matchesTransformers(String name) throws Exception {
+        JsonNode fixture = new ObjectMapper().readTree(SHARED.resolve("fixtures/" + name + "-reference.json").toFile());
+        try (Model model = Model.load(SHARED.resolve("models/" + fixture.get("model").asText()))) {
+            int vocab = model.config().vocabSize();
+            for (JsonNode c : fixture.get("cases")) {
+                int[] ids = ints(c.get("input_ids"));
+                float[] logits = model.logits(ids);
+
+                JsonNode last = c.get("last_logits");
+                assertEquals(vocab, last.size());
+                double worst = 0;
+                int off = (ids.length - 1) * vocab;
+                for (int i = 0; i < vocab; i++) worst = Math.max(worst, Math.abs(logits[off + i] - last.get(i).asDouble()));
+                assertTrue(worst <= 1e-3, name + " '" + c.get("prompt").asText() + "': max |logit diff| " + worst);
+
+                int[] argmax = new int[ids.length];
+                for (int t = 0; t < ids.length; t++) argmax[t] = Sampler.argmax(logits, t * vocab, vocab);
+                assertArrayEquals(ints(c.get("argmax_per_position")), argmax, name + ": argmax per position");
+
+                int[] expected = ints(c.get("greedy_ids"));
+                List<Integer> streamed = new ArrayList<>();
+                GenerationResult r = new Generator(model, null).generate(ids,
+                        SamplingParams.greedy(expected.length).withIgnoreEos(true), (tok, text) -> streamed.add(tok));
+                assertArrayEquals(expected, r.tokens(), name + ": greedy ids");
+                assertEquals(expected.length, streamed.size());
+            }
+        }
+    }
+}
