@@ -1,0 +1,90 @@
+package armor.runtime.linear;
+
+import armor.runtime.kernels.Parallel;
+import armor.runtime.kernels.Sparse24Kernels;
+
+/**
+ * An ARMOR layer: {@code y = A'·(C·(B'·x)) + bias}, with C a 2:4 core and A' (d_out/b blocks) and B' (d_in/b blocks)
+ * block-diagonal with the NoWag scalings folded in. The block products are batched small dense kernels.
+ *
+ * <p>Decode fuses the core with A': the pool is split by output blocks of b rows, and each worker multiplies its
+ * rows of the core and then A'_I while those b values are still in L1, so the intermediate never goes to memory.
+ */
+public final class ArmorLinear implements Linear {
+    private final Sparse24Matrix core;
+    private final BlockDiagonal a, b;
+    private final float[] bias;
+
+    public ArmorLinear(Sparse24Matrix core, BlockDiagonal a, BlockDiagonal b, float[] bias) {
+        if (a.dim() != core.rows())
+            throw new IllegalArgumentException("armor linear: A' covers " + a.dim() + " rows (" + a.blocks() + " blocks of " + a.blockSize() + "), core has " + core.rows());
+        if (b.dim() != core.cols())
+            throw new IllegalArgumentException("armor linear: B' covers " + b.dim() + " columns (" + b.blocks() + " blocks of " + b.blockSize() + "), core has " + core.cols());
+        if (bias != null && bias.length != core.rows())
+            throw new IllegalArgumentException("armor linear: bias has " + bias.length + " entries, expected " + core.rows());
+        this.core = core;
+        this.a = a;
+        this.b = b;
+        this.bias = bias;
+    }
+
+    public Sparse24Matrix core() {
+        return core;
+    }
+
+    public BlockDiagonal a() {
+        return a;
+    }
+
+    public BlockDiagonal b() {
+        return b;
+    }
+
+    public float[] bias() {
+        return bias;
+    }
+
+    @Override
+    public int inFeatures() {
+        return core.cols();
+    }
+
+    @Override
+    public int outFeatures() {
+        return core.rows();
+    }
+
+    @Override
+    public void forward(float[] x, float[] y, int tokens) {
+        int n = core.cols(), m = core.rows();
+        if (tokens == 1 && a.blockSize() % Sparse24Kernels.LANES == 0) {
+            float[] u = new float[Sparse24Kernels.roundUp(n, 8)];
+            b.apply(x, n, u, n, 1);
+            float[] z = new float[m];
+            int rbPerBlock = a.blockSize() / Sparse24Kernels.LANES;
+            Parallel.forRange(a.blocks(), 1, (from, to) -> {
+                for (int blk = from; blk < to; blk++) {
+                    core.decodeRowBlocks(u, z, 0, blk * rbPerBlock, (blk + 1) * rbPerBlock);
+                    a.applyBlock(blk, z, 0, m, y, 0, m, 1);
+                }
+            });
+        } else {
+            float[] u = new float[tokens * n];
+            b.apply(x, n, u, n, tokens);
+            float[] z = new float[tokens * m];
+            core.multiply(u, z, tokens);
+            a.apply(z, m, y, m, tokens);
+        }
+        if (bias != null) Sparse24Linear.addBias(y, bias, tokens);
+    }
+
+    @Override
+    public long weightBytes() {
+        return core.bytes() + a.bytes() + b.bytes() + (bias == null ? 0 : 4L * bias.length);
+    }
+
+    @Override
+    public String kind() {
+        return "armor";
+    }
+}

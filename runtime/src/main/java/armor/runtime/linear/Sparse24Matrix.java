@@ -1,0 +1,192 @@
+package armor.runtime.linear;
+
+import armor.runtime.kernels.HalfFloat;
+import armor.runtime.kernels.Parallel;
+import armor.runtime.kernels.Sparse24Kernels;
+import armor.runtime.tensor.DType;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A 2:4 core repacked at load into the kernels' row-interleaved layout (see {@link Sparse24Kernels}), values kept in
+ * the stored dtype (bf16, f16: {@code short[]}; f32: {@code float[]}). Rows are padded to a multiple of 8 with zero
+ * values; the padded rows are computed and dropped.
+ */
+public final class Sparse24Matrix {
+    private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    /** Prefill with fewer tokens than this runs the decode kernel once per token (no transpose, streams weights). */
+    static final int PREFILL_MIN_TOKENS = 4;
+
+    private final int rows, cols, groups, rowBlocks;
+    private final DType dtype;
+    private final short[] vals16;
+    private final float[] vals32;
+    private final int[] meta;
+
+    private Sparse24Matrix(int rows, int cols, DType dtype) {
+        if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: " + cols + " input columns is not a multiple of 4");
+        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32)
+            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected BF16, F16 or F32");
+        this.rows = rows;
+        this.cols = cols;
+        this.groups = cols / 4;
+        this.rowBlocks = (rows + 7) / 8;
+        this.dtype = dtype;
+        long n = (long) rowBlocks * groups * 16;
+        if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
+        this.vals16 = dtype == DType.F32 ? null : new short[(int) n];
+        this.vals32 = dtype == DType.F32 ? new float[(int) n] : null;
+        this.meta = new int[rowBlocks * groups];
+    }
+
+    /** Repacks a float32 core, rounding its values to {@code dtype}. */
+    public static Sparse24Matrix fromCore(Sparse24Core core, DType dtype) {
+        Sparse24Matrix m = new Sparse24Matrix(core.rows(), core.cols(), dtype);
+        int half = core.cols() / 2;
+        for (int r = 0; r < core.rows(); r++) {
+            for (int g = 0; g < m.groups; g++) {
+                int src = r * half + 2 * g;
+                m.put(r, g, core.nibble(r, g), core.values()[src], core.values()[src + 1]);
+            }
+        }
+        return m;
+    }
+
+    /**
+     * Repacks checkpoint tensors: {@code values} (rows, cols/2) little-endian in {@code dtype}, {@code meta}
+     * (rows, ceil(cols/8)) uint8 as in {@link Sparse24Core}. Every nibble is validated; {@code metaName} names the
+     * tensor in the error.
+     */
+    public static Sparse24Matrix fromCheckpoint(int rows, int cols, DType dtype, MemorySegment values, MemorySegment meta, String metaName) {
+        Sparse24Matrix m = new Sparse24Matrix(rows, cols, dtype);
+        int half = cols / 2, mc = Sparse24Core.metaCols(cols);
+        for (int r = 0; r < rows; r++) {
+            long vrow = (long) r * half, mrow = (long) r * mc;
+            for (int g = 0; g < m.groups; g++) {
+                int b = meta.get(ValueLayout.JAVA_BYTE, mrow + (g >>> 1)) & 0xff;
+                int nib = (g & 1) == 0 ? b & 15 : b >>> 4;
+                if (!Sparse24Core.validNibble(nib))
+                    throw new IllegalArgumentException(metaName + ": row " + r + ", group " + g + " (columns " + 4 * g + ".." + (4 * g + 3)
+                            + ") has metadata nibble " + nib + " (positions " + (nib & 3) + "," + (nib >>> 2)
+                            + "), expected exactly two distinct kept positions p0 < p1");
+                long vi = vrow + 2L * g;
+                if (dtype == DType.F32) {
+                    m.put(r, g, nib, values.getAtIndex(LE_FLOAT, vi), values.getAtIndex(LE_FLOAT, vi + 1));
+                } else {
+                    m.putBits(r, g, nib, values.getAtIndex(LE_SHORT, vi), values.getAtIndex(LE_SHORT, vi + 1));
+                }
+            }
+            if ((m.groups & 1) == 1 && (meta.get(ValueLayout.JAVA_BYTE, mrow + mc - 1) & 0xf0) != 0)
+                throw new IllegalArgumentException(metaName + ": row " + r + " has a non-zero pad nibble after its last group");
+        }
+        return m;
+    }
+
+    private void put(int r, int g, int nib, float v0, float v1) {
+        switch (dtype) {
+            case BF16 -> putBits(r, g, nib, HalfFloat.floatToBf16(v0), HalfFloat.floatToBf16(v1));
+            case F16 -> putBits(r, g, nib, HalfFloat.floatToF16(v0), HalfFloat.floatToF16(v1));
+            default -> {
+                int vo = valueIndex(r, g);
+                vals32[vo] = v0;
+                vals32[vo + 8] = v1;
+                meta[(r >>> 3) * groups + g] |= nib << (4 * (r & 7));
+            }
+        }
+    }
+
+    private void putBits(int r, int g, int nib, short v0, short v1) {
+        int vo = valueIndex(r, g);
+        vals16[vo] = v0;
+        vals16[vo + 8] = v1;
+        meta[(r >>> 3) * groups + g] |= nib << (4 * (r & 7));
+    }
+
+    private int valueIndex(int r, int g) {
+        return ((r >>> 3) * groups + g) * 16 + (r & 7);
+    }
+
+    public int rows() {
+        return rows;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    /** Bytes of packed values and metadata read per token: values in the stored dtype plus 4 bits a group. */
+    public long bytes() {
+        return (long) rows * cols / 2 * (dtype == DType.F32 ? 4 : 2) + (long) rows * groups / 2;
+    }
+
+    /** The packed core back in the checkpoint's layout, values widened to float32 (exact). */
+    public Sparse24Core toCore() {
+        int half = cols / 2, mc = Sparse24Core.metaCols(cols);
+        float[] v = new float[rows * half];
+        byte[] mb = new byte[rows * mc];
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < groups; g++) {
+                int vo = valueIndex(r, g);
+                v[r * half + 2 * g] = value(vo);
+                v[r * half + 2 * g + 1] = value(vo + 8);
+                int nib = (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
+                mb[r * mc + (g >>> 1)] |= (byte) (nib << ((g & 1) * 4));
+            }
+        }
+        return new Sparse24Core(rows, cols, v, mb);
+    }
+
+    private float value(int i) {
+        return switch (dtype) {
+            case BF16 -> HalfFloat.bf16ToFloat(vals16[i]);
+            case F16 -> HalfFloat.f16ToFloat(vals16[i]);
+            default -> vals32[i];
+        };
+    }
+
+    /** y[yOff + r] = (W x)[r] for one token, x[xOff..xOff+cols); split over the pool by row blocks. */
+    public void decode(float[] x, int xOff, float[] y, int yOff) {
+        float[] xp = paddedInput(x, xOff);
+        Parallel.forRange(rowBlocks, 16, (from, to) -> decodeRowBlocks(xp, y, yOff, from, to));
+    }
+
+    /** Single-threaded decode of row blocks [rbFrom, rbTo) (8 rows each); {@code xp} from {@link #paddedInput}. */
+    public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
+        switch (dtype) {
+            case BF16 -> Sparse24Kernels.decodeBf16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
+            case F16 -> Sparse24Kernels.decodeF16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
+            default -> Sparse24Kernels.decodeF32(vals32, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
+        }
+    }
+
+    /** x[xOff..xOff+cols) copied into an array padded with zeros to a multiple of 8, as the decode kernel reads it. */
+    public float[] paddedInput(float[] x, int xOff) {
+        float[] xp = new float[Sparse24Kernels.roundUp(cols, 8)];
+        System.arraycopy(x, xOff, xp, 0, cols);
+        return xp;
+    }
+
+    /** Y = X Wᵀ for {@code tokens} rows of x (row-major, {@code cols} wide) into y ({@code rows} wide). */
+    public void multiply(float[] x, float[] y, int tokens) {
+        if (tokens < PREFILL_MIN_TOKENS) {
+            for (int t = 0; t < tokens; t++) decode(x, t * cols, y, t * rows);
+            return;
+        }
+        int tp = Sparse24Kernels.roundUp(tokens, 8);
+        float[] xt = Sparse24Kernels.transpose(x, 0, tokens, cols, tp);
+        Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, tokens, y, rows, 0, from, to));
+    }
+
+    /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill16}). */
+    public void prefillRows(float[] xt, int tp, int tokens, float[] y, int yStride, int yOff, int from, int to) {
+        if (dtype == DType.F32) Sparse24Kernels.prefillF32(vals32, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
+        else Sparse24Kernels.prefill16(vals16, dtype == DType.F16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
+    }
+}
