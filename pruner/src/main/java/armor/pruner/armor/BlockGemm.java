@@ -1,0 +1,108 @@
+package armor.pruner.armor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The one matrix-product kernel of the ARMOR optimizer: {@code out (=|+=) X · Y} on small dense blocks
+ * (b×b with b ≤ 128 or so, which stay in L2), float32, with the Vector API.
+ * <p>
+ * X is read through two strides, so the same kernel serves {@code X} and {@code Xᵀ}: element (i, k) of X is
+ * {@code x[xo + i*xsi + k*xsk]}. Y and out are row-major with leading dimensions {@code ldy} and {@code ldo}.
+ * The register tile is 4 rows × 2 vectors: per k, two vector loads of Y and four broadcasts of X feed eight FMAs.
+ */
+final class BlockGemm {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private BlockGemm() {}
+
+    static void gemm(int M, int N, int K,
+                     float[] x, int xo, int xsi, int xsk,
+                     float[] y, int yo, int ldy,
+                     float[] out, int oo, int ldo, boolean accumulate) {
+        int i = 0;
+        for (; i + 4 <= M; i += 4) {
+            int x0 = xo + i * xsi, x1 = x0 + xsi, x2 = x1 + xsi, x3 = x2 + xsi;
+            int o0 = oo + i * ldo, o1 = o0 + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
+            int j = 0;
+            for (; j + 2 * L <= N; j += 2 * L) {
+                FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
+                if (accumulate) {
+                    c00 = FloatVector.fromArray(S, out, o0 + j); c01 = FloatVector.fromArray(S, out, o0 + j + L);
+                    c10 = FloatVector.fromArray(S, out, o1 + j); c11 = FloatVector.fromArray(S, out, o1 + j + L);
+                    c20 = FloatVector.fromArray(S, out, o2 + j); c21 = FloatVector.fromArray(S, out, o2 + j + L);
+                    c30 = FloatVector.fromArray(S, out, o3 + j); c31 = FloatVector.fromArray(S, out, o3 + j + L);
+                } else {
+                    c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
+                }
+                int yk = yo + j;
+                for (int k = 0, kx = 0; k < K; k++, kx += xsk, yk += ldy) {
+                    FloatVector y0 = FloatVector.fromArray(S, y, yk);
+                    FloatVector y1 = FloatVector.fromArray(S, y, yk + L);
+                    FloatVector a = FloatVector.broadcast(S, x[x0 + kx]);
+                    c00 = a.fma(y0, c00); c01 = a.fma(y1, c01);
+                    a = FloatVector.broadcast(S, x[x1 + kx]);
+                    c10 = a.fma(y0, c10); c11 = a.fma(y1, c11);
+                    a = FloatVector.broadcast(S, x[x2 + kx]);
+                    c20 = a.fma(y0, c20); c21 = a.fma(y1, c21);
+                    a = FloatVector.broadcast(S, x[x3 + kx]);
+                    c30 = a.fma(y0, c30); c31 = a.fma(y1, c31);
+                }
+                c00.intoArray(out, o0 + j); c01.intoArray(out, o0 + j + L);
+                c10.intoArray(out, o1 + j); c11.intoArray(out, o1 + j + L);
+                c20.intoArray(out, o2 + j); c21.intoArray(out, o2 + j + L);
+                c30.intoArray(out, o3 + j); c31.intoArray(out, o3 + j + L);
+            }
+            for (; j + L <= N; j += L) {
+                FloatVector c0, c1, c2, c3;
+                if (accumulate) {
+                    c0 = FloatVector.fromArray(S, out, o0 + j); c1 = FloatVector.fromArray(S, out, o1 + j);
+                    c2 = FloatVector.fromArray(S, out, o2 + j); c3 = FloatVector.fromArray(S, out, o3 + j);
+                } else {
+                    c0 = c1 = c2 = c3 = FloatVector.zero(S);
+                }
+                int yk = yo + j;
+                for (int k = 0, kx = 0; k < K; k++, kx += xsk, yk += ldy) {
+                    FloatVector y0 = FloatVector.fromArray(S, y, yk);
+                    c0 = FloatVector.broadcast(S, x[x0 + kx]).fma(y0, c0);
+                    c1 = FloatVector.broadcast(S, x[x1 + kx]).fma(y0, c1);
+                    c2 = FloatVector.broadcast(S, x[x2 + kx]).fma(y0, c2);
+                    c3 = FloatVector.broadcast(S, x[x3 + kx]).fma(y0, c3);
+                }
+                c0.intoArray(out, o0 + j); c1.intoArray(out, o1 + j);
+                c2.intoArray(out, o2 + j); c3.intoArray(out, o3 + j);
+            }
+            for (; j < N; j++) {
+                float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                for (int k = 0, kx = 0, yk = yo + j; k < K; k++, kx += xsk, yk += ldy) {
+                    float yv = y[yk];
+                    s0 += x[x0 + kx] * yv; s1 += x[x1 + kx] * yv; s2 += x[x2 + kx] * yv; s3 += x[x3 + kx] * yv;
+                }
+                if (accumulate) {
+                    out[o0 + j] += s0; out[o1 + j] += s1; out[o2 + j] += s2; out[o3 + j] += s3;
+                } else {
+                    out[o0 + j] = s0; out[o1 + j] = s1; out[o2 + j] = s2; out[o3 + j] = s3;
+                }
+            }
+        }
+        for (; i < M; i++) {
+            int x0 = xo + i * xsi;
+            int o0 = oo + i * ldo;
+            int j = 0;
+            for (; j + L <= N; j += L) {
+                FloatVector c0 = accumulate ? FloatVector.fromArray(S, out, o0 + j) : FloatVector.zero(S);
+                int yk = yo + j;
+                for (int k = 0, kx = 0; k < K; k++, kx += xsk, yk += ldy) {
+                    c0 = FloatVector.broadcast(S, x[x0 + kx]).fma(FloatVector.fromArray(S, y, yk), c0);
+                }
+                c0.intoArray(out, o0 + j);
+            }
+            for (; j < N; j++) {
+                float s0 = 0;
+                for (int k = 0, kx = 0, yk = yo + j; k < K; k++, kx += xsk, yk += ldy) s0 += x[x0 + kx] * y[yk];
+                if (accumulate) out[o0 + j] += s0; else out[o0 + j] = s0;
+            }
+        }
+    }
+}
