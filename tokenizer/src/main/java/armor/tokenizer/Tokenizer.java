@@ -8,26 +8,57 @@ import java.util.OptionalInt;
 /** A Hugging Face tokenizer: text to token ids and back, plus the model's chat template. */
 public interface Tokenizer {
 
-    /** Loads {@code tokenizer.json} and {@code tokenizer_config.json} from a Hugging Face model folder. */
+    /**
+     * Loads {@code tokenizer.json} and {@code tokenizer_config.json} from a Hugging Face model folder (or GPT-2's
+     * {@code vocab.json} + {@code merges.txt} when there is no tokenizer.json). Throws IOException naming the file
+     * and field for anything unsupported or malformed.
+     */
     static Tokenizer load(Path modelDir) throws IOException {
-        throw new UnsupportedOperationException("tokenizer loading is not implemented yet");
+        return TokenizerLoader.load(modelDir);
     }
 
-    /** Encodes text; with {@code addSpecialTokens} the post-processor's BOS/EOS are added as Hugging Face does. */
+    /** A GPT-2 style byte-level BPE tokenizer from a vocab.json and a merges.txt (files of any name). */
+    static Tokenizer fromVocabAndMerges(Path vocabJson, Path mergesTxt) throws IOException {
+        return TokenizerLoader.fromVocabAndMerges(vocabJson, mergesTxt,
+                new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode(), null);
+    }
+
+    /**
+     * Encodes text; with {@code addSpecialTokens} the post-processor's BOS/EOS are added as Hugging Face does.
+     * Throws IllegalArgumentException for text that is not valid Unicode (an unpaired surrogate).
+     */
     int[] encode(String text, boolean addSpecialTokens);
 
-    /** Decodes ids to text; throws IllegalArgumentException for an id outside the vocabulary. */
+    /**
+     * Decodes ids to text; throws IllegalArgumentException for an id outside the vocabulary. This is the
+     * {@code tokenizers} library's decode: transformers' {@code clean_up_tokenization_spaces} is not applied.
+     */
     String decode(int[] ids, boolean skipSpecialTokens);
 
     /** A decoder for streaming: feed ids one at a time, get only complete UTF-8 text back. */
     StreamDecoder streamDecoder(boolean skipSpecialTokens);
 
+    /** Number of ids (model vocabulary and added tokens): every valid id is below this. */
     int vocabSize();
 
     OptionalInt bosTokenId();
 
     OptionalInt eosTokenId();
 
-    /** The chat template of tokenizer_config.json, if the model has one. */
+    /** The chat template of tokenizer_config.json (or chat_template.jinja), if the model has one. */
     Optional<ChatTemplate> chatTemplate();
+
+    /** The model's chat template, or the documented {@link PlainChatTemplate} fallback for base models. */
+    default ChatTemplate chatTemplateOrPlain() {
+        return chatTemplate().orElseGet(PlainChatTemplate::new);
+    }
+
+    /** The vocabulary string of an id (byte-level form, e.g. "Ġthe"); IllegalArgumentException if out of range. */
+    String idToToken(int id);
+
+    /** The id of a vocabulary string or added token, if there is one. */
+    OptionalInt tokenToId(String token);
+
+    /** Whether the id is a special added token (skipped by {@code decode(ids, true)}). */
+    boolean isSpecial(int id);
 }
