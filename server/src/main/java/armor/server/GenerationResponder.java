@@ -1,0 +1,240 @@
+package armor.server;
+
+import armor.server.api.ApiException;
+import armor.server.engine.ChoiceListener;
+import armor.server.engine.Generation;
+import armor.server.engine.TextLogprob;
+import armor.server.metrics.ServerMetrics;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.DefaultHttpContent;
+import io.netty.handler.codec.http.DefaultHttpResponse;
+import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.codec.http.HttpVersion;
+import io.netty.handler.codec.http.LastHttpContent;
+
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+
+/**
+ * Answers one generation request: collects the choices into one JSON response, or streams them as server-sent
+ * events in OpenAI's chunk format ending with {@code data: [DONE]}. Engine callbacks arrive on the scheduler thread;
+ * cancellation on the event loop; every entry point is synchronized.
+ */
+final class GenerationResponder implements ChoiceListener {
+    /** What the request asked for that shapes the response. */
+    record Shape(ResponseFormat format, String model, boolean stream, boolean includeUsage, boolean logprobs) {}
+
+    private final ChannelHandlerContext ctx;
+    private final boolean keepAlive;
+    private final Shape shape;
+    private final ServerMetrics metrics;
+    private final String endpoint;
+    private final Runnable onDone;
+    private final String id;
+    private final long created = System.currentTimeMillis() / 1000;
+
+    private final List<Generation> generations = new ArrayList<>();
+    private final List<ChoiceState> choices = new ArrayList<>();
+    private int promptTokens;
+    private int unfinished;
+    private boolean headersSent;
+    private boolean done;
+
+    private static final class ChoiceState {
+        final StringBuilder text = new StringBuilder();
+        final List<TextLogprob> logprobs = new ArrayList<>();
+        String finish;
+        int completionTokens;
+        int textOffset;
+        boolean opened;
+    }
+
+    GenerationResponder(ChannelHandlerContext ctx, boolean keepAlive, Shape shape, int choiceCount,
+                        ServerMetrics metrics, String endpoint, Runnable onDone) {
+        this.ctx = ctx;
+        this.keepAlive = keepAlive;
+        this.shape = shape;
+        this.metrics = metrics;
+        this.endpoint = endpoint;
+        this.onDone = onDone;
+        this.id = shape.format().idPrefix() + HexFormat.of().formatHex(randomBytes());
+        for (int i = 0; i < choiceCount; i++) choices.add(new ChoiceState());
+        this.unfinished = choiceCount;
+    }
+
+    private static byte[] randomBytes() {
+        byte[] b = new byte[12];
+        ThreadLocalRandom.current().nextBytes(b);
+        return b;
+    }
+
+    /** Called (under this object's lock) for each prompt once its choices are queued. */
+    synchronized void started(Generation g) {
+        generations.add(g);
+        promptTokens += g.promptTokens();
+        if (done) g.cancel();
+    }
+
+    /** All prompts were queued: a streaming response can open now. */
+    synchronized void allStarted() {
+        if (done || !shape.stream()) return;
+        HttpResponse resp = new DefaultHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK);
+        resp.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/event-stream; charset=utf-8");
+        resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
+        HttpUtil.setTransferEncodingChunked(resp, true);
+        HttpUtil.setKeepAlive(resp, keepAlive);
+        write(resp);
+        headersSent = true;
+    }
+
+    /** Refused before anything was streamed (e.g. 429 on the second prompt): cancel what started, answer the error. */
+    synchronized void failBeforeStart(ApiException e) {
+        if (done) return;
+        done = true;
+        for (Generation g : generations) g.cancel();
+        metrics.request(endpoint, e.status());
+        HttpReplies.error(ctx, keepAlive, e);
+        onDone.run();
+    }
+
+    /** The client went away: stop generating, free the KV caches. */
+    synchronized void cancel() {
+        if (done) return;
+        done = true;
+        for (Generation g : generations) g.cancel();
+        metrics.request(endpoint, 499); // nginx's "client closed request"
+    }
+
+    @Override
+    public synchronized void onText(int choice, String text, List<TextLogprob> logprobs) {
+        if (done) return;
+        ChoiceState c = choices.get(choice);
+        if (shape.stream()) {
+            boolean first = !c.opened;
+            c.opened = true;
+            chunk(shape.format().chunkChoice(choice, text, shape.logprobs() ? logprobs : null, c.textOffset, null, first));
+            for (TextLogprob lp : logprobs) c.textOffset += lp.token().length();
+        } else {
+            c.text.append(text);
+            c.logprobs.addAll(logprobs);
+        }
+    }
+
+    @Override
+    public synchronized void onFinish(int choice, String finishReason, int completionTokens) {
+        if (done) return;
+        ChoiceState c = choices.get(choice);
+        c.finish = finishReason;
+        c.completionTokens = completionTokens;
+        if (shape.stream()) {
+            boolean first = !c.opened;
+            c.opened = true;
+            chunk(shape.format().chunkChoice(choice, first ? "" : null, shape.logprobs() ? List.of() : null,
+                    c.textOffset, finishReason, first));
+        }
+        if (--unfinished == 0) complete();
+    }
+
+    @Override
+    public synchronized void onError(int choice, RuntimeException error) {
+        if (done) return;
+        done = true;
+        for (Generation g : generations) g.cancel();
+        ApiException e = error instanceof ApiException a ? a
+                : new ApiException(500, "server_error", null, "internal_error", "Generation failed: " + error);
+        metrics.request(endpoint, e.status());
+        if (headersSent) {
+            event(HttpReplies.errorBody(e));
+            sseData("[DONE]");
+            endStream();
+        } else {
+            HttpReplies.error(ctx, keepAlive, e);
+        }
+        onDone.run();
+    }
+
+    private void complete() {
+        done = true;
+        int completionTokens = 0;
+        for (ChoiceState c : choices) completionTokens += c.completionTokens;
+        metrics.request(endpoint, 200);
+        if (shape.stream()) {
+            if (shape.includeUsage()) {
+                ObjectNode last = envelope(true);
+                last.putArray("choices");
+                putUsage(last, completionTokens);
+                event(last);
+            }
+            sseData("[DONE]");
+            endStream();
+        } else {
+            ObjectNode resp = envelope(false);
+            ArrayNode arr = resp.putArray("choices");
+            for (int i = 0; i < choices.size(); i++) {
+                ChoiceState c = choices.get(i);
+                arr.add(shape.format().choice(i, c.text.toString(), shape.logprobs() ? c.logprobs : null, 0, c.finish));
+            }
+            putUsage(resp, completionTokens);
+            HttpReplies.json(ctx, keepAlive, 200, resp, null);
+        }
+        onDone.run();
+    }
+
+    private ObjectNode envelope(boolean chunk) {
+        ObjectNode o = ResponseFormat.node();
+        o.put("id", id);
+        o.put("object", shape.format().object(chunk));
+        o.put("created", created);
+        o.put("model", shape.model());
+        return o;
+    }
+
+    private void putUsage(ObjectNode o, int completionTokens) {
+        ObjectNode u = o.putObject("usage");
+        u.put("prompt_tokens", promptTokens);
+        u.put("completion_tokens", completionTokens);
+        u.put("total_tokens", promptTokens + completionTokens);
+    }
+
+    private void chunk(ObjectNode choice) {
+        ObjectNode o = envelope(true);
+        o.putArray("choices").add(choice);
+        if (shape.includeUsage()) o.putNull("usage");
+        event(o);
+    }
+
+    private void event(ObjectNode o) {
+        try {
+            sseData(HttpReplies.JSON.writeValueAsString(o));
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot serialize a chunk", e);
+        }
+    }
+
+    private void sseData(String data) {
+        write(new DefaultHttpContent(Unpooled.wrappedBuffer(HttpReplies.utf8("data: " + data + "\n\n"))));
+    }
+
+    private void endStream() {
+        var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+        if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+    }
+
+    private void write(Object msg) {
+        ctx.writeAndFlush(msg).addListener(f -> {
+            if (!f.isSuccess()) {
+                cancel(); // the client is gone: its generation stops and its caches are freed
+                ctx.close();
+            }
+        });
+    }
+}

@@ -1,0 +1,33 @@
+package armor.server;
+
+import armor.server.api.RequestLimits;
+
+/**
+ * How the HTTP side listens and what it accepts.
+ *
+ * @param host          address to bind; 127.0.0.1 unless the operator says otherwise
+ * @param port          0 picks a free port (tests)
+ * @param apiKey        when not null, every /v1 and /metrics request needs {@code Authorization: Bearer <apiKey>}
+ * @param maxBodyBytes  larger request bodies are refused with 413
+ * @param limits        per-request limits (n, max_tokens)
+ */
+public record ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits) {
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_MAX_BODY_BYTES = 4 << 20;
+
+    public static ServerConfig loopback(int port) {
+        return new ServerConfig(DEFAULT_HOST, port, null, DEFAULT_MAX_BODY_BYTES, RequestLimits.defaults());
+    }
+
+    public ServerConfig withApiKey(String key) {
+        return new ServerConfig(host, port, key, maxBodyBytes, limits);
+    }
+
+    public ServerConfig withMaxBodyBytes(int bytes) {
+        return new ServerConfig(host, port, apiKey, bytes, limits);
+    }
+
+    public ServerConfig withLimits(RequestLimits l) {
+        return new ServerConfig(host, port, apiKey, maxBodyBytes, l);
+    }
+}

@@ -1,0 +1,291 @@
+package armor.server.scheduler;
+
+import armor.server.api.ApiException;
+import armor.server.metrics.ServerMetrics;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Continuous batching on one thread that owns the model: between decode steps it admits waiting sequences (prefill,
+ * first token), then advances every active sequence by one token in a single batched step, and drops the ones that
+ * finished or were cancelled. The queue of waiting sequences is bounded; a full queue refuses new work with 429.
+ */
+public final class BatchScheduler<S> implements AutoCloseable {
+    private final BatchDecoder<S> decoder;
+    private final int maxBatch;
+    private final int maxQueue;
+    private final ServerMetrics metrics;
+    private final Thread thread;
+
+    private final Object lock = new Object();
+    private final ArrayDeque<Waiting> queue = new ArrayDeque<>(); // guarded by lock
+    private boolean accepting = true;                             // guarded by lock
+    private boolean stopped;                                      // guarded by lock
+    private volatile int activeCount;
+
+    private record Waiting(SequenceRequest request, SequenceHandle handle, long submittedNanos) {}
+
+    private final class Running {
+        final SequenceRequest request;
+        final SequenceHandle handle;
+        final long submittedNanos;
+        final TokenSampler sampler;
+        final S cache;
+        int generated;
+        int lastToken;
+
+        Running(Waiting w, S cache) {
+            this.request = w.request;
+            this.handle = w.handle;
+            this.submittedNanos = w.submittedNanos;
+            this.sampler = new TokenSampler(w.request.sampling(), decoder.vocabSize());
+            this.cache = cache;
+        }
+    }
+
+    public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, ServerMetrics metrics) {
+        if (maxBatch < 1 || maxQueue < 0) throw new IllegalArgumentException("maxBatch >= 1 and maxQueue >= 0 required");
+        this.decoder = decoder;
+        this.maxBatch = maxBatch;
+        this.maxQueue = maxQueue;
+        this.metrics = metrics;
+        metrics.bindGauges(this::queueDepth, () -> activeCount);
+        this.thread = Thread.ofPlatform().name("armor-scheduler").daemon(true).start(this::loop);
+    }
+
+    public int contextLength() {
+        return decoder.contextLength();
+    }
+
+    public int vocabSize() {
+        return decoder.vocabSize();
+    }
+
+    public int queueDepth() {
+        synchronized (lock) {
+            return queue.size();
+        }
+    }
+
+    public int activeCount() {
+        return activeCount;
+    }
+
+    /**
+     * Queues all sequences of one request, or none: 429 when they do not fit in the queue, 503 when stopping.
+     * The queue bound counts sequences waiting beyond the free batch slots.
+     */
+    public List<SequenceHandle> submit(List<SequenceRequest> requests) {
+        List<SequenceHandle> handles = new ArrayList<>(requests.size());
+        synchronized (lock) {
+            if (!accepting) {
+                metrics.rejected();
+                throw new ApiException(503, "server_error", null, "shutting_down",
+                        "The server is shutting down; retry against another instance.", 5);
+            }
+            int freeSlots = Math.max(0, maxBatch - activeCount);
+            if (queue.size() + requests.size() > maxQueue + freeSlots) {
+                metrics.rejected();
+                throw new ApiException(429, "rate_limit_exceeded", null, "queue_full", "The server is busy: "
+                        + queue.size() + " sequences are waiting (--max-queue " + maxQueue + "). Retry shortly.", 1);
+            }
+            long now = System.nanoTime();
+            for (SequenceRequest r : requests) {
+                SequenceHandle h = new SequenceHandle();
+                queue.addLast(new Waiting(r, h, now));
+                handles.add(h);
+            }
+            lock.notifyAll();
+        }
+        return handles;
+    }
+
+    private void loop() {
+        List<Running> active = new ArrayList<>();
+        while (true) {
+            List<Waiting> admitted = new ArrayList<>();
+            synchronized (lock) {
+                while (queue.isEmpty() && active.isEmpty() && !stopped) {
+                    try {
+                        lock.wait();
+                    } catch (InterruptedException e) {
+                        stopped = true;
+                    }
+                }
+                if (stopped) break;
+                while (!queue.isEmpty() && active.size() + admitted.size() < maxBatch) admitted.add(queue.pollFirst());
+            }
+            for (Waiting w : admitted) {
+                Running r = start(w);
+                if (r != null) active.add(r);
+                activeCount = active.size();
+            }
+            dropCancelled(active);
+            if (!active.isEmpty()) step(active);
+            activeCount = active.size();
+        }
+        // Stopped: whatever is left is cancelled, its cache freed, its client told.
+        ApiException gone = new ApiException(503, "server_error", null, "shutting_down",
+                "The server shut down before this request finished.", 5);
+        for (Running r : active) {
+            decoder.release(r.cache);
+            metrics.cancelled();
+            r.request.listener().onError(gone);
+        }
+        activeCount = 0;
+        List<Waiting> left;
+        synchronized (lock) {
+            left = new ArrayList<>(queue);
+            queue.clear();
+        }
+        // Listeners are called outside the lock: they may take their own locks, which submitters hold while submitting.
+        for (Waiting w : left) w.request.listener().onError(gone);
+    }
+
+    /** Prefills a new sequence and samples its first token; returns null when it is already done. */
+    private Running start(Waiting w) {
+        SequenceRequest req = w.request;
+        if (w.handle.isCancelled()) {
+            metrics.cancelled();
+            req.listener().onFinish(FinishReason.CANCELLED, 0);
+            return null;
+        }
+        S cache = null;
+        try {
+            cache = decoder.newSequence();
+            Running r = new Running(w, cache);
+            float[] logits;
+            if (req.promptLogprobs()) {
+                int[] prompt = req.prompt();
+                TokenLogprob[] per = new TokenLogprob[prompt.length];
+                int top = Math.max(req.topLogprobs(), 0);
+                logits = decoder.prefill(cache, prompt, (pos, lg) -> {
+                    if (pos + 1 < prompt.length) per[pos + 1] = TokenSampler.logprob(lg, prompt[pos + 1], top);
+                });
+                req.listener().onPromptLogprobs(per);
+            } else {
+                logits = decoder.prefill(cache, req.prompt(), null);
+            }
+            metrics.promptTokens(req.prompt().length);
+            if (req.maxNewTokens() == 0) {
+                finish(r, FinishReason.LENGTH);
+                return null;
+            }
+            metrics.timeToFirstToken((System.nanoTime() - w.submittedNanos) / 1e9);
+            return accept(r, logits) ? r : null;
+        } catch (RuntimeException e) {
+            if (cache != null) decoder.release(cache);
+            req.listener().onError(e);
+            return null;
+        }
+    }
+
+    private void step(List<Running> active) {
+        List<S> caches = new ArrayList<>(active.size());
+        int[] tokens = new int[active.size()];
+        for (int i = 0; i < active.size(); i++) {
+            caches.add(active.get(i).cache);
+            tokens[i] = active.get(i).lastToken;
+        }
+        long t0 = System.nanoTime();
+        float[][] logits;
+        try {
+            logits = decoder.decode(caches, tokens);
+        } catch (RuntimeException e) {
+            for (Running r : active) {
+                decoder.release(r.cache);
+                r.request.listener().onError(e);
+            }
+            active.clear();
+            return;
+        }
+        metrics.decodeStep(active.size(), System.nanoTime() - t0);
+        List<Running> still = new ArrayList<>(active.size());
+        for (int i = 0; i < active.size(); i++) {
+            Running r = active.get(i);
+            try {
+                if (accept(r, logits[i])) still.add(r);
+            } catch (RuntimeException e) {
+                decoder.release(r.cache);
+                r.request.listener().onError(e);
+            }
+        }
+        active.clear();
+        active.addAll(still);
+    }
+
+    /** Samples from {@code logits}, reports the token; returns whether the sequence continues. */
+    private boolean accept(Running r, float[] logits) {
+        SequenceRequest req = r.request;
+        int token = r.sampler.sample(logits);
+        r.generated++;
+        r.lastToken = token;
+        metrics.completionTokens(1);
+        if (req.stopTokens().contains(token)) {
+            finish(r, FinishReason.STOP);
+            return false;
+        }
+        TokenLogprob lp = req.topLogprobs() >= 0 ? TokenSampler.logprob(logits, token, req.topLogprobs()) : null;
+        if (!req.listener().onToken(token, lp)) {
+            finish(r, FinishReason.STOP);
+            return false;
+        }
+        // The sampled token still has to be fed to the model for the next one: it needs a free position.
+        if (r.generated >= req.maxNewTokens() || req.prompt().length + r.generated >= decoder.contextLength()) {
+            finish(r, FinishReason.LENGTH);
+            return false;
+        }
+        return true;
+    }
+
+    private void finish(Running r, FinishReason reason) {
+        decoder.release(r.cache);
+        r.request.listener().onFinish(reason, r.generated);
+    }
+
+    private void dropCancelled(List<Running> active) {
+        active.removeIf(r -> {
+            if (!r.handle.isCancelled()) return false;
+            metrics.cancelled();
+            decoder.release(r.cache);
+            r.request.listener().onFinish(FinishReason.CANCELLED, r.generated);
+            return true;
+        });
+    }
+
+    /**
+     * Stops accepting work, lets queued and running sequences finish for up to {@code grace}, then cancels what is
+     * left (their clients get a 503 error) and stops the thread.
+     */
+    public void shutdown(Duration grace) {
+        long deadline = System.nanoTime() + grace.toNanos();
+        synchronized (lock) {
+            accepting = false;
+        }
+        while (System.nanoTime() < deadline && (queueDepth() > 0 || activeCount > 0)) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        synchronized (lock) {
+            stopped = true;
+            lock.notifyAll();
+        }
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        shutdown(Duration.ZERO);
+    }
+}

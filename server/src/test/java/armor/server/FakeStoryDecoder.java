@@ -1,0 +1,111 @@
+package armor.server;
+
+import armor.server.scheduler.BatchDecoder;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * Test double of the model: after a prompt it "tells" a fixed story, byte by byte, then emits EOS. The logits are a
+ * closed-form function of (generated index, previous token), so tests compute the exact expected text and logprobs
+ * independently. It also records how the scheduler drove it (batch sizes, live KV caches), and can be slowed down.
+ */
+final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
+    static final String STORY = "Once upon a time, there was a tiny robot. It loved to sing. The end.";
+    static final byte[] STORY_BYTES = STORY.getBytes(StandardCharsets.UTF_8);
+    static final float PEAK = 6f;
+
+    final int context;
+    volatile long stepDelayMillis;
+    final AtomicInteger maxBatchSeen = new AtomicInteger();
+    final AtomicInteger live = new AtomicInteger();
+    final AtomicInteger decodeCalls = new AtomicInteger();
+
+    static final class Seq {
+        int length;
+        int promptLength;
+        int last;
+        boolean freed;
+    }
+
+    FakeStoryDecoder(int context) {
+        this.context = context;
+    }
+
+    /** The token the story puts at generated index {@code g} (EOS after the story). */
+    static int storyToken(int g) {
+        if (g < 0) return 'x' + 2; // inside the prompt
+        return g < STORY_BYTES.length ? (STORY_BYTES[g] & 0xff) + 2 : FakeByteTokenizer.EOS;
+    }
+
+    /** The logits after {@code length} tokens of which {@code promptLength} were prompt, the last being {@code last}. */
+    static float[] logits(int length, int promptLength, int last) {
+        float[] z = new float[FakeByteTokenizer.VOCAB];
+        for (int v = 0; v < z.length; v++) z[v] = ((v * 31 + last * 17) % 97) / 97f; // in [0, 1)
+        z[storyToken(length - promptLength)] += PEAK;
+        return z;
+    }
+
+    @Override
+    public int vocabSize() {
+        return FakeByteTokenizer.VOCAB;
+    }
+
+    @Override
+    public int contextLength() {
+        return context;
+    }
+
+    @Override
+    public Seq newSequence() {
+        live.incrementAndGet();
+        return new Seq();
+    }
+
+    @Override
+    public float[] prefill(Seq s, int[] tokens, PositionLogits eachPosition) {
+        if (s.freed) throw new IllegalStateException("prefill on a freed sequence");
+        s.promptLength = s.length + tokens.length;
+        float[] out = null;
+        for (int i = 0; i < tokens.length; i++) {
+            s.length++;
+            s.last = tokens[i];
+            // Inside the prompt the "model" predicts the prompt's own next byte is the story start: any closed form works.
+            out = logits(s.length, s.promptLength, s.last);
+            if (eachPosition != null) eachPosition.accept(i, out);
+        }
+        if (s.length > context) throw new IllegalStateException("context overflow " + s.length);
+        return out;
+    }
+
+    @Override
+    public float[][] decode(List<Seq> seqs, int[] tokens) {
+        decodeCalls.incrementAndGet();
+        maxBatchSeen.accumulateAndGet(seqs.size(), Math::max);
+        if (stepDelayMillis > 0) {
+            try {
+                Thread.sleep(stepDelayMillis);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        float[][] out = new float[seqs.size()][];
+        for (int i = 0; i < seqs.size(); i++) {
+            Seq s = seqs.get(i);
+            if (s.freed) throw new IllegalStateException("decode on a freed sequence");
+            s.length++;
+            s.last = tokens[i];
+            if (s.length > context) throw new IllegalStateException("context overflow " + s.length);
+            out[i] = logits(s.length, s.promptLength, s.last);
+        }
+        return out;
+    }
+
+    @Override
+    public void release(Seq s) {
+        if (s.freed) throw new IllegalStateException("double free");
+        s.freed = true;
+        live.decrementAndGet();
+    }
+}
