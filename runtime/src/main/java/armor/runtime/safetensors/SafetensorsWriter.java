@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -67,9 +68,17 @@ public final class SafetensorsWriter {
             tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 while (head.hasRemaining()) ch.write(head);
+                // Copy through a byte[] buffer: heap segments over float[]/short[] cannot be viewed as ByteBuffers.
+                byte[] chunk = new byte[1 << 20];
+                MemorySegment chunkSeg = MemorySegment.ofArray(chunk);
                 for (Tensor t : tensors) {
-                    ByteBuffer src = t.data().asByteBuffer();
-                    while (src.hasRemaining()) ch.write(src);
+                    long size = t.data().byteSize();
+                    for (long pos = 0; pos < size; pos += chunk.length) {
+                        int n = (int) Math.min(chunk.length, size - pos);
+                        MemorySegment.copy(t.data(), pos, chunkSeg, 0, n);
+                        ByteBuffer src = ByteBuffer.wrap(chunk, 0, n);
+                        while (src.hasRemaining()) ch.write(src);
+                    }
                 }
                 ch.force(true);
             }

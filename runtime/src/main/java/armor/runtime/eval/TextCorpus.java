@@ -1,0 +1,50 @@
+package armor.runtime.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Reads an evaluation text: a plain text file as is, or JSON lines with a {@code "text"} field per row (the
+ * Hugging Face datasets export, e.g. WikiText-2 raw) joined with "\n\n" as the usual WikiText perplexity scripts do.
+ */
+public final class TextCorpus {
+    private TextCorpus() {}
+
+    public static String read(Path file) throws IOException {
+        String content;
+        try {
+            content = Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file + ": file not found");
+        }
+        String name = file.getFileName().toString();
+        if (!name.endsWith(".json") && !name.endsWith(".jsonl")) return content;
+        ObjectMapper json = new ObjectMapper();
+        List<String> rows = new ArrayList<>();
+        int lineNo = 0;
+        for (String line : content.split("\n")) {
+            lineNo++;
+            if (line.isBlank()) continue;
+            JsonNode row;
+            try {
+                row = json.readTree(line);
+            } catch (IOException e) {
+                throw new IOException(file + ": line " + lineNo + " is not a JSON object, expected {\"text\": ...} per line");
+            }
+            JsonNode text = row == null ? null : row.get("text");
+            if (text == null || !text.isTextual()) {
+                throw new IOException(file + ": line " + lineNo + " has no string field \"text\"");
+            }
+            rows.add(text.asText());
+        }
+        return String.join("\n\n", rows);
+    }
+}

@@ -1,0 +1,83 @@
+package armor.runtime.linear;
+
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Dense kernels (matrix-vector and matrix-matrix, every dtype, ragged sizes) against a double-precision loop. */
+class DenseLinearTest {
+
+    /** Weights rounded to the dtype, so the reference sees exactly the values the kernel reads. */
+    static Tensor weights(DType dtype, int out, int in, double[] exact, SplittableRandom rnd) {
+        int n = out * in;
+        MemorySegment seg;
+        switch (dtype) {
+            case F32 -> {
+                float[] f = new float[n];
+                for (int i = 0; i < n; i++) exact[i] = f[i] = (float) rnd.nextDouble(-1, 1);
+                seg = MemorySegment.ofArray(f);
+            }
+            case BF16 -> {
+                short[] s = new short[n];
+                for (int i = 0; i < n; i++) {
+                    int bits = Float.floatToRawIntBits((float) rnd.nextDouble(-1, 1));
+                    s[i] = (short) (bits >>> 16); // truncation: any bf16 value will do
+                    exact[i] = Float.intBitsToFloat((s[i] & 0xFFFF) << 16);
+                }
+                seg = MemorySegment.ofArray(s);
+            }
+            case F16 -> {
+                short[] s = new short[n];
+                for (int i = 0; i < n; i++) {
+                    s[i] = Float.floatToFloat16((float) rnd.nextDouble(-1, 1));
+                    exact[i] = Float.float16ToFloat(s[i]);
+                }
+                seg = MemorySegment.ofArray(s);
+            }
+            default -> throw new IllegalArgumentException();
+        }
+        return new Tensor("w", dtype, new long[]{out, in}, seg);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"F32,1,37,19", "F32,5,64,33", "F32,9,100,3", "BF16,1,64,40", "BF16,1,37,19", "BF16,4,64,17",
+            "BF16,7,96,33", "BF16,70,40,5", "F16,1,37,9", "F16,6,64,20"})
+    void matchesBruteForce(DType dtype, int tokens, int in, int out) {
+        SplittableRandom rnd = new SplittableRandom(in * 31L + out);
+        double[] w = new double[out * in];
+        Tensor t = weights(dtype, out, in, w, rnd);
+        float[] bias = new float[out];
+        for (int i = 0; i < out; i++) bias[i] = (float) rnd.nextDouble(-1, 1);
+        float[] x = new float[tokens * in];
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextDouble(-2, 2);
+        float[] y = new float[tokens * out];
+        Linear lin = new DenseLinear(t, bias);
+        lin.forward(x, y, tokens);
+        for (int tk = 0; tk < tokens; tk++) {
+            for (int r = 0; r < out; r++) {
+                double ref = bias[r];
+                for (int k = 0; k < in; k++) ref += w[r * in + k] * x[tk * in + k];
+                assertEquals(ref, y[tk * out + r], 1e-4 * (1 + Math.abs(ref)), dtype + " token " + tk + " row " + r);
+            }
+        }
+        assertEquals((long) out * in * dtype.bytes() + 4L * out, lin.weightBytes());
+    }
+
+    @Test
+    void rejectsNonFloatWeights() {
+        Tensor t = new Tensor("model.layers.0.mlp.up_proj.weight", DType.I32, new long[]{2, 2},
+                MemorySegment.ofArray(new int[4]));
+        String m = assertThrows(CheckpointException.class, () -> new DenseLinear(t, null)).getMessage();
+        assertTrue(m.contains("up_proj.weight") && m.contains("I32") && m.contains("expected F32, F16 or BF16"), m);
+    }
+}
