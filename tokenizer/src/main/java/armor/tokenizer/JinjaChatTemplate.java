@@ -32,7 +32,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private static final String CLOCK_KEY = "__armor_clock";
     private static final Jinjava JINJAVA = newJinjava();
 
-    private final String source;
+    private final String originalSource;
+    private final String source; // rewritten for Jinjava
     private final Map<String, Object> specialTokens;
     private final Clock clock;
 
@@ -42,18 +43,15 @@ public final class JinjaChatTemplate implements ChatTemplate {
      * @param clock         what {@code strftime_now} calls "now"
      */
     public JinjaChatTemplate(String source, Map<String, Object> specialTokens, Clock clock) {
-        this.source = jinja2Source(source);
+        this.originalSource = source;
+        this.source = Jinja2Source.toJinjava(source);
         this.specialTokens = Map.copyOf(specialTokens);
         this.clock = clock;
     }
 
-    public String source() {
-        return source;
-    }
-
     /** The same template with another clock for {@code strftime_now}. */
     public JinjaChatTemplate withClock(Clock other) {
-        return new JinjaChatTemplate(source, specialTokens, other);
+        return new JinjaChatTemplate(originalSource, specialTokens, other);
     }
 
     @Override
@@ -90,15 +88,6 @@ public final class JinjaChatTemplate implements ChatTemplate {
             if (t instanceof TemplateRaised raised) return "chat template raised an exception: " + raised.getMessage();
         }
         return "chat template failed at line " + error.getLineno() + ": " + error.getMessage();
-    }
-
-    /**
-     * Source-level differences between Jinja2 and Jinjava: Jinja2 drops one trailing newline of the template
-     * ({@code keep_trailing_newline=False}); Jinjava has no {@code [::-1]} slice, which means {@code |reverse}.
-     */
-    private static String jinja2Source(String source) {
-        String s = source.endsWith("\n") ? source.substring(0, source.length() - 1) : source;
-        return s.replaceAll("([A-Za-z_][A-Za-z0-9_.]*)\\[::-1\\]", "($1|reverse|list)");
     }
 
     private static Jinjava newJinjava() {
