@@ -1,0 +1,46 @@
+package armor.cli;
+
+import armor.runtime.cuda.CudaProbe;
+import armor.runtime.cuda.Device;
+import armor.runtime.cuda.DeviceRequest;
+import java.io.PrintWriter;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.Option;
+
+/**
+ * The {@code --device auto|cpu|cuda} option, for commands that run a model ({@code generate}, {@code serve},
+ * {@code bench}): add {@code @Mixin DeviceOption device;} and call {@link #select(PrintWriter)} once before loading.
+ * {@code cuda} without a usable GPU fails the command with the one-line reason (exit 1); {@code auto} falls back to
+ * the CPU and prints one line saying why.
+ */
+public final class DeviceOption {
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|cuda", converter = Converter.class,
+            description = "Where to run the model: cuda (NVIDIA GPU, Ampere or newer, with cuSPARSELt 0.8), cpu, or "
+                    + "auto: the GPU when usable, else the CPU (default: ${DEFAULT-VALUE}).")
+    DeviceRequest request = DeviceRequest.AUTO;
+
+    CudaProbe probe = CudaProbe.system();
+
+    public DeviceRequest request() {
+        return request;
+    }
+
+    /**
+     * The device to run on; {@code auto}'s fallback notice goes to {@code err}.
+     *
+     * @throws armor.cuda.CudaUnavailableException for {@code cuda} where the GPU path cannot run
+     */
+    public Device select(PrintWriter err) {
+        return Device.select(request, probe, line -> {
+            err.println("armor: " + line);
+            err.flush();
+        });
+    }
+
+    static final class Converter implements ITypeConverter<DeviceRequest> {
+        @Override
+        public DeviceRequest convert(String value) {
+            return DeviceRequest.parse(value);
+        }
+    }
+}

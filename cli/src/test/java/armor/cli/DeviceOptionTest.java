@@ -1,0 +1,71 @@
+package armor.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import armor.runtime.cuda.CudaSupport;
+import armor.runtime.cuda.Device;
+import armor.runtime.cuda.DeviceRequest;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.concurrent.Callable;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+
+class DeviceOptionTest {
+    @Command(name = "probe-device")
+    static final class ProbeCommand implements Callable<Integer> {
+        @Mixin
+        DeviceOption device;
+
+        Device chosen;
+
+        @Override
+        public Integer call() {
+            device.probe = () -> new CudaSupport.Unusable("no NVIDIA driver: cannot load libcuda.so.1");
+            chosen = device.select(new PrintWriter(new StringWriter()));
+            return 0;
+        }
+    }
+
+    private record Run(int exitCode, String err, ProbeCommand command) {}
+
+    /** Runs the command the way {@link Main#run} does: execution errors become "armor: message", exit 1. */
+    private static Run run(String... args) {
+        ProbeCommand command = new ProbeCommand();
+        StringWriter err = new StringWriter();
+        CommandLine cl = new CommandLine(command).setErr(new PrintWriter(err, true));
+        cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            cmd.getErr().println("armor: " + ex.getMessage());
+            return 1;
+        });
+        return new Run(cl.execute(args), err.toString(), command);
+    }
+
+    @Test
+    void defaultIsAutoAndCpuIsAccepted() {
+        Run auto = run();
+        assertEquals(0, auto.exitCode());
+        assertEquals(DeviceRequest.AUTO, auto.command().device.request());
+        assertEquals(Device.CPU, auto.command().chosen);
+        Run cpu = run("--device", "cpu");
+        assertEquals(0, cpu.exitCode());
+        assertEquals(Device.CPU, cpu.command().chosen);
+    }
+
+    @Test
+    void cudaWithoutAGpuFailsWithOneLine() {
+        Run r = run("--device", "cuda");
+        assertEquals(1, r.exitCode());
+        assertEquals("armor: --device cuda: no NVIDIA driver: cannot load libcuda.so.1" + System.lineSeparator(), r.err());
+    }
+
+    @Test
+    void unknownDeviceIsAUsageError() {
+        Run r = run("--device", "gpu");
+        assertEquals(2, r.exitCode());
+        assertTrue(r.err().contains("'gpu' is not a device: expected auto, cpu or cuda"), r.err());
+    }
+}

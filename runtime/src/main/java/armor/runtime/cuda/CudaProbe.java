@@ -1,0 +1,55 @@
+package armor.runtime.cuda;
+
+import armor.cuda.CudaDevices;
+import armor.cuda.CudaUnavailableException;
+import armor.cuda.CusparseLtLibrary;
+import java.util.List;
+
+/** Finds out whether the GPU path can run here. Device selection takes one, so tests can give it any answer. */
+@FunctionalInterface
+public interface CudaProbe {
+    CudaSupport probe();
+
+    /**
+     * This machine, looked at once per process: the NVIDIA driver ({@code libcuda.so.1}), a device of compute
+     * capability 8.0 or newer (sparse tensor cores), cuSPARSELt 0.8.x, and armor's CUDA model backend.
+     */
+    static CudaProbe system() {
+        return SystemProbe.INSTANCE;
+    }
+
+    /** The probe of the real machine; the result is kept, as neither driver nor devices change while we run. */
+    final class SystemProbe implements CudaProbe {
+        static final SystemProbe INSTANCE = new SystemProbe();
+        private CudaSupport result;
+
+        private SystemProbe() {}
+
+        @Override
+        public synchronized CudaSupport probe() {
+            if (result == null) result = look();
+            return result;
+        }
+
+        private static CudaSupport look() {
+            CudaDevices.Info device;
+            CusparseLtLibrary library;
+            try {
+                List<CudaDevices.Info> devices = CudaDevices.list();
+                device = devices.stream().filter(CudaDevices.Info::hasSparseTensorCores).findFirst().orElse(null);
+                if (device == null) {
+                    return new CudaSupport.Unusable("no CUDA device with sparse tensor cores (compute capability 8.0, "
+                            + "Ampere, or newer): found " + devices);
+                }
+                library = CusparseLtLibrary.load();
+            } catch (CudaUnavailableException e) {
+                return new CudaSupport.Unusable(e.getMessage());
+            }
+            if (!CudaBackend.MODEL_BACKEND_READY) {
+                return new CudaSupport.Unusable(device + " and cuSPARSELt " + library.version() + " found, but armor's "
+                        + "CUDA model backend is not complete yet (see docs/gpu.md)");
+            }
+            return new CudaSupport.Usable(device, library.version());
+        }
+    }
+}
