@@ -99,6 +99,23 @@ final class FakeByteTokenizer implements Tokenizer {
         return Optional.of(FakeByteTokenizer::render);
     }
 
+    @Override
+    public String idToToken(int id) {
+        if (id < 0 || id >= VOCAB) throw new IllegalArgumentException("id " + id);
+        return id == BOS ? "<s>" : id == EOS ? "</s>" : String.format("<0x%02X>", id - 2);
+    }
+
+    @Override
+    public OptionalInt tokenToId(String token) {
+        for (int i = 0; i < VOCAB; i++) if (idToToken(i).equals(token)) return OptionalInt.of(i);
+        return OptionalInt.empty();
+    }
+
+    @Override
+    public boolean isSpecial(int id) {
+        return id < 2;
+    }
+
     /** "<s>" is not a byte string here; the template writes BOS as text the way HF templates write bos_token. */
     static String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
         StringBuilder sb = new StringBuilder();

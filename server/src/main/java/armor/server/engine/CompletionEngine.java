@@ -8,11 +8,13 @@ import armor.server.scheduler.SamplingOptions;
 import armor.server.scheduler.SequenceHandle;
 import armor.server.scheduler.SequenceRequest;
 import armor.tokenizer.ChatTemplate;
+import armor.tokenizer.PlainChatTemplate;
 import armor.tokenizer.Tokenizer;
 
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -127,18 +129,17 @@ public final class CompletionEngine implements Engine {
                 // Like vLLM and Hugging Face pipelines: raw text gets the tokenizer's special tokens (BOS).
                 case PromptInput.Text t -> tokenizer.encode(t.text(), true);
                 case PromptInput.Chat c -> {
-                    ChatTemplate template = tokenizer.chatTemplate().orElseThrow(() -> new ApiException(400,
-                            "invalid_request_error", "messages", "no_chat_template",
-                            "This model has no chat template; use /v1/completions with a raw prompt."));
+                    Optional<ChatTemplate> template = tokenizer.chatTemplate();
                     String text;
                     try {
-                        text = template.render(c.messages(), true);
+                        text = template.orElseGet(PlainChatTemplate::new).render(c.messages(), true);
                     } catch (RuntimeException e) {
                         throw ApiException.invalid("messages", "The chat template refused these messages: "
                                 + e.getMessage());
                     }
-                    // The template writes the special tokens itself (apply_chat_template encodes without adding any).
-                    yield tokenizer.encode(text, false);
+                    // A real template writes the special tokens itself (apply_chat_template encodes without adding
+                    // any); the plain fallback of base models is ordinary text and gets BOS like a raw prompt.
+                    yield tokenizer.encode(text, template.isEmpty());
                 }
             };
         }

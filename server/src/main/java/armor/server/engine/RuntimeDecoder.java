@@ -1,0 +1,67 @@
+package armor.server.engine;
+
+import armor.runtime.model.Model;
+import armor.runtime.model.SequenceState;
+import armor.runtime.model.Step;
+import armor.server.scheduler.BatchDecoder;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The runtime's {@link Model} as the scheduler's {@link BatchDecoder}: a decode step over several sequences is one
+ * {@code forward} over one step per sequence, so every weight is read once for the whole batch.
+ */
+public final class RuntimeDecoder implements BatchDecoder<SequenceState> {
+    private final Model model;
+    private final int vocab;
+
+    public RuntimeDecoder(Model model) {
+        this.model = model;
+        this.vocab = model.config().vocabSize();
+    }
+
+    @Override
+    public int vocabSize() {
+        return vocab;
+    }
+
+    @Override
+    public int contextLength() {
+        return model.config().maxPositions();
+    }
+
+    @Override
+    public SequenceState newSequence() {
+        return model.newSequence(64);
+    }
+
+    @Override
+    public float[] prefill(SequenceState sequence, int[] tokens, PositionLogits eachPosition) {
+        boolean all = eachPosition != null;
+        float[] logits = model.forward(List.of(Step.of(sequence, tokens)), all, null);
+        if (!all) return logits;
+        float[] row = null;
+        for (int p = 0; p < tokens.length; p++) {
+            row = new float[vocab];
+            System.arraycopy(logits, p * vocab, row, 0, vocab);
+            eachPosition.accept(p, row);
+        }
+        return row;
+    }
+
+    @Override
+    public float[][] decode(List<SequenceState> sequences, int[] tokens) {
+        List<Step> steps = new ArrayList<>(sequences.size());
+        for (int i = 0; i < sequences.size(); i++) steps.add(Step.of(sequences.get(i), tokens[i]));
+        float[] logits = model.forward(steps, false, null);
+        float[][] out = new float[sequences.size()][vocab];
+        for (int i = 0; i < out.length; i++) System.arraycopy(logits, i * vocab, out[i], 0, vocab);
+        return out;
+    }
+
+    @Override
+    public void release(SequenceState sequence) {
+        sequence.free();
+    }
+}
