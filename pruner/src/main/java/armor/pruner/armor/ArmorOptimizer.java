@@ -5,6 +5,10 @@ import armor.pruner.nowag.NoWagNormalization;
 import armor.pruner.nowag.ProxyLoss;
 import armor.pruner.sparsity.Mask24;
 import armor.runtime.kernels.Parallel;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * ARMOR for one matrix: {@code W̄ ≈ A · (W' ⊙ M) · B} with block-diagonal A (blocks bOut×bOut) and B (blocks
@@ -26,6 +30,14 @@ import armor.runtime.kernels.Parallel;
  */
 public final class ArmorOptimizer {
     private static final double BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Per 2:4 pattern, the four mask values of its group (1 kept, 0 pruned). */
+    private static final float[][] KEEP = new float[6][4];
+
+    static {
+        for (int p = 0; p < 6; p++) for (int t = 0; t < 4; t++) KEEP[p][t] = (Mask24.keptBits(p) & (1 << t)) != 0 ? 1f : 0f;
+    }
 
     private final int m, n, bOut, bIn, nbOut, nbIn;
     private final NoWagNormalization norm;
@@ -133,19 +145,27 @@ public final class ArmorOptimizer {
     }
 
     private void adam(float[] p, float[] mo, float[] ve, float[] g, int from, int to, double bc1, double bc2) {
-        float lr = (float) settings.lr();
-        float b1 = (float) BETA1, b2 = (float) BETA2;
+        float b1 = (float) BETA1, b2 = (float) BETA2, eps = (float) ADAM_EPS;
         float stepSize = (float) (settings.lr() / bc1);
         float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
-        for (int i = from; i < to; i++) {
+        int i = from;
+        for (; i + L <= to; i += L) {
+            FloatVector gi = FloatVector.fromArray(S, g, i);
+            FloatVector mi = FloatVector.fromArray(S, mo, i).mul(b1).add(gi.mul(1 - b1));
+            FloatVector vi = FloatVector.fromArray(S, ve, i).mul(b2).add(gi.mul(gi).mul(1 - b2));
+            mi.intoArray(mo, i);
+            vi.intoArray(ve, i);
+            FloatVector denom = vi.lanewise(VectorOperators.SQRT).mul(invSqrtBc2).add(eps);
+            FloatVector.fromArray(S, p, i).sub(mi.mul(stepSize).div(denom)).intoArray(p, i);
+        }
+        for (; i < to; i++) {
             float gi = g[i];
             float mi = b1 * mo[i] + (1 - b1) * gi;
             float vi = b2 * ve[i] + (1 - b2) * gi * gi;
             mo[i] = mi;
             ve[i] = vi;
-            p[i] -= stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + (float) ADAM_EPS);
+            p[i] -= stepSize * mi / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
         }
-        assert lr > 0;
     }
 
     /**
@@ -181,10 +201,10 @@ public final class ArmorOptimizer {
         Workspace ws = workspaces[chunk];
         int chunks = workspaces.length;
         int from = (int) ((long) nbOut * chunk / chunks), to = (int) ((long) nbOut * (chunk + 1) / chunks);
-        java.util.Arrays.fill(ws.gB, 0f);
+        Arrays.fill(ws.gB, 0f);
         ws.loss = 0;
         for (int bi = from; bi < to; bi++) {
-            java.util.Arrays.fill(gA, bi * bOut * bOut, (bi + 1) * bOut * bOut, 0f);
+            Arrays.fill(gA, bi * bOut * bOut, (bi + 1) * bOut * bOut, 0f);
             for (int bk = 0; bk < nbIn; bk++) block(ws, bi, bk, adamCore, discrete, bc1, bc2);
         }
     }
@@ -202,21 +222,31 @@ public final class ArmorOptimizer {
                 adam(core, mCore, vCore, gCore, go, go + bIn, bc1, bc2);
             }
         }
+        final float[] keep = ws.keep;
         for (int r = 0; r < bOut; r++) {
-            int go = (row0 + r) * n + col0;
+            int go = (row0 + r) * n + col0, lo = r * bIn;
             for (int q = 0; q < g4; q++) {
-                int bits = Mask24.keptBits(mask.pattern(row0 + r, (col0 >> 2) + q));
-                for (int t = 0; t < 4; t++) {
-                    C[r * bIn + 4 * q + t] = (bits & (1 << t)) != 0 ? core[go + 4 * q + t] : 0f;
-                }
+                float[] k = KEEP[mask.pattern(row0 + r, (col0 >> 2) + q)];
+                int o = lo + 4 * q;
+                keep[o] = k[0];
+                keep[o + 1] = k[1];
+                keep[o + 2] = k[2];
+                keep[o + 3] = k[3];
             }
+            mulInto(core, go, keep, lo, C, lo, bIn);
         }
         // 2. forward
         BlockGemm.gemm(bOut, bIn, bIn, C, 0, bIn, 1, b, bOff, bIn, CB, 0, bIn, false);
         BlockGemm.gemm(bOut, bIn, bOut, a, aOff, bOut, 1, CB, 0, bIn, E, 0, bIn, false);
         for (int r = 0; r < bOut; r++) {
             int go = (row0 + r) * n + col0, lo = r * bIn;
-            for (int q = 0; q < bIn; q++) {
+            int q = 0;
+            for (; q + L <= bIn; q += L) {
+                FloatVector e = FloatVector.fromArray(S, E, lo + q).sub(FloatVector.fromArray(S, wbar, go + q));
+                e.intoArray(E, lo + q);
+                e.mul(FloatVector.fromArray(S, gScale, col0 + q)).intoArray(G, lo + q);
+            }
+            for (; q < bIn; q++) {
                 float e = E[lo + q] - wbar[go + q];
                 E[lo + q] = e;
                 G[lo + q] = e * gScale[col0 + q];
@@ -233,24 +263,55 @@ public final class ArmorOptimizer {
         double s = 0;
         for (int r = 0; r < bOut; r++) {
             int lo = r * bIn;
-            double rs = 0;
-            for (int q = 0; q < bIn; q++) rs += E[lo + q] * E[lo + q] * h[col0 + q];
+            int q = 0;
+            FloatVector acc = FloatVector.zero(S);
+            for (; q + L <= bIn; q += L) {
+                FloatVector e = FloatVector.fromArray(S, E, lo + q);
+                acc = e.mul(e).fma(FloatVector.fromArray(S, h, col0 + q), acc);
+            }
+            double rs = acc.reduceLanes(VectorOperators.ADD);
+            for (; q < bIn; q++) rs += E[lo + q] * E[lo + q] * h[col0 + q];
             s += rs;
         }
         ws.loss += kappa * s;
         for (int r = 0; r < bOut; r++) {
-            int go = (row0 + r) * n + col0, lo = r * bIn;
-            for (int q = 0; q < g4; q++) {
-                int bits = Mask24.keptBits(mask.pattern(row0 + r, (col0 >> 2) + q));
-                for (int t = 0; t < 4; t++) {
-                    gCore[go + 4 * q + t] = (bits & (1 << t)) != 0 ? GC[lo + 4 * q + t] : 0f;
-                }
-            }
+            int lo = r * bIn;
+            mulInto(GC, lo, keep, lo, gCore, (row0 + r) * n + col0, bIn);
         }
         final float[] cbT = ws.cbT;
         for (int r = 0; r < bOut; r++) for (int q = 0; q < bIn; q++) cbT[q * bOut + r] = CB[r * bIn + q];
         BlockGemm.gemm(bOut, bOut, bIn, G, 0, bIn, 1, cbT, 0, bOut, gA, aOff, bOut, true);
         BlockGemm.gemm(bIn, bIn, bOut, C, 0, 1, bIn, T, 0, bIn, ws.gB, bOff, bIn, true);
+    }
+
+    /** {@code out[oo+i] = x[xo+i] * y[yo+i]} for i in [0, len). */
+    private static void mulInto(float[] x, int xo, float[] y, int yo, float[] out, int oo, int len) {
+        int i = 0;
+        for (; i + L <= len; i += L) {
+            FloatVector.fromArray(S, x, xo + i).mul(FloatVector.fromArray(S, y, yo + i)).intoArray(out, oo + i);
+        }
+        for (; i < len; i++) out[oo + i] = x[xo + i] * y[yo + i];
+    }
+
+    /** {@code y[yo+i] += alpha * x[xo+i]} for i in [0, len). */
+    private static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int len) {
+        int i = 0;
+        FloatVector va = FloatVector.broadcast(S, alpha);
+        for (; i + L <= len; i += L) {
+            va.fma(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (; i < len; i++) y[yo + i] += alpha * x[xo + i];
+    }
+
+    private static float dot(float[] x, int xo, float[] y, int yo, int len) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (; i + L <= len; i += L) {
+            acc = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < len; i++) s += x[xo + i] * y[yo + i];
+        return s;
     }
 
     /**
@@ -280,13 +341,8 @@ public final class ArmorOptimizer {
             av[p] = a[aOff + p * bOut + r];
             aa += (double) av[p] * av[p];
         }
-        java.util.Arrays.fill(eta, 0f);
-        for (int p = 0; p < bOut; p++) {
-            float ap = av[p];
-            if (ap == 0f) continue;
-            int lo = p * bIn;
-            for (int j = 0; j < bIn; j++) eta[j] += ap * E[lo + j];
-        }
+        Arrays.fill(eta, 0f);
+        for (int p = 0; p < bOut; p++) if (av[p] != 0f) axpy(av[p], E, p * bIn, eta, 0, bIn);
         // R̃ᵀa = diag(√h)(Eᵀa − ‖a‖² (c_old B_K rows)), U = rows c..c+3 of B_K diag(√h)
         float c0 = C[r * bIn + c], c1 = C[r * bIn + c + 1], c2 = C[r * bIn + c + 2], c3 = C[r * bIn + c + 3];
         int u0 = bOff + c * bIn, u1 = u0 + bIn, u2 = u1 + bIn, u3 = u2 + bIn;
@@ -332,7 +388,10 @@ public final class ArmorOptimizer {
         mask.setPattern(grow, (col0 + c) >> 2, bestP);
         core[grow * n + col0 + c + s0] = cNew[s0];
         core[grow * n + col0 + c + s1] = cNew[s1];
-        for (int t = 0; t < 4; t++) C[r * bIn + c + t] = cNew[t];
+        for (int t = 0; t < 4; t++) {
+            C[r * bIn + c + t] = cNew[t];
+            ws.keep[r * bIn + c + t] = KEEP[bestP][t];
+        }
 
         // rank-1 updates: ΔCB row r = d·B_K[c..c+3], ΔE = a ⊗ ΔCB, ΔG = a ⊗ u with u = 2κh⊙ΔCB,
         // ΔT = (A_Iᵀa) ⊗ u, Δ(∂L/∂C) = (A_Iᵀa) ⊗ (B_K u)
@@ -343,28 +402,16 @@ public final class ArmorOptimizer {
             uu[j] = x * gScale[col0 + j];
             CB[r * bIn + j] += x;
         }
-        java.util.Arrays.fill(ata, 0f);
-        for (int p = 0; p < bOut; p++) {
-            float ap = av[p];
-            if (ap == 0f) continue;
-            int lo = aOff + p * bOut;
-            for (int q = 0; q < bOut; q++) ata[q] += ap * a[lo + q];
-        }
-        for (int q = 0; q < bIn; q++) {
-            int lo = bOff + q * bIn;
-            float s = 0;
-            for (int j = 0; j < bIn; j++) s += b[lo + j] * uu[j];
-            bu[q] = s;
-        }
+        Arrays.fill(ata, 0f);
+        for (int p = 0; p < bOut; p++) if (av[p] != 0f) axpy(av[p], a, aOff + p * bOut, ata, 0, bOut);
+        for (int q = 0; q < bIn; q++) bu[q] = dot(b, bOff + q * bIn, uu, 0, bIn);
         for (int p = 0; p < bOut; p++) {
             float ap = av[p], tp = ata[p];
             int lo = p * bIn;
-            for (int j = 0; j < bIn; j++) {
-                E[lo + j] += ap * dcb[j];
-                G[lo + j] += ap * uu[j];
-                T[lo + j] += tp * uu[j];
-                GC[lo + j] += tp * bu[j];
-            }
+            axpy(ap, dcb, 0, E, lo, bIn);
+            axpy(ap, uu, 0, G, lo, bIn);
+            axpy(tp, uu, 0, T, lo, bIn);
+            axpy(tp, bu, 0, GC, lo, bIn);
         }
     }
 
@@ -499,7 +546,7 @@ public final class ArmorOptimizer {
 
     /** Per-thread scratch blocks (each b×b block of the pass stays in cache). */
     private static final class Workspace {
-        final float[] c, cb, e, g, t, gc, cbT, gB, scores, av, eta, dcb, u, ata, bu;
+        final float[] c, cb, e, g, t, gc, cbT, keep, gB, scores, av, eta, dcb, u, ata, bu;
         double loss;
 
         Workspace(int bOut, int bIn, int nbIn) {
@@ -511,6 +558,7 @@ public final class ArmorOptimizer {
             t = new float[bb];
             gc = new float[bb];
             cbT = new float[bb];
+            keep = new float[bb];
             gB = new float[nbIn * bIn * bIn];
             scores = new float[bOut * (bIn / 4)];
             av = new float[bOut];

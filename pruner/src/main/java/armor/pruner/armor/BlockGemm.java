@@ -21,11 +21,85 @@ final class BlockGemm {
                      float[] x, int xo, int xsi, int xsk,
                      float[] y, int yo, int ldy,
                      float[] out, int oo, int ldo, boolean accumulate) {
-        int i = 0;
+        if (WIDE) {
+            int m8 = M - M % 8, n2 = N - N % (2 * L);
+            if (m8 > 0 && n2 > 0) {
+                // j outer: the K×2L panel of Y stays in L1 while the 8-row tiles go down X
+                for (int j = 0; j < n2; j += 2 * L) {
+                    for (int i = 0; i < m8; i += 8) tile8x2(i, j, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+                }
+                if (n2 < N) gemmFrom(0, m8, n2, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+                if (m8 < M) gemmFrom(m8, M, 0, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+                return;
+            }
+        }
+        gemmFrom(0, M, 0, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+    }
+
+    /** AVX-512 has 32 vector registers: an 8×2 tile (16 accumulators) halves the loads per FMA. */
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
+
+    private static void tile8x2(int i, int j, int K, float[] x, int xo, int xsi, int xsk, float[] y, int yo, int ldy,
+                                float[] out, int oo, int ldo, boolean accumulate) {
+        int x0 = xo + i * xsi;
+        int o0 = oo + i * ldo + j;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, out, o0); c01 = FloatVector.fromArray(S, out, o0 + L);
+            c10 = FloatVector.fromArray(S, out, o0 + ldo); c11 = FloatVector.fromArray(S, out, o0 + ldo + L);
+            c20 = FloatVector.fromArray(S, out, o0 + 2 * ldo); c21 = FloatVector.fromArray(S, out, o0 + 2 * ldo + L);
+            c30 = FloatVector.fromArray(S, out, o0 + 3 * ldo); c31 = FloatVector.fromArray(S, out, o0 + 3 * ldo + L);
+            c40 = FloatVector.fromArray(S, out, o0 + 4 * ldo); c41 = FloatVector.fromArray(S, out, o0 + 4 * ldo + L);
+            c50 = FloatVector.fromArray(S, out, o0 + 5 * ldo); c51 = FloatVector.fromArray(S, out, o0 + 5 * ldo + L);
+            c60 = FloatVector.fromArray(S, out, o0 + 6 * ldo); c61 = FloatVector.fromArray(S, out, o0 + 6 * ldo + L);
+            c70 = FloatVector.fromArray(S, out, o0 + 7 * ldo); c71 = FloatVector.fromArray(S, out, o0 + 7 * ldo + L);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
+            c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(S);
+        }
+        int yk = yo + j;
+        for (int k = 0, kx = x0; k < K; k++, kx += xsk, yk += ldy) {
+            FloatVector y0 = FloatVector.fromArray(S, y, yk);
+            FloatVector y1 = FloatVector.fromArray(S, y, yk + L);
+            FloatVector a = FloatVector.broadcast(S, x[kx]);
+            c00 = a.fma(y0, c00); c01 = a.fma(y1, c01);
+            a = FloatVector.broadcast(S, x[kx + xsi]);
+            c10 = a.fma(y0, c10); c11 = a.fma(y1, c11);
+            a = FloatVector.broadcast(S, x[kx + 2 * xsi]);
+            c20 = a.fma(y0, c20); c21 = a.fma(y1, c21);
+            a = FloatVector.broadcast(S, x[kx + 3 * xsi]);
+            c30 = a.fma(y0, c30); c31 = a.fma(y1, c31);
+            a = FloatVector.broadcast(S, x[kx + 4 * xsi]);
+            c40 = a.fma(y0, c40); c41 = a.fma(y1, c41);
+            a = FloatVector.broadcast(S, x[kx + 5 * xsi]);
+            c50 = a.fma(y0, c50); c51 = a.fma(y1, c51);
+            a = FloatVector.broadcast(S, x[kx + 6 * xsi]);
+            c60 = a.fma(y0, c60); c61 = a.fma(y1, c61);
+            a = FloatVector.broadcast(S, x[kx + 7 * xsi]);
+            c70 = a.fma(y0, c70); c71 = a.fma(y1, c71);
+        }
+        c00.intoArray(out, o0); c01.intoArray(out, o0 + L);
+        c10.intoArray(out, o0 + ldo); c11.intoArray(out, o0 + ldo + L);
+        c20.intoArray(out, o0 + 2 * ldo); c21.intoArray(out, o0 + 2 * ldo + L);
+        c30.intoArray(out, o0 + 3 * ldo); c31.intoArray(out, o0 + 3 * ldo + L);
+        c40.intoArray(out, o0 + 4 * ldo); c41.intoArray(out, o0 + 4 * ldo + L);
+        c50.intoArray(out, o0 + 5 * ldo); c51.intoArray(out, o0 + 5 * ldo + L);
+        c60.intoArray(out, o0 + 6 * ldo); c61.intoArray(out, o0 + 6 * ldo + L);
+        c70.intoArray(out, o0 + 7 * ldo); c71.intoArray(out, o0 + 7 * ldo + L);
+    }
+
+    /**
+     * The general kernel on rows [i0, M) and columns [j0, N): 4×2-vector tiles, then narrower tails.
+     */
+    private static void gemmFrom(int i0, int M, int j0, int N, int K,
+                                 float[] x, int xo, int xsi, int xsk,
+                                 float[] y, int yo, int ldy,
+                                 float[] out, int oo, int ldo, boolean accumulate) {
+        int i = i0;
         for (; i + 4 <= M; i += 4) {
             int x0 = xo + i * xsi, x1 = x0 + xsi, x2 = x1 + xsi, x3 = x2 + xsi;
             int o0 = oo + i * ldo, o1 = o0 + ldo, o2 = o1 + ldo, o3 = o2 + ldo;
-            int j = 0;
+            int j = j0;
             for (; j + 2 * L <= N; j += 2 * L) {
                 FloatVector c00, c01, c10, c11, c20, c21, c30, c31;
                 if (accumulate) {
@@ -89,7 +163,7 @@ final class BlockGemm {
         for (; i < M; i++) {
             int x0 = xo + i * xsi;
             int o0 = oo + i * ldo;
-            int j = 0;
+            int j = j0;
             for (; j + L <= N; j += L) {
                 FloatVector c0 = accumulate ? FloatVector.fromArray(S, out, o0 + j) : FloatVector.zero(S);
                 int yk = yo + j;
