@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Prune Hugging Face LLMs to 2:4 sparsity with ARMOR, and serve them fast.",
         subcommands = {
                 // each command registers itself here
-                GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class,
+                GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class,
         })
 public final class Main {
     public static void main(String[] args) {
