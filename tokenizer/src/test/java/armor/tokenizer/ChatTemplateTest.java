@@ -27,8 +27,8 @@ class ChatTemplateTest {
 
     @BeforeAll
     static void load() throws IOException {
-        qwen = Tokenizer.load(SharedData.model("qwen2.5-tokenizer"));
-        llama3 = Tokenizer.load(SharedData.model("llama3-tokenizer"));
+        qwen = SharedData.tokenizer("qwen2.5-tokenizer");
+        llama3 = SharedData.tokenizer("llama3-tokenizer");
     }
 
     static JinjaChatTemplate template(Tokenizer t) {
@@ -157,7 +157,7 @@ class ChatTemplateTest {
 
     @Test
     void modelsWithoutTemplateUseThePlainFallback() throws IOException {
-        Tokenizer stories = Tokenizer.load(SharedData.model("stories260K-hf"));
+        Tokenizer stories = SharedData.tokenizer("stories260K-hf");
         assertTrue(stories.chatTemplate().isEmpty());
         assertEquals("Once upon a time", stories.chatTemplateOrPlain().render(List.of(m("user", "Once upon a time")), true));
         assertEquals("Be kind.\nOnce upon a time",

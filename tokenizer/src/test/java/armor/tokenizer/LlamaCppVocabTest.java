@@ -19,17 +19,17 @@ class LlamaCppVocabTest {
 
     @Test
     void llamaSpmMatchesLlama2TokenizerJson() throws IOException {
-        check("llama-spm", Tokenizer.load(SharedData.model("llama2-tokenizer")));
+        check("llama-spm", SharedData.tokenizer("llama2-tokenizer"));
     }
 
     @Test
     void llamaBpeMatchesLlama3TokenizerJson() throws IOException {
-        check("llama-bpe", Tokenizer.load(SharedData.model("llama3-tokenizer")));
+        check("llama-bpe", SharedData.tokenizer("llama3-tokenizer"));
     }
 
     @Test
     void qwen2MatchesQwen25TokenizerJson() throws IOException {
-        check("qwen2", Tokenizer.load(SharedData.model("qwen2.5-tokenizer")));
+        check("qwen2", SharedData.tokenizer("qwen2.5-tokenizer"));
     }
 
     @Test

@@ -21,4 +21,18 @@ final class SharedData {
     static Path model(String name) {
         return require("models/" + name);
     }
+
+    private static final java.util.Map<String, Tokenizer> LOADED = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** The tokenizer of a shared model folder, loaded once per test run (the big ones take a second). */
+    static Tokenizer tokenizer(String modelName) {
+        Path dir = model(modelName);
+        return LOADED.computeIfAbsent(modelName, k -> {
+            try {
+                return Tokenizer.load(dir);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
 }

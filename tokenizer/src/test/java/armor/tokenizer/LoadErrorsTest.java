@@ -1,0 +1,103 @@
+package armor.tokenizer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad input gives one clear line naming the file, field and value, never a crash. */
+class LoadErrorsTest {
+    @TempDir
+    Path dir;
+
+    private static final String MINIMAL = """
+            {"added_tokens": [], "normalizer": NORMALIZER, "pre_tokenizer": PRE, "post_processor": null,
+             "decoder": null, "model": {"type": "MODEL", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}}
+            """;
+
+    private IOException loadFailure(String normalizer, String pre, String model) throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"),
+                MINIMAL.replace("NORMALIZER", normalizer).replace("PRE", pre).replace("MODEL", model));
+        return assertThrows(IOException.class, () -> Tokenizer.load(dir));
+    }
+
+    @Test
+    void minimalTokenizerJsonLoadsAndMerges() throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"),
+                MINIMAL.replace("NORMALIZER", "null").replace("PRE", "null").replace("MODEL", "BPE"));
+        Tokenizer t = Tokenizer.load(dir);
+        assertEquals(List.of(2, 0), boxed(t.encode("aba", true)));
+        assertEquals("ab a", t.decode(new int[] {2, 0}, false), "no decoder: tokens joined with spaces");
+    }
+
+    @Test
+    void unknownModelTypeIsNamed() throws IOException {
+        IOException e = loadFailure("null", "null", "Unigram");
+        assertTrue(e.getMessage().contains("tokenizer.json") && e.getMessage().contains("'Unigram'"), e.getMessage());
+    }
+
+    @Test
+    void unknownPreTokenizerIsNamed() throws IOException {
+        IOException e = loadFailure("null", "{\"type\": \"BertPreTokenizer\"}", "BPE");
+        assertTrue(e.getMessage().contains("pre_tokenizer") && e.getMessage().contains("'BertPreTokenizer'"), e.getMessage());
+    }
+
+    @Test
+    void unknownNormalizerIsNamed() throws IOException {
+        IOException e = loadFailure("{\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"BertNormalizer\"}]}", "null", "BPE");
+        assertTrue(e.getMessage().contains("normalizer.normalizers[0]") && e.getMessage().contains("'BertNormalizer'"),
+                e.getMessage());
+    }
+
+    @Test
+    void brokenJsonAndMissingFilesAreNamed() throws IOException {
+        IOException missing = assertThrows(IOException.class, () -> Tokenizer.load(dir));
+        assertTrue(missing.getMessage().contains("no tokenizer.json"), missing.getMessage());
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": ");
+        IOException broken = assertThrows(IOException.class, () -> Tokenizer.load(dir));
+        assertTrue(broken.getMessage().contains("tokenizer.json") && broken.getMessage().contains("not valid JSON"),
+                broken.getMessage());
+    }
+
+    @Test
+    void invalidUnicodeTextAndOutOfRangeIds() {
+        Tokenizer t = SharedData.tokenizer("qwen2.5-tokenizer");
+        IllegalArgumentException text = assertThrows(IllegalArgumentException.class, () -> t.encode("ab\uD800c", false));
+        assertTrue(text.getMessage().contains("unpaired surrogate U+D800 at char index 2"), text.getMessage());
+        IllegalArgumentException id = assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {5, 999999}, false));
+        assertTrue(id.getMessage().contains("999999") && id.getMessage().contains("0..151664"), id.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {-1}, false));
+    }
+
+    /** The five delimiter behaviours, on the example of the tokenizers documentation. */
+    @Test
+    void splitBehavioursMatchTheTokenizersDocumentation() {
+        String text = "the-final--countdown";
+        Pattern dash = Pattern.compile("-");
+        assertEquals(List.of("the", "final", "countdown"), split(dash, PreTokenizer.Behavior.REMOVED, text));
+        assertEquals(List.of("the", "-", "final", "-", "-", "countdown"), split(dash, PreTokenizer.Behavior.ISOLATED, text));
+        assertEquals(List.of("the-", "final-", "-", "countdown"), split(dash, PreTokenizer.Behavior.MERGED_WITH_PREVIOUS, text));
+        assertEquals(List.of("the", "-final", "-", "-countdown"), split(dash, PreTokenizer.Behavior.MERGED_WITH_NEXT, text));
+        assertEquals(List.of("the", "-", "final", "--", "countdown"), split(dash, PreTokenizer.Behavior.CONTIGUOUS, text));
+    }
+
+    private static List<String> split(Pattern p, PreTokenizer.Behavior b, String text) {
+        List<String> out = new ArrayList<>();
+        new PreTokenizer.Split(p, b, false).split(text, true, out);
+        return out;
+    }
+
+    private static List<Integer> boxed(int[] ids) {
+        List<Integer> out = new ArrayList<>();
+        for (int id : ids) out.add(id);
+        return out;
+    }
+}
