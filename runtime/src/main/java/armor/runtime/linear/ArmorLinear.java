@@ -44,6 +44,43 @@ public final class ArmorLinear implements Linear {
         return bias;
     }
 
+    /**
+     * The dense weight this layer computes with, {@code A'·C·B'} ({@code out × in}, row-major, float32): first
+     * {@code C·B'} row by row from the kept values only, then {@code A'} block row by block row; split over the pool.
+     */
+    public float[] denseWeight() {
+        int m = core.rows(), n = core.cols(), bs = b.blockSize(), as = a.blockSize();
+        Sparse24Core c = core.toCore();
+        float[] bw = b.toFloats(), aw = a.toFloats();
+        float[] cb = new float[m * n];
+        Parallel.forRange(m, 8, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                for (int g = 0; g < n / 4; g++) {
+                    int nib = c.nibble(r, g);
+                    for (int k = 0; k < 2; k++) {
+                        int col = 4 * g + (k == 0 ? nib & 3 : nib >>> 2);
+                        float v = c.values()[r * (n / 2) + 2 * g + k];
+                        int blk = col / bs, j = col % bs;
+                        int dst = r * n + blk * bs, src = (blk * bs + j) * bs;
+                        for (int q = 0; q < bs; q++) cb[dst + q] += v * bw[src + q];
+                    }
+                }
+            }
+        });
+        float[] w = new float[m * n];
+        Parallel.forRange(m, 8, (from, to) -> {
+            for (int r = from; r < to; r++) {
+                int blk = r / as, i = r % as;
+                for (int p = 0; p < as; p++) {
+                    float v = aw[(blk * as + i) * as + p];
+                    int src = (blk * as + p) * n;
+                    for (int col = 0; col < n; col++) w[r * n + col] += v * cb[src + col];
+                }
+            }
+        });
+        return w;
+    }
+
     @Override
     public int inFeatures() {
         return core.cols();

@@ -19,6 +19,9 @@ public final class LinearLoader {
      * @param out    expected output features
      */
     public static Linear load(WeightSource weights, String prefix, int in, int out) {
+        if (SparseLinearLoader.isSparse(weights, prefix)) {
+            return SparseLinearLoader.load(weights, prefix, in, out, bias(weights, prefix, out));
+        }
         String weightName = prefix + ".weight";
         if (!weights.has(weightName)) {
             throw new CheckpointException(weights.origin() + ": missing tensor " + weightName);

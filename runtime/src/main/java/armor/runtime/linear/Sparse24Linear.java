@@ -21,6 +21,11 @@ public final class Sparse24Linear implements Linear {
         return bias;
     }
 
+    /** The dense weight this layer computes with ({@code out × in}, row-major): the core with zeros at pruned positions. */
+    public float[] denseWeight() {
+        return core.toCore().toDense();
+    }
+
     @Override
     public int inFeatures() {
         return core.cols();

@@ -1,0 +1,235 @@
+package armor.runtime.sparse;
+
+import armor.runtime.linear.Sparse24Core;
+import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.safetensors.SafetensorsWriter;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/**
+ * Writes a model folder derived from a source Hugging Face folder: the tensors put here (packed 2:4 cores, ARMOR
+ * blocks, reconstructed dense weights), every source tensor not replaced, {@code config.json} with the
+ * {@code sparsity_config} block (or without one for a dense export), and the source's other files (tokenizer,
+ * generation config) copied. Everything goes into a temporary sibling folder that is renamed to the target only
+ * when complete, so a crash never leaves a folder that looks complete.
+ *
+ * <p>Typical use by a pruner: {@code create(src, dst)}, then per pruned linear {@link #putCore} or
+ * {@link #putArmor}, then {@link #finish(SparsityConfig)}. Tensors are flushed to shards of about
+ * {@code shardBytes} as they come, so memory holds at most one shard of new tensors.
+ */
+public final class SparseCheckpointWriter implements AutoCloseable {
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final long DEFAULT_SHARD_BYTES = 4L << 30;
+
+    private final Path sourceDir, target, tmp;
+    private final CheckpointWeights source;
+    private final long shardBytes;
+    private final Set<String> written = new HashSet<>();
+    private final Set<String> replaced = new HashSet<>();
+    private final Map<String, Integer> shardOf = new LinkedHashMap<>();
+    private final List<Path> shards = new ArrayList<>();
+    private List<Tensor> pending = new ArrayList<>();
+    private Arena pendingArena = Arena.ofShared();
+    private long pendingBytes, totalBytes;
+    private boolean finished, sourceClosed;
+
+    private SparseCheckpointWriter(Path sourceDir, Path target, long shardBytes) {
+        this.sourceDir = sourceDir;
+        this.target = target.toAbsolutePath();
+        this.shardBytes = shardBytes;
+        if (Files.exists(this.target)) throw new CheckpointException(target + ": already exists, expected a new folder name");
+        this.source = CheckpointWeights.open(sourceDir);
+        try {
+            Files.createDirectories(this.target.getParent());
+            this.tmp = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".tmp-");
+        } catch (IOException e) {
+            source.close();
+            throw new UncheckedIOException(target + ": cannot create the output folder: " + e.getMessage(), e);
+        }
+    }
+
+    /** Starts a checkpoint at {@code target} (which must not exist) derived from the model folder {@code sourceDir}. */
+    public static SparseCheckpointWriter create(Path sourceDir, Path target) {
+        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES);
+    }
+
+    public static SparseCheckpointWriter create(Path sourceDir, Path target, long shardBytes) {
+        return new SparseCheckpointWriter(sourceDir, target, shardBytes);
+    }
+
+    /** The source checkpoint's tensors (memory-mapped), e.g. to read the dense weights being pruned. */
+    public CheckpointWeights source() {
+        return source;
+    }
+
+    /** Writes linear {@code prefix} as a plain 2:4 core in {@code dtype}, replacing {@code prefix.weight}. */
+    public synchronized void putCore(String prefix, Sparse24Core core, DType dtype) {
+        putCoreTensors(prefix, core, dtype);
+        replaced.add(prefix + ".weight");
+    }
+
+    /**
+     * Writes linear {@code prefix} as ARMOR: the core and the block-diagonal {@code A'} ({@code (d_out/b, b, b)},
+     * row-major) and {@code B'} ({@code (d_in/b, b, b)}) with the NoWag scalings already folded in.
+     */
+    public synchronized void putArmor(String prefix, Sparse24Core core, float[] aBlocks, float[] bBlocks, int blockSize, DType dtype) {
+        int m = core.rows(), n = core.cols(), b = blockSize;
+        if (b <= 0 || m % b != 0 || n % b != 0)
+            throw new IllegalArgumentException(prefix + ": block size " + b + " does not divide the core's " + m + "×" + n);
+        if (aBlocks.length != m * b) throw new IllegalArgumentException(prefix + ": A' has " + aBlocks.length + " values, expected " + (m / b) + "×" + b + "×" + b);
+        if (bBlocks.length != n * b) throw new IllegalArgumentException(prefix + ": B' has " + bBlocks.length + " values, expected " + (n / b) + "×" + b + "×" + b);
+        putCoreTensors(prefix, core, dtype);
+        put(prefix + SparseLinearLoader.ARMOR_A, dtype, new long[] {m / b, b, b}, aBlocks);
+        put(prefix + SparseLinearLoader.ARMOR_B, dtype, new long[] {n / b, b, b}, bBlocks);
+        replaced.add(prefix + ".weight");
+    }
+
+    /** Writes a dense {@code prefix.weight} (e.g. a reconstruction), replacing any sparse tensors of {@code prefix}. */
+    public synchronized void putDenseWeight(String prefix, float[] weight, int rows, int cols, DType dtype) {
+        put(prefix + ".weight", dtype, new long[] {rows, cols}, weight);
+        for (String s : new String[] {SparseLinearLoader.VALUES, SparseLinearLoader.META, SparseLinearLoader.ARMOR_A, SparseLinearLoader.ARMOR_B})
+            replaced.add(prefix + s);
+    }
+
+    private void putCoreTensors(String prefix, Sparse24Core core, DType dtype) {
+        put(prefix + SparseLinearLoader.VALUES, dtype, new long[] {core.rows(), core.cols() / 2}, core.values());
+        String metaName = prefix + SparseLinearLoader.META;
+        MemorySegment meta = pendingArena.allocate(core.meta().length, 8);
+        MemorySegment.copy(core.meta(), 0, meta, ValueLayout.JAVA_BYTE, 0, core.meta().length);
+        add(new Tensor(metaName, DType.U8, new long[] {core.rows(), Sparse24Core.metaCols(core.cols())}, meta));
+    }
+
+    private void put(String name, DType dtype, long[] shape, float[] values) {
+        MemorySegment seg = pendingArena.allocate((long) values.length * dtype.bytes(), 8);
+        for (int i = 0; i < values.length; i++) {
+            switch (dtype) {
+                case BF16 -> seg.setAtIndex(SHORT, i, armor.runtime.kernels.HalfFloat.floatToBf16(values[i]));
+                case F16 -> seg.setAtIndex(SHORT, i, armor.runtime.kernels.HalfFloat.floatToF16(values[i]));
+                case F32 -> seg.setAtIndex(FLOAT, i, values[i]);
+                default -> throw new IllegalArgumentException(name + ": dtype " + dtype + ", expected BF16, F16 or F32");
+            }
+        }
+        add(new Tensor(name, dtype, shape, seg));
+    }
+
+    private void add(Tensor t) {
+        if (finished) throw new IllegalStateException("checkpoint already finished");
+        if (!written.add(t.name())) throw new IllegalArgumentException("tensor " + t.name() + " written twice");
+        pending.add(t);
+        pendingBytes += t.data().byteSize();
+        if (pendingBytes >= shardBytes) flush();
+    }
+
+    private void flush() {
+        if (pending.isEmpty()) return;
+        int index = shards.size();
+        Path file = tmp.resolve(String.format("shard-%05d.safetensors", index));
+        SafetensorsWriter.write(file, pending, Map.of("format", "pt"));
+        for (Tensor t : pending) shardOf.put(t.name(), index);
+        shards.add(file);
+        totalBytes += pendingBytes;
+        pending = new ArrayList<>();
+        pendingArena.close();
+        pendingArena = Arena.ofShared();
+        pendingBytes = 0;
+    }
+
+    /**
+     * Copies the source tensors not replaced, writes config.json (with {@code sparsity} as its
+     * {@code sparsity_config}, or with no such block when null) and the source's other files, and renames the
+     * folder into place.
+     */
+    public synchronized void finish(SparsityConfig sparsity) {
+        for (String name : source.names()) {
+            if (written.contains(name) || replaced.contains(name)) continue;
+            add(source.tensor(name)); // a view of the mapped source: nothing copied until written
+        }
+        flush();
+        finished = true;
+        try {
+            if (shards.size() == 1) {
+                Files.move(shards.get(0), tmp.resolve(CheckpointWeights.SINGLE), StandardCopyOption.ATOMIC_MOVE);
+            } else {
+                ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+                ObjectNode index = json.createObjectNode();
+                index.putObject("metadata").put("total_size", totalBytes);
+                ObjectNode map = index.putObject("weight_map");
+                List<String> names = new ArrayList<>();
+                for (int i = 0; i < shards.size(); i++) {
+                    String n = String.format("model-%05d-of-%05d.safetensors", i + 1, shards.size());
+                    Files.move(shards.get(i), tmp.resolve(n), StandardCopyOption.ATOMIC_MOVE);
+                    names.add(n);
+                }
+                shardOf.entrySet().stream().sorted(Map.Entry.comparingByKey())
+                        .forEach(e -> map.put(e.getKey(), names.get(e.getValue())));
+                Files.writeString(tmp.resolve(CheckpointWeights.INDEX), json.writeValueAsString(index));
+            }
+            writeConfig(sparsity);
+            try (Stream<Path> files = Files.list(sourceDir)) {
+                for (Path f : files.toList()) {
+                    String n = f.getFileName().toString();
+                    if (!Files.isRegularFile(f) || n.endsWith(".safetensors") || n.equals(CheckpointWeights.INDEX) || n.equals("config.json")) continue;
+                    Files.copy(f, tmp.resolve(n));
+                }
+            }
+            closeSource();
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(target + ": cannot write checkpoint: " + e.getMessage(), e);
+        }
+    }
+
+    private void writeConfig(SparsityConfig sparsity) throws IOException {
+        ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+        Path cfg = sourceDir.resolve("config.json");
+        JsonNode root = json.readTree(cfg.toFile());
+        if (root == null || !root.isObject()) throw new CheckpointException(cfg + ": expected a JSON object");
+        ObjectNode o = (ObjectNode) root;
+        o.remove(SparsityConfig.KEY);
+        if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
+        Files.writeString(tmp.resolve("config.json"), json.writeValueAsString(o) + "\n");
+    }
+
+    private void closeSource() {
+        if (!sourceClosed) source.close();
+        sourceClosed = true;
+    }
+
+    /** Abandons an unfinished checkpoint: deletes the temporary folder. */
+    @Override
+    public synchronized void close() {
+        pendingArena.close();
+        closeSource();
+        if (!Files.exists(tmp)) return;
+        try (Stream<Path> walk = Files.walk(tmp)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException ignored) {
+            // best effort: the folder's name marks it as temporary
+        }
+    }
+}
