@@ -108,6 +108,11 @@ public final class DeviceBuffer implements AutoCloseable {
         cuMemcpyDtoH(Pointer.to(host), pointer(), 2L * host.length);
     }
 
+    public void download(int[] host) {
+        checkFits(4L * host.length, "download");
+        cuMemcpyDtoH(Pointer.to(host), pointer(), 4L * host.length);
+    }
+
     @Override
     public void close() {
         if (owner && !freed) cuMemFree(base);
