@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
         description = "Prune Hugging Face LLMs to 2:4 sparsity with ARMOR, and serve them fast.",
         subcommands = {
                 // each command registers itself here
-                GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class,
+                GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
+                TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
         })
 public final class Main {
     public static void main(String[] args) {

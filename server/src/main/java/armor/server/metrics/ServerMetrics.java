@@ -18,6 +18,8 @@ public final class ServerMetrics {
     private final LongAdder promptTokens = new LongAdder();
     private final LongAdder completionTokens = new LongAdder();
     private final LongAdder decodeSteps = new LongAdder();
+    private final LongAdder decodeTokens = new LongAdder();
+    private final LongAdder decodeNanos = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
     private final long[] ttftBuckets = new long[TTFT_BUCKETS.length];
@@ -62,10 +64,22 @@ public final class ServerMetrics {
     /** One decode step that produced {@code tokens} tokens (one per sequence in the batch). */
     public synchronized void decodeStep(int tokens, long durationNanos) {
         decodeSteps.increment();
+        decodeTokens.add(tokens);
+        decodeNanos.add(durationNanos);
         lastBatchSize.set(tokens);
         long now = System.nanoTime();
         recentSteps.addLast(new long[] {now, tokens, durationNanos});
         while (!recentSteps.isEmpty() && now - recentSteps.peekFirst()[0] > RATE_WINDOW_NANOS) recentSteps.removeFirst();
+    }
+
+    /** Tokens produced by decode steps (first tokens, which come from prefill, not counted). */
+    public long decodeTokens() {
+        return decodeTokens.sum();
+    }
+
+    /** Time spent inside decode steps (the model's batched forward passes). */
+    public long decodeNanos() {
+        return decodeNanos.sum();
     }
 
     /** Tokens per second of wall time over the recent window (0 when idle). */
@@ -92,6 +106,9 @@ public final class ServerMetrics {
         counter(sb, "armor_prompt_tokens_total", "Prompt tokens processed.", promptTokens.sum());
         counter(sb, "armor_completion_tokens_total", "Tokens generated.", completionTokens.sum());
         counter(sb, "armor_decode_steps_total", "Batched decode steps run.", decodeSteps.sum());
+        sb.append("# HELP armor_decode_seconds_total Time spent in batched decode steps.\n");
+        sb.append("# TYPE armor_decode_seconds_total counter\narmor_decode_seconds_total ").append(decodeNanos.sum() / 1e9)
+                .append('\n');
         counter(sb, "armor_rejected_total", "Requests refused because the queue was full or the server stopping.", rejected.sum());
         counter(sb, "armor_cancelled_total", "Sequences cancelled (client disconnected or shutdown).", cancelled.sum());
         gauge(sb, "armor_queue_depth", "Sequences waiting to start.", queueDepth.getAsInt());

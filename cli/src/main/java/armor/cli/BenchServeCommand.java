@@ -1,0 +1,88 @@
+package armor.cli;
+
+import armor.bench.ServeBenchmark;
+import armor.runtime.config.ModelConfig;
+import armor.runtime.kernels.Parallel;
+import armor.runtime.model.Model;
+import armor.runtime.tensor.DType;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code armor bench-serve}: aggregate decode tokens/s of the server's continuous-batching scheduler at several
+ * concurrencies, on a model folder or a random-weight model of a real shape.
+ */
+@Command(name = "bench-serve", mixinStandardHelpOptions = true,
+        description = "Continuous-batching benchmark: aggregate decode tokens/s at each concurrency (default 1 and 8), "
+                + "on a random-weight Llama-3.2-1B-shaped model unless --model is given.")
+public final class BenchServeCommand implements Callable<Integer> {
+    @Option(names = "--preset", defaultValue = "llama-3.2-1b",
+            description = "random-weight model shape when --model is not given: llama-3.2-1b (default)")
+    String preset;
+
+    @Option(names = "--model", description = "benchmark this model folder instead of a random preset")
+    Path model;
+
+    @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16, f16, f32")
+    String dtype;
+
+    @Option(names = "--concurrency", split = ",", defaultValue = "1,8",
+            description = "concurrent sequences, comma-separated (default ${DEFAULT-VALUE})")
+    List<Integer> concurrency;
+
+    @Option(names = "--tokens", defaultValue = "16", description = "tokens generated per sequence (default ${DEFAULT-VALUE})")
+    int tokens;
+
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length of each sequence (default ${DEFAULT-VALUE})")
+    int promptTokens;
+
+    @Override
+    public Integer call() {
+        if (tokens < 2) throw new IllegalArgumentException("--tokens " + tokens + ", expected >= 2");
+        if (promptTokens < 1) throw new IllegalArgumentException("--prompt-tokens " + promptTokens + ", expected >= 1");
+        for (int c : concurrency) {
+            if (c < 1 || c > 256) throw new IllegalArgumentException("--concurrency " + c + ", expected 1..256");
+        }
+        Model m;
+        String label;
+        if (model != null) {
+            m = Model.load(model);
+            label = model.toString();
+        } else {
+            ModelConfig config = switch (preset) {
+                case "llama-3.2-1b" -> ModelConfig.llama32_1B();
+                default -> throw new IllegalArgumentException("--preset " + preset + ", expected llama-3.2-1b");
+            };
+            DType dt = switch (dtype) {
+                case "bf16" -> DType.BF16;
+                case "f16" -> DType.F16;
+                case "f32" -> DType.F32;
+                default -> throw new IllegalArgumentException("--dtype " + dtype + ", expected bf16, f16 or f32");
+            };
+            System.err.printf("armor: making random %s weights of the %s shape...%n", dtype, preset);
+            m = Model.random(config, dt, 42);
+            label = preset + " (random " + dtype + ")";
+        }
+        try (m) {
+            System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
+                    Parallel.threads(), label, promptTokens, tokens);
+            ServeBenchmark.run(m, Math.max(1, concurrency.getFirst()), promptTokens, 2); // JIT warm-up, untimed
+            System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s%n", "concurrency", "decode tok/s",
+                    "per-seq tok/s", "wall tok/s", "speed-up");
+            double base = Double.NaN;
+            for (int c : concurrency) {
+                ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens);
+                if (Double.isNaN(base)) base = r.decodeTokensPerSecond();
+                System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx%n", c, r.decodeTokensPerSecond(),
+                        r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base);
+                System.out.flush();
+            }
+        }
+        return 0;
+    }
+}
