@@ -208,17 +208,18 @@ final class BpeModel {
         return java.util.Arrays.copyOf(symbols, n);
     }
 
-    /** Open-addressing hash map from a pair of ids to the merge rank (no boxing on the hot path). */
+    /**
+     * Open-addressing hash map from a pair of ids to the merge rank, without boxing. Key and value sit side by
+     * side in one array, so that a lookup (the inner step of merging) touches a single cache line.
+     */
     private static final class PairTable {
-        private final long[] keys;
-        private final int[] values;
+        private final long[] slots; // [key0, value0, key1, value1, ...]; key -1 marks an empty slot
         private final int mask;
 
         PairTable(int expected) {
             int capacity = Integer.highestOneBit(Math.max(16, expected * 2)) << 1;
-            keys = new long[capacity];
-            values = new int[capacity];
-            java.util.Arrays.fill(keys, -1L);
+            slots = new long[capacity * 2];
+            for (int i = 0; i < slots.length; i += 2) slots[i] = -1L;
             mask = capacity - 1;
         }
 
@@ -230,17 +231,17 @@ final class BpeModel {
         void put(int a, int b, int value) {
             long key = ((long) a << 32) | (b & 0xFFFFFFFFL);
             int i = slot(key) & mask;
-            while (keys[i] != -1L && keys[i] != key) i = (i + 1) & mask;
-            keys[i] = key;
-            values[i] = value;
+            while (slots[2 * i] != -1L && slots[2 * i] != key) i = (i + 1) & mask;
+            slots[2 * i] = key;
+            slots[2 * i + 1] = value;
         }
 
         int get(int a, int b) {
             long key = ((long) a << 32) | (b & 0xFFFFFFFFL);
             int i = slot(key) & mask;
             while (true) {
-                long k = keys[i];
-                if (k == key) return values[i];
+                long k = slots[2 * i];
+                if (k == key) return (int) slots[2 * i + 1];
                 if (k == -1L) return NO_MERGE;
                 i = (i + 1) & mask;
             }
