@@ -9,6 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 // each command registers itself here
                 GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
+                TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
         })
 public final class Main {
     public static void main(String[] args) {
