@@ -1,0 +1,61 @@
+package armor.cli;
+
+import armor.server.ServerConfig;
+import armor.server.api.RequestLimits;
+import picocli.CommandLine.Option;
+
+/** The HTTP server options shared by {@code serve} and {@code prune-serve} (a picocli mixin). */
+public final class ServerOptions {
+    @Option(names = "--served-model-name", description = "model id clients must send (default: the folder name)")
+    String servedName;
+
+    @Option(names = "--host", defaultValue = ServerConfig.DEFAULT_HOST,
+            description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 exposes the server to the network)")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8080", description = "TCP port (default ${DEFAULT-VALUE}; 0 picks a free one)")
+    int port;
+
+    @Option(names = "--api-key", description = "require 'Authorization: Bearer KEY' on /v1 and /metrics "
+            + "(default: the ARMOR_API_KEY environment variable, else no key)")
+    String apiKey;
+
+    @Option(names = "--max-batch", defaultValue = "8", description = "sequences decoded together per step (default ${DEFAULT-VALUE})")
+    int maxBatch;
+
+    @Option(names = "--max-queue", defaultValue = "64",
+            description = "sequences waiting for a batch slot before new requests get 429 (default ${DEFAULT-VALUE})")
+    int maxQueue;
+
+    @Option(names = "--max-tokens", defaultValue = "4096",
+            description = "largest max_tokens a request may ask for (default ${DEFAULT-VALUE}); also the default when "
+                    + "a chat request gives none (capped by the context)")
+    int maxTokens;
+
+    @Option(names = "--max-n", defaultValue = "16", description = "largest n (choices per request) (default ${DEFAULT-VALUE})")
+    int maxN;
+
+    @Option(names = "--max-body-bytes", defaultValue = "4194304", description = "largest request body (default ${DEFAULT-VALUE})")
+    int maxBodyBytes;
+
+    @Option(names = "--shutdown-grace", defaultValue = "10",
+            description = "seconds running requests get to finish on Ctrl-C before they are cancelled (default ${DEFAULT-VALUE})")
+    int graceSeconds;
+
+    /** Checks the ranges; each failure names the option and what is accepted. */
+    void check() {
+        if (maxBatch < 1 || maxBatch > 1024) throw new IllegalArgumentException("--max-batch " + maxBatch + ", expected 1..1024");
+        if (maxQueue < 0) throw new IllegalArgumentException("--max-queue " + maxQueue + ", expected >= 0");
+        if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens " + maxTokens + ", expected >= 1");
+        if (maxN < 1 || maxN > 128) throw new IllegalArgumentException("--max-n " + maxN + ", expected 1..128");
+        if (maxBodyBytes < 1024) throw new IllegalArgumentException("--max-body-bytes " + maxBodyBytes + ", expected >= 1024");
+        if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ", expected 0..65535");
+        if (graceSeconds < 0) throw new IllegalArgumentException("--shutdown-grace " + graceSeconds + ", expected >= 0");
+    }
+
+    ServerConfig config() {
+        String key = apiKey != null ? apiKey : System.getenv("ARMOR_API_KEY");
+        return new ServerConfig(host, port, key == null || key.isEmpty() ? null : key, maxBodyBytes,
+                new RequestLimits(maxN, maxTokens));
+    }
+}
