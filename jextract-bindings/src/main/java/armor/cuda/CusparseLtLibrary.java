@@ -1,19 +1,14 @@
 package armor.cuda;
 
-import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Finds, opens and version-checks {@code libcusparseLt.so.0}, the library {@link cusparseLt_h} binds against.
@@ -134,97 +129,17 @@ public final class CusparseLtLibrary {
         return new Version(parts[0], parts[1], parts[2]);
     }
 
-    /**
-     * The library file to use: the first candidate that exists.
-     *
-     * @throws CudaUnavailableException when {@code ARMOR_CUSPARSELT} names nothing usable, or no candidate exists
-     */
+    static final LibrarySearch SEARCH = new LibrarySearch("cuSPARSELt", ENV,
+            List.of("nvidia/cusparselt/lib", "cusparselt/lib"), List.of(FILE_NAMES),
+            "pip install nvidia-cusparselt-cu13");
+
+    /** The library file to use; see the class comment for the order. */
     static Path locate(Map<String, String> env, Path home) {
-        String explicit = env.get(ENV);
-        if (explicit != null && !explicit.isBlank()) {
-            Path given = Path.of(explicit);
-            if (Files.isRegularFile(given)) return given;
-            if (Files.isDirectory(given)) {
-                for (Path dir : List.of(given, given.resolve("lib"), given.resolve("lib64"))) {
-                    for (String name : FILE_NAMES) {
-                        if (Files.isRegularFile(dir.resolve(name))) return dir.resolve(name);
-                    }
-                }
-                throw new CudaUnavailableException(ENV + "=" + explicit + " is a folder without "
-                        + FILE_NAMES[0] + " (also looked in its lib/ and lib64/)");
-            }
-            throw new CudaUnavailableException(ENV + "=" + explicit + " does not exist");
-        }
-        List<Path> candidates = candidates(env, home);
-        for (Path candidate : candidates) {
-            if (Files.isRegularFile(candidate)) return candidate;
-        }
-        throw new CudaUnavailableException("cuSPARSELt not found (looked in " + candidates.size()
-                + " places: Python wheels nvidia/cusparselt/lib, LD_LIBRARY_PATH, /usr/lib/x86_64-linux-gnu, "
-                + "/usr/local/cuda/lib64); pip install nvidia-cusparselt-cu13 or set " + ENV
-                + " to libcusparseLt.so.0");
+        return SEARCH.locate(env, home);
     }
 
     /** Every place the library is looked for when {@code ARMOR_CUSPARSELT} is unset, in order. */
     static List<Path> candidates(Map<String, String> env, Path home) {
-        Set<Path> dirs = new LinkedHashSet<>();
-        for (Path sitePackages : sitePackages(env, home)) {
-            dirs.add(sitePackages.resolve("nvidia/cusparselt/lib"));
-            dirs.add(sitePackages.resolve("cusparselt/lib")); // layout of the 0.6-era wheels
-        }
-        for (String dir : pathList(env.get("LD_LIBRARY_PATH"))) dirs.add(Path.of(dir));
-        dirs.add(Path.of("/usr/lib/x86_64-linux-gnu"));
-        dirs.addAll(children(Path.of("/usr/lib/x86_64-linux-gnu/libcusparseLt"))); // libcusparseLt/12, /13
-        String cudaHome = env.get("CUDA_HOME");
-        if (cudaHome != null && !cudaHome.isBlank()) dirs.add(Path.of(cudaHome, "lib64"));
-        dirs.add(Path.of("/usr/local/cuda/lib64"));
-        List<Path> files = new ArrayList<>();
-        for (Path dir : dirs) {
-            for (String name : FILE_NAMES) files.add(dir.resolve(name));
-        }
-        return files;
-    }
-
-    private static List<Path> sitePackages(Map<String, String> env, Path home) {
-        List<Path> roots = new ArrayList<>();
-        for (String dir : pathList(env.get("PYTHONPATH"))) roots.add(Path.of(dir));
-        for (String prefix : new String[] {env.get("VIRTUAL_ENV"), env.get("CONDA_PREFIX")}) {
-            if (prefix != null && !prefix.isBlank()) roots.addAll(pythonLibDirs(Path.of(prefix, "lib")));
-        }
-        roots.addAll(pythonLibDirs(home.resolve(".local/lib")));
-        roots.addAll(pythonLibDirs(Path.of("/usr/local/lib")));
-        roots.addAll(pythonLibDirs(Path.of("/usr/lib")));
-        roots.add(Path.of("/usr/lib/python3/dist-packages"));
-        return roots;
-    }
-
-    /** {@code lib/python3.*}/{site,dist}-packages under a prefix's lib folder. */
-    private static List<Path> pythonLibDirs(Path lib) {
-        List<Path> found = new ArrayList<>();
-        for (Path python : children(lib)) {
-            if (!python.getFileName().toString().startsWith("python3")) continue;
-            found.add(python.resolve("site-packages"));
-            found.add(python.resolve("dist-packages"));
-        }
-        return found;
-    }
-
-    private static List<Path> children(Path dir) {
-        List<Path> children = new ArrayList<>();
-        if (!Files.isDirectory(dir)) return children;
-        try (DirectoryStream<Path> stream = Files.newDirectoryStream(dir)) {
-            for (Path child : stream) if (Files.isDirectory(child)) children.add(child);
-        } catch (IOException e) {
-            return children; // an unreadable folder simply holds no candidates
-        }
-        children.sort(null);
-        return children;
-    }
-
-    private static List<String> pathList(String value) {
-        List<String> parts = new ArrayList<>();
-        if (value == null) return parts;
-        for (String part : value.split(":")) if (!part.isBlank()) parts.add(part);
-        return parts;
+        return SEARCH.candidates(env, home);
     }
 }

@@ -24,11 +24,11 @@ final class BindingCheck {
             Map.entry("int16_t", 2), Map.entry("uint16_t", 2),
             Map.entry("int", 4), Map.entry("unsigned int", 4), Map.entry("unsigned", 4),
             Map.entry("int32_t", 4), Map.entry("uint32_t", 4), Map.entry("float", 4),
-            Map.entry("int64_t", 8), Map.entry("uint64_t", 8), Map.entry("size_t", 8), Map.entry("double", 8));
+            Map.entry("int64_t", 8), Map.entry("uint64_t", 8), Map.entry("long long int", 8), Map.entry("long long", 8), Map.entry("size_t", 8), Map.entry("double", 8));
     /** Types cusparseLt.h takes from the CUDA headers it includes: enums (int-sized) and handle pointers. */
     private static final Set<String> EXTERNAL_ENUMS = Set.of("cusparseStatus_t", "cudaDataType", "cudaDataType_t",
             "cusparseOrder_t", "cusparseOperation_t", "libraryPropertyType", "libraryPropertyType_t");
-    private static final Set<String> POINTER_TYPEDEFS = Set.of("cudaStream_t");
+    private static final Set<String> POINTER_TYPEDEFS = Set.of("cudaStream_t", "cublasHandle_t");
 
     private BindingCheck() {}
 
@@ -37,6 +37,26 @@ final class BindingCheck {
         functions(header, binding, problems);
         structs(header, binding, problems);
         constants(header, binding, problems);
+        return problems;
+    }
+
+    /**
+     * For a binding of part of a header: its functions against the header's prototypes of the same names, and each
+     * of its constants (static no-argument {@code int} methods) against the header's enumerator or define.
+     */
+    static List<String> partialMismatches(CHeader header, Class<?> binding) {
+        List<String> problems = new ArrayList<>();
+        functions(header, binding, problems);
+        for (Method m : binding.getMethods()) {
+            if (!Modifier.isStatic(m.getModifiers()) || m.getParameterCount() != 0 || m.getReturnType() != int.class) continue;
+            Long expected = header.defines.get(m.getName());
+            for (Map<String, Long> values : header.enums.values()) if (expected == null) expected = values.get(m.getName());
+            if (expected == null) {
+                problems.add("binding constant " + m.getName() + " is not in the header");
+            } else {
+                checkConstant(binding, "constant " + m.getName(), m.getName(), expected, problems);
+            }
+        }
         return problems;
     }
 
