@@ -182,8 +182,16 @@ final class BpeModel {
         return mergeAll(symbols, n);
     }
 
+    /** Words longer than this are merged with a heap (n log n) instead of rescanning all pairs (n²). */
+    static final int HEAP_MERGE_THRESHOLD = 48;
+
     /** Applies merges to {@code symbols[0..n)}: lowest rank first, leftmost among equal ranks. */
-    private int[] mergeAll(int[] symbols, int n) {
+    int[] mergeAll(int[] symbols, int n) {
+        return n > HEAP_MERGE_THRESHOLD ? mergeWithHeap(symbols, n) : mergeByScanning(symbols, n);
+    }
+
+    /** Short words: rescan the pair ranks after each merge; plain arrays, no allocation per merge. */
+    int[] mergeByScanning(int[] symbols, int n) {
         if (n >= 2) {
             int[] ranks = new int[n - 1];
             for (int i = 0; i < n - 1; i++) ranks[i] = merges.get(symbols[i], symbols[i + 1]);
@@ -206,6 +214,93 @@ final class BpeModel {
             }
         }
         return java.util.Arrays.copyOf(symbols, n);
+    }
+
+    /**
+     * Long words (sentencepiece vocabularies see a whole line as one word): a min-heap of (rank, position)
+     * candidates over a linked list of symbols, as Hugging Face does; stale candidates are skipped when popped.
+     */
+    int[] mergeWithHeap(int[] symbols, int n) {
+        int[] ids = java.util.Arrays.copyOf(symbols, n);
+        int[] next = new int[n];
+        int[] prev = new int[n];
+        for (int i = 0; i < n; i++) {
+            next[i] = i + 1 < n ? i + 1 : -1;
+            prev[i] = i - 1;
+        }
+        LongMinHeap heap = new LongMinHeap(n);
+        for (int i = 0; i + 1 < n; i++) {
+            int rank = merges.get(ids[i], ids[i + 1]);
+            if (rank != NO_MERGE) heap.push(((long) rank << 32) | i);
+        }
+        boolean[] dead = new boolean[n];
+        int count = n;
+        while (!heap.isEmpty()) {
+            long top = heap.pop();
+            int rank = (int) (top >>> 32);
+            int at = (int) top;
+            int right = next[at];
+            if (dead[at] || right < 0 || merges.get(ids[at], ids[right]) != rank) continue; // stale
+            ids[at] = mergeResult[rank];
+            dead[right] = true;
+            next[at] = next[right];
+            if (next[right] >= 0) prev[next[right]] = at;
+            count--;
+            if (prev[at] >= 0) {
+                int r = merges.get(ids[prev[at]], ids[at]);
+                if (r != NO_MERGE) heap.push(((long) r << 32) | prev[at]);
+            }
+            if (next[at] >= 0) {
+                int r = merges.get(ids[at], ids[next[at]]);
+                if (r != NO_MERGE) heap.push(((long) r << 32) | at);
+            }
+        }
+        int[] out = new int[count];
+        int k = 0;
+        for (int i = 0; i >= 0; i = next[i]) out[k++] = ids[i];
+        return out;
+    }
+
+    /** A binary min-heap of longs (rank in the high half, position in the low half). */
+    private static final class LongMinHeap {
+        private long[] a;
+        private int size;
+
+        LongMinHeap(int capacity) {
+            a = new long[Math.max(4, capacity)];
+        }
+
+        boolean isEmpty() {
+            return size == 0;
+        }
+
+        void push(long v) {
+            if (size == a.length) a = java.util.Arrays.copyOf(a, size * 2);
+            int i = size++;
+            while (i > 0) {
+                int parent = (i - 1) >>> 1;
+                if (a[parent] <= v) break;
+                a[i] = a[parent];
+                i = parent;
+            }
+            a[i] = v;
+        }
+
+        long pop() {
+            long top = a[0];
+            long last = a[--size];
+            int i = 0;
+            while (true) {
+                int child = 2 * i + 1;
+                if (child >= size) break;
+                if (child + 1 < size && a[child + 1] < a[child]) child++;
+                if (a[child] >= last) break;
+                a[i] = a[child];
+                i = child;
+            }
+            a[i] = last;
+            return top;
+        }
     }
 
     /**
