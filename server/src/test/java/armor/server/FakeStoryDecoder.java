@@ -21,6 +21,8 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
     final AtomicInteger maxBatchSeen = new AtomicInteger();
     final AtomicInteger live = new AtomicInteger();
     final AtomicInteger decodeCalls = new AtomicInteger();
+    /** When set, the next decode step fails (a model error must fail only the requests in that step). */
+    volatile boolean failNextDecode;
 
     static final class Seq {
         int length;
@@ -82,6 +84,10 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
     @Override
     public float[][] decode(List<Seq> seqs, int[] tokens) {
         decodeCalls.incrementAndGet();
+        if (failNextDecode) {
+            failNextDecode = false;
+            throw new IllegalStateException("simulated model failure");
+        }
         maxBatchSeen.accumulateAndGet(seqs.size(), Math::max);
         if (stepDelayMillis > 0) {
             try {

@@ -292,6 +292,19 @@ class ServerHttpTest {
     }
 
     @Test
+    void aModelFailureFailsItsRequestWith500AndServingGoesOn() throws Exception {
+        ts.decoder.failNextDecode = true;
+        HttpResponse<String> r = ts.post("/v1/chat/completions", chat(",\"max_tokens\":5"));
+        assertEquals(500, r.statusCode(), r.body());
+        JsonNode err = json(r.body()).get("error");
+        assertEquals("server_error", err.get("type").asText());
+        assertTrue(err.get("message").asText().contains("simulated model failure"));
+        assertEquals(0, ts.decoder.live.get(), "the failed sequence's cache is freed");
+        JsonNode ok = json(ts.post("/v1/chat/completions", chat(",\"temperature\":0,\"max_tokens\":4")).body());
+        assertEquals("Once", ok.get("choices").get(0).get("message").get("content").asText());
+    }
+
+    @Test
     void disconnectingClientCancelsItsGenerationAndFreesItsCache() throws Exception {
         ts.decoder.stepDelayMillis = 20;
         try {

@@ -36,6 +36,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
         final S cache;
         int generated;
         int lastToken;
+        private boolean released;
 
         Running(Waiting w, S cache) {
             this.request = w.request;
@@ -43,6 +44,13 @@ public final class BatchScheduler<S> implements AutoCloseable {
             this.submittedNanos = w.submittedNanos;
             this.sampler = new TokenSampler(w.request.sampling(), decoder.vocabSize());
             this.cache = cache;
+        }
+
+        /** Frees the KV cache once, whichever path (finish, cancel, error) gets here first. */
+        void release() {
+            if (released) return;
+            released = true;
+            decoder.release(cache);
         }
     }
 
@@ -131,7 +139,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
         ApiException gone = new ApiException(503, "server_error", null, "shutting_down",
                 "The server shut down before this request finished.", 5);
         for (Running r : active) {
-            decoder.release(r.cache);
+            r.release();
             metrics.cancelled();
             r.request.listener().onError(gone);
         }
@@ -153,10 +161,10 @@ public final class BatchScheduler<S> implements AutoCloseable {
             req.listener().onFinish(FinishReason.CANCELLED, 0);
             return null;
         }
-        S cache = null;
+        Running r = null;
         try {
-            cache = decoder.newSequence();
-            Running r = new Running(w, cache);
+            S cache = decoder.newSequence();
+            r = new Running(w, cache);
             float[] logits;
             if (req.promptLogprobs()) {
                 int[] prompt = req.prompt();
@@ -177,7 +185,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
             metrics.timeToFirstToken((System.nanoTime() - w.submittedNanos) / 1e9);
             return accept(r, logits) ? r : null;
         } catch (RuntimeException e) {
-            if (cache != null) decoder.release(cache);
+            if (r != null) r.release();
             req.listener().onError(e);
             return null;
         }
@@ -196,7 +204,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
             logits = decoder.decode(caches, tokens);
         } catch (RuntimeException e) {
             for (Running r : active) {
-                decoder.release(r.cache);
+                r.release();
                 r.request.listener().onError(e);
             }
             active.clear();
@@ -209,7 +217,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
             try {
                 if (accept(r, logits[i])) still.add(r);
             } catch (RuntimeException e) {
-                decoder.release(r.cache);
+                r.release();
                 r.request.listener().onError(e);
             }
         }
@@ -242,7 +250,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
     }
 
     private void finish(Running r, FinishReason reason) {
-        decoder.release(r.cache);
+        r.release();
         r.request.listener().onFinish(reason, r.generated);
     }
 
@@ -250,7 +258,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
         active.removeIf(r -> {
             if (!r.handle.isCancelled()) return false;
             metrics.cancelled();
-            decoder.release(r.cache);
+            r.release();
             r.request.listener().onFinish(FinishReason.CANCELLED, r.generated);
             return true;
         });
