@@ -1,88 +1,162 @@
 package armor.cli;
 
-import armor.bench.DecodeBenchmark;
+import armor.bench.BenchReport;
+import armor.bench.KindComparison;
 import armor.bench.MemoryBandwidth;
+import armor.bench.ModelPresets;
+import armor.bench.SparsifiedWeights;
+import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
+import armor.runtime.model.RandomWeights;
+import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.sparse.SparsityConfig;
 import armor.runtime.tensor.DType;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code armor bench}: batch-1 decode tokens/s of a model (by default a Llama-3.2-1B-shaped model with random bf16
- * weights, made in memory), the memory bandwidth that implies, and the bandwidth plain Java copy/triad loops reach
- * in the same run.
+ * {@code armor bench}: dense vs naive 2:4 vs ARMOR in one process, on a model folder or on random weights of a real
+ * model's shape. For each kind: batch-1 decode tokens/s, prefill tokens/s, weight bytes, bytes read per token and
+ * the bandwidth that implies next to the machine's measured copy bandwidth, and ratios to dense. The 2:4 variant is
+ * the dense weights pruned by magnitude; ARMOR adds random near-identity blocks of the given size. Output: a Markdown
+ * table on stdout, a JSON file and a PNG chart.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Decode benchmark: tokens/s at batch 1, implied weight bandwidth vs measured copy/triad bandwidth.")
+        description = "Decode and prefill tokens/s of dense vs 2:4 vs ARMOR linears, with bandwidth, as a table, JSON and PNG chart.")
 public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--preset", defaultValue = "llama-3.2-1b",
-            description = "random-weight model shape when --model is not given: llama-3.2-1b (default)")
+            description = "random-weight model shape when --model is not given: llama-3.2-1b (default), qwen2.5-0.5b, qwen2.5-1.5b, llama-2-7b")
     String preset;
 
-    @Option(names = "--model", description = "benchmark this model folder instead of a random preset")
+    @Option(names = "--model", description = "benchmark this model folder instead of a random preset (a dense folder gets all kinds; a pruned one is run as stored)")
     Path model;
 
-    @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16, f16, f32")
+    @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16 (default), f16, f32")
     String dtype;
 
-    @Option(names = "--tokens", defaultValue = "32", description = "timed decode tokens (default ${DEFAULT-VALUE})")
+    @Option(names = "--kinds", defaultValue = "dense,2:4,armor", split = ",", description = "layer kinds to compare (default ${DEFAULT-VALUE})")
+    List<String> kinds;
+
+    @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
+    int blockSize;
+
+    @Option(names = "--tokens", defaultValue = "16", description = "decode tokens per timed repetition (default ${DEFAULT-VALUE})")
     int tokens;
+
+    @Option(names = "--repetitions", defaultValue = "5", description = "timed decode repetitions (default ${DEFAULT-VALUE})")
+    int repetitions;
 
     @Option(names = "--warmup", defaultValue = "8", description = "untimed decode tokens first (default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length before decoding")
+    @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length before decoding (default ${DEFAULT-VALUE})")
     int promptTokens;
 
-    @Option(names = "--bandwidth-mb", defaultValue = "256", description = "MB per array of the copy/triad loops")
+    @Option(names = "--prefill-tokens", defaultValue = "512", description = "prompt length of the prefill measurement (default ${DEFAULT-VALUE})")
+    int prefillTokens;
+
+    @Option(names = "--prefill-repetitions", defaultValue = "3", description = "timed prefill repetitions (default ${DEFAULT-VALUE})")
+    int prefillRepetitions;
+
+    @Option(names = "--bandwidth-mb", defaultValue = "256", description = "MB per array of the copy/triad loops (default ${DEFAULT-VALUE})")
     int bandwidthMb;
 
+    @Option(names = "--json", description = "JSON report file (default bench-results/bench-<model>.json)")
+    Path json;
+
+    @Option(names = "--chart", description = "PNG chart file (default bench-results/bench-<model>.png)")
+    Path chart;
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        for (String k : kinds)
+            if (!List.of("dense", "2:4", "armor").contains(k)) throw new IllegalArgumentException("--kinds " + k + ", expected dense, 2:4 or armor");
+        if (blockSize <= 0 || blockSize % 8 != 0) throw new IllegalArgumentException("--block-size " + blockSize + ", expected a positive multiple of 8");
+        if (repetitions < 1 || prefillRepetitions < 1 || tokens < 1 || prefillTokens < 1)
+            throw new IllegalArgumentException("--tokens, --repetitions, --prefill-tokens and --prefill-repetitions must be at least 1");
         System.err.printf("armor: bench on %d threads%n", Parallel.threads());
         MemoryBandwidth.Result bw = MemoryBandwidth.measure(bandwidthMb * (1 << 20) / 4, 3);
-        DecodeBenchmark.Result r;
-        String label;
+        KindComparison.Settings settings = new KindComparison.Settings(promptTokens, warmup, tokens, repetitions, prefillTokens, prefillRepetitions);
+        List<KindComparison.Result> results = new ArrayList<>();
+        String label, dtypeName;
         if (model != null) {
-            try (Model m = Model.load(model)) {
-                label = model.toString();
-                r = DecodeBenchmark.run(label, m, promptTokens, warmup, tokens);
+            label = model.getFileName().toString();
+            ModelConfig config = ConfigReader.read(model);
+            var root = new ObjectMapper().readTree(model.resolve("config.json").toFile());
+            try (CheckpointWeights weights = CheckpointWeights.open(model)) {
+                dtypeName = config.dtype();
+                if (root.has(SparsityConfig.KEY)) {
+                    String format = SparsityConfig.fromJson(root.get(SparsityConfig.KEY), model + "/config.json").format();
+                    System.err.println("armor: " + model + " is a " + format + " checkpoint: benchmarking it as stored");
+                    results.addAll(KindComparison.measure(List.of(variant(format, config, weights)), settings,
+                            line -> System.err.println("armor: " + line)));
+                } else {
+                    measureKinds(config, weights, settings, results);
+                }
             }
         } else {
-            ModelConfig config = switch (preset) {
-                case "llama-3.2-1b" -> ModelConfig.llama32_1B();
-                default -> throw new IllegalArgumentException("--preset " + preset + ", expected llama-3.2-1b");
-            };
+            ModelConfig config = ModelPresets.config(preset);
             DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {
                 case "bf16" -> DType.BF16;
                 case "f16" -> DType.F16;
                 case "f32" -> DType.F32;
                 default -> throw new IllegalArgumentException("--dtype " + dtype + ", expected bf16, f16 or f32");
             };
+            label = preset;
+            dtypeName = dt.name();
             System.err.printf("armor: making %s with random %s weights in memory...%n", preset, dt);
-            label = preset + " " + dt + " random, dense";
-            try (Model m = Model.random(config, dt, 1)) {
-                r = DecodeBenchmark.run(label, m, promptTokens, warmup, tokens);
+            try (RandomWeights weights = new RandomWeights(config, dt, 1)) {
+                measureKinds(config, weights, settings, results);
             }
         }
-        // A second bandwidth measurement after the decode run: the machine is shared, take the better of the two.
         MemoryBandwidth.Result bw2 = MemoryBandwidth.measure(bandwidthMb * (1 << 20) / 4, 3);
-        double copy = Math.max(bw.copyGBs(), bw2.copyGBs()), triad = Math.max(bw.triadGBs(), bw2.triadGBs());
-        double ref = Math.max(copy, triad);
-        System.out.printf(Locale.ROOT, "model                 %s%n", r.label());
-        System.out.printf(Locale.ROOT, "threads               %d%n", Parallel.threads());
-        System.out.printf(Locale.ROOT, "decode                %.2f tok/s (%d tokens in %.2f s, batch 1)%n",
-                r.tokensPerSecond(), r.tokens(), r.seconds());
-        System.out.printf(Locale.ROOT, "weight bytes / token  %,d (%.3f GB)%n", r.weightBytesPerToken(), r.weightBytesPerToken() / 1e9);
-        System.out.printf(Locale.ROOT, "implied bandwidth     %.2f GB/s%n", r.impliedGBs());
-        System.out.printf(Locale.ROOT, "java copy / triad     %.2f / %.2f GB/s%n", copy, triad);
-        System.out.printf(Locale.ROOT, "ratio                 %.0f %% of the better of copy and triad%n", 100 * r.impliedGBs() / ref);
+        BenchReport.Run run = new BenchReport.Run(label, dtypeName, Parallel.threads(),
+                Math.max(bw.copyGBs(), bw2.copyGBs()), Math.max(bw.triadGBs(), bw2.triadGBs()), results);
+        System.out.print(BenchReport.markdown(run));
+        Path jsonFile = json != null ? json : Path.of("bench-results", "bench-" + label + ".json");
+        Path chartFile = chart != null ? chart : Path.of("bench-results", "bench-" + label + ".png");
+        BenchReport.writeJson(run, jsonFile);
+        BenchReport.writeChart(run, chartFile);
+        System.err.println("armor: wrote " + jsonFile + " and " + chartFile);
         return 0;
+    }
+
+    private void measureKinds(ModelConfig config, WeightSource dense, KindComparison.Settings s, List<KindComparison.Result> out) {
+        List<KindComparison.Variant> variants = new ArrayList<>();
+        for (String kind : kinds) {
+            System.err.println("armor: preparing " + kind + "...");
+            WeightSource w = switch (kind) {
+                case "dense" -> dense;
+                case "2:4" -> new SparsifiedWeights(dense, 0);
+                default -> new SparsifiedWeights(dense, blockSize);
+            };
+            try {
+                variants.add(variant(kind, config, w));
+            } finally {
+                if (w instanceof SparsifiedWeights sw) sw.close(); // the layers have repacked what they need
+            }
+        }
+        out.addAll(KindComparison.measure(variants, s, line -> System.err.println("armor: " + line)));
+    }
+
+    private static KindComparison.Variant variant(String kind, ModelConfig config, WeightSource w) {
+        // Model.of, not load: the weights are owned by the caller and must outlive the model
+        Model m = Model.of(config, w);
+        long perToken = m.decoder().weightBytesPerToken();
+        long embedding = w.tensor("model.embed_tokens.weight").data().byteSize();
+        long embeddingRow = embedding / config.vocabSize();
+        long held = perToken - embeddingRow + (config.tieWordEmbeddings() ? 0 : embedding);
+        return new KindComparison.Variant(kind, m, held);
     }
 }

@@ -8,7 +8,8 @@ import armor.runtime.kernels.Sparse24Kernels;
  * block-diagonal with the NoWag scalings folded in. The block products are batched small dense kernels.
  *
  * <p>Decode fuses the core with A': the pool is split by output blocks of b rows, and each worker multiplies its
- * rows of the core and then A'_I while those b values are still in L1, so the intermediate never goes to memory.
+ * rows of the core and then A'_I while those b values are still in L1, so the intermediate never goes to memory
+ * and the layer costs one parallel region, like a dense one.
  */
 public final class ArmorLinear implements Linear {
     private final Sparse24Matrix core;
@@ -95,8 +96,9 @@ public final class ArmorLinear implements Linear {
     public void forward(float[] x, float[] y, int tokens) {
         int n = core.cols(), m = core.rows();
         if (tokens == 1 && a.blockSize() % Sparse24Kernels.LANES == 0) {
+            // B'x on the calling thread: ~b·n multiply-adds from cache, cheaper than handing work to the pool and back
             float[] u = new float[Sparse24Kernels.roundUp(n, 8)];
-            b.apply(x, n, u, n, 1);
+            for (int k = 0; k < b.blocks(); k++) b.applyBlock(k, x, 0, n, u, 0, n, 1);
             float[] z = new float[m];
             int rbPerBlock = a.blockSize() / Sparse24Kernels.LANES;
             Parallel.forRange(a.blocks(), 1, (from, to) -> {

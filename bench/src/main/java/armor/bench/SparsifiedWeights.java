@@ -1,0 +1,144 @@
+package armor.bench;
+
+import armor.runtime.kernels.HalfFloat;
+import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.Sparse24Core;
+import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.sparse.Conversions;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.LinkedHashSet;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * A dense checkpoint seen as a pruned one, for benchmarks: every projection {@code P.weight} is replaced by the
+ * checkpoint tensors of its magnitude 2:4 core ({@code P.sparse_values}, {@code P.sparse_meta}) and, when a block
+ * size is given, random near-identity ARMOR blocks ({@code P.armor_a}, {@code P.armor_b}). Tensors are made when
+ * the loader asks for them, one projection at a time, so the model loads through the same validating path as a
+ * checkpoint on disk without a second copy of the model in memory.
+ */
+public final class SparsifiedWeights implements WeightSource, AutoCloseable {
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final WeightSource dense;
+    private final int armorBlock;
+    private final Set<String> names = new LinkedHashSet<>();
+    private final Set<String> projections = new LinkedHashSet<>();
+    private String currentPrefix;
+    private Arena arena;
+    private Tensor values, meta, a, b;
+
+    /** @param armorBlock ARMOR block size, or 0 for plain 2:4 */
+    public SparsifiedWeights(WeightSource dense, int armorBlock) {
+        this.dense = dense;
+        this.armorBlock = armorBlock;
+        for (String n : dense.names()) {
+            String prefix = n.endsWith(".weight") ? n.substring(0, n.length() - 7) : null;
+            if (prefix != null && Conversions.PROJECTION.matcher(prefix).matches()) {
+                projections.add(prefix);
+                names.add(prefix + SparseLinearLoader.VALUES);
+                names.add(prefix + SparseLinearLoader.META);
+                if (armorBlock > 0) {
+                    names.add(prefix + SparseLinearLoader.ARMOR_A);
+                    names.add(prefix + SparseLinearLoader.ARMOR_B);
+                }
+            } else {
+                names.add(n);
+            }
+        }
+    }
+
+    @Override
+    public boolean has(String name) {
+        return names.contains(name);
+    }
+
+    @Override
+    public Tensor tensor(String name) {
+        if (!names.contains(name)) throw new CheckpointException(origin() + ": missing tensor " + name);
+        for (String suffix : new String[] {SparseLinearLoader.VALUES, SparseLinearLoader.META, SparseLinearLoader.ARMOR_A, SparseLinearLoader.ARMOR_B}) {
+            if (!name.endsWith(suffix)) continue;
+            String prefix = name.substring(0, name.length() - suffix.length());
+            if (!projections.contains(prefix)) break;
+            make(prefix);
+            return switch (suffix) {
+                case SparseLinearLoader.VALUES -> values;
+                case SparseLinearLoader.META -> meta;
+                case SparseLinearLoader.ARMOR_A -> a;
+                default -> b;
+            };
+        }
+        return dense.tensor(name);
+    }
+
+    private void make(String prefix) {
+        if (prefix.equals(currentPrefix)) return;
+        release();
+        arena = Arena.ofShared();
+        currentPrefix = prefix;
+        Tensor w = dense.tensor(prefix + ".weight");
+        int m = w.dim(0), n = w.dim(1);
+        DType dt = w.dtype();
+        Sparse24Core core = Sparse24Core.byMagnitude(TensorFloats.read(w), m, n);
+        values = floats(prefix + SparseLinearLoader.VALUES, dt, new long[] {m, n / 2}, core.values());
+        MemorySegment ms = arena.allocate(core.meta().length);
+        MemorySegment.copy(core.meta(), 0, ms, ValueLayout.JAVA_BYTE, 0, core.meta().length);
+        meta = new Tensor(prefix + SparseLinearLoader.META, DType.U8, new long[] {m, Sparse24Core.metaCols(n)}, ms);
+        if (armorBlock > 0) {
+            Random rnd = new Random(prefix.hashCode());
+            a = floats(prefix + SparseLinearLoader.ARMOR_A, dt, new long[] {m / armorBlock, armorBlock, armorBlock}, nearIdentity(rnd, m / armorBlock, armorBlock));
+            b = floats(prefix + SparseLinearLoader.ARMOR_B, dt, new long[] {n / armorBlock, armorBlock, armorBlock}, nearIdentity(rnd, n / armorBlock, armorBlock));
+        }
+    }
+
+    /** Identity blocks plus N(0, 0.02²) noise: random dense blocks that keep activations in range through the layers. */
+    private static float[] nearIdentity(Random rnd, int blocks, int bs) {
+        float[] v = new float[blocks * bs * bs];
+        for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * 0.02) + ((i / bs) % bs == i % bs ? 1f : 0f);
+        return v;
+    }
+
+    private Tensor floats(String name, DType dt, long[] shape, float[] src) {
+        MemorySegment seg = arena.allocate((long) src.length * dt.bytes(), 64);
+        for (int i = 0; i < src.length; i++) {
+            switch (dt) {
+                case BF16 -> seg.setAtIndex(SHORT, i, HalfFloat.floatToBf16(src[i]));
+                case F16 -> seg.setAtIndex(SHORT, i, HalfFloat.floatToF16(src[i]));
+                default -> seg.setAtIndex(FLOAT, i, src[i]);
+            }
+        }
+        return new Tensor(name, dt, shape, seg);
+    }
+
+    private void release() {
+        if (arena != null) arena.close();
+        arena = null;
+        currentPrefix = null;
+        values = meta = a = b = null;
+    }
+
+    @Override
+    public Set<String> names() {
+        return names;
+    }
+
+    @Override
+    public String origin() {
+        return dense.origin() + (armorBlock > 0 ? " as ARMOR (b=" + armorBlock + ")" : " as magnitude 2:4");
+    }
+
+    /** Frees the last projection's temporary tensors (the loaded layers have repacked them). */
+    @Override
+    public void close() {
+        release();
+    }
+}
