@@ -12,7 +12,10 @@ import java.util.OptionalInt;
  * Thread-safe: encoding state is local, and the word cache is concurrent.
  */
 final class HfTokenizer implements Tokenizer {
-    private final AddedVocabulary addedVocabulary;
+    /** Added tokens matched in the raw text ({@code normalized: false}, all special tokens in practice). */
+    private final AddedVocabulary rawAddedTokens;
+    /** Added tokens matched in the normalized text ({@code normalized: true}). */
+    private final AddedVocabulary normalizedAddedTokens;
     private final Normalizer normalizer;       // null when tokenizer.json has none
     private final PreTokenizer preTokenizer;   // null when tokenizer.json has none
     private final BpeModel model;
@@ -28,7 +31,8 @@ final class HfTokenizer implements Tokenizer {
     HfTokenizer(List<AddedToken> addedTokens, Normalizer normalizer, PreTokenizer preTokenizer, BpeModel model,
                 PostProcessor postProcessor, Decoder decoder, OptionalInt bos, OptionalInt eos,
                 java.util.function.Function<Tokenizer, ChatTemplate> chatTemplate) {
-        this.addedVocabulary = new AddedVocabulary(addedTokens);
+        this.rawAddedTokens = new AddedVocabulary(addedTokens.stream().filter(t -> !t.normalized()).toList());
+        this.normalizedAddedTokens = new AddedVocabulary(addedTokens.stream().filter(AddedToken::normalized).toList());
         this.normalizer = normalizer;
         this.preTokenizer = preTokenizer;
         this.model = model;
@@ -56,17 +60,24 @@ final class HfTokenizer implements Tokenizer {
         IdBuffer ids = new IdBuffer();
         List<String> words = new ArrayList<>();
         boolean first = true;
-        for (AddedVocabulary.Segment segment : addedVocabulary.split(text)) {
-            if (segment.isToken()) {
-                ids.add(segment.tokenId());
-            } else {
-                String normalized = normalizer == null ? segment.text() : normalizer.normalize(segment.text());
-                words.clear();
-                if (preTokenizer == null) words.add(normalized);
-                else preTokenizer.split(normalized, first, words);
-                for (String word : words) model.encodeWord(word, ids);
+        for (AddedVocabulary.Segment raw : rawAddedTokens.split(text)) {
+            if (raw.isToken()) {
+                ids.add(raw.tokenId());
+                first = false;
+                continue;
             }
-            first = false;
+            String normalized = normalizer == null ? raw.text() : normalizer.normalize(raw.text());
+            for (AddedVocabulary.Segment segment : normalizedAddedTokens.split(normalized)) {
+                if (segment.isToken()) {
+                    ids.add(segment.tokenId());
+                } else {
+                    words.clear();
+                    if (preTokenizer == null) words.add(segment.text());
+                    else preTokenizer.split(segment.text(), first, words);
+                    for (String word : words) model.encodeWord(word, ids);
+                }
+                first = false;
+            }
         }
         return addSpecialTokens ? postProcessor.apply(ids) : ids.toArray();
     }
