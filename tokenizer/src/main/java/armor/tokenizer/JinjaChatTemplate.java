@@ -115,6 +115,8 @@ public final class JinjaChatTemplate implements ChatTemplate {
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
                 "", "strftime_now", JinjaChatTemplate.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new ToJson());
+        jinjava.getGlobalContext().registerExpTest(new PythonIterable("iterable"));
+        jinjava.getGlobalContext().registerExpTest(new PythonIterable("sequence"));
         return jinjava;
     }
 
@@ -133,6 +135,15 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private static final class TemplateRaised extends RuntimeException {
         TemplateRaised(String message) {
             super(message);
+        }
+    }
+
+    /** Python's notion: strings, lists and dicts are iterable (and sequences); Jinjava leaves strings out. */
+    private record PythonIterable(String getName) implements com.hubspot.jinjava.lib.exptest.ExpTest {
+        @Override
+        public boolean evaluate(Object value, JinjavaInterpreter interpreter, Object... args) {
+            return value instanceof CharSequence || value instanceof Iterable<?> || value instanceof Map<?, ?>
+                    || (value != null && value.getClass().isArray());
         }
     }
 

@@ -100,6 +100,13 @@ class ChatTemplateTest {
     }
 
     @Test
+    void llama32ToolResultStringIsJsonQuotedAsInJinja2() {
+        // In Python a str "is iterable", so the template emits the tool result through tojson.
+        String out = template(llama3).render(List.of(m("user", "Weather?"), m("tool", "sunny")), false);
+        assertTrue(out.endsWith("<|start_header_id|>ipython<|end_header_id|>\n\n\"sunny\"<|eot_id|>"), out);
+    }
+
+    @Test
     void llama32DateStringVariableOverridesTheClock() {
         String out = template(llama3).render(List.of(m("user", "Hello")), true, Map.of("date_string", "26 Jul 2024"));
         assertTrue(out.contains("Today Date: 26 Jul 2024\n"), out);
