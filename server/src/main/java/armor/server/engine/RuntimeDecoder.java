@@ -51,12 +51,22 @@ public final class RuntimeDecoder implements BatchDecoder<SequenceState> {
     }
 
     @Override
+    public float[][] prefillBatch(List<SequenceState> sequences, List<int[]> prompts) {
+        List<Step> steps = new ArrayList<>(sequences.size());
+        for (int i = 0; i < sequences.size(); i++) steps.add(Step.of(sequences.get(i), prompts.get(i)));
+        return rows(model.forward(steps, false, null), sequences.size());
+    }
+
+    @Override
     public float[][] decode(List<SequenceState> sequences, int[] tokens) {
         List<Step> steps = new ArrayList<>(sequences.size());
         for (int i = 0; i < sequences.size(); i++) steps.add(Step.of(sequences.get(i), tokens[i]));
-        float[] logits = model.forward(steps, false, null);
-        float[][] out = new float[sequences.size()][vocab];
-        for (int i = 0; i < out.length; i++) System.arraycopy(logits, i * vocab, out[i], 0, vocab);
+        return rows(model.forward(steps, false, null), sequences.size());
+    }
+
+    private float[][] rows(float[] logits, int n) {
+        float[][] out = new float[n][vocab];
+        for (int i = 0; i < n; i++) System.arraycopy(logits, i * vocab, out[i], 0, vocab);
         return out;
     }
 

@@ -25,6 +25,16 @@ public interface BatchDecoder<S> {
     float[] prefill(S sequence, int[] tokens, PositionLogits eachPosition);
 
     /**
+     * Prefills several new sequences in one pass (the weights read once for all prompts) and returns the logits
+     * after each one's last token. The default prefills them one by one.
+     */
+    default float[][] prefillBatch(List<S> sequences, List<int[]> prompts) {
+        float[][] out = new float[sequences.size()][];
+        for (int i = 0; i < out.length; i++) out[i] = prefill(sequences.get(i), prompts.get(i), null);
+        return out;
+    }
+
+    /**
      * One batched decode step: appends {@code tokens[i]} to {@code sequences.get(i)} for every i and returns the
      * logits that follow each, {@code [i][vocab]}.
      */

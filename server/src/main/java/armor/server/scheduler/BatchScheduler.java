@@ -126,11 +126,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
                 if (stopped) break;
                 while (!queue.isEmpty() && active.size() + admitted.size() < maxBatch) admitted.add(queue.pollFirst());
             }
-            for (Waiting w : admitted) {
-                Running r = start(w);
-                if (r != null) active.add(r);
-                activeCount = active.size();
-            }
+            admit(admitted, active);
+            activeCount = active.size();
             dropCancelled(active);
             if (!active.isEmpty()) step(active);
             activeCount = active.size();
@@ -153,14 +150,85 @@ public final class BatchScheduler<S> implements AutoCloseable {
         for (Waiting w : left) w.request.listener().onError(gone);
     }
 
-    /** Prefills a new sequence and samples its first token; returns null when it is already done. */
+    /**
+     * Starts newly admitted sequences: their prompts are prefilled together, in passes of at most
+     * {@link #PREFILL_TOKENS_PER_PASS} tokens, except those whose prompt tokens are scored (they need the logits of
+     * every position and go one by one).
+     */
+    private void admit(List<Waiting> admitted, List<Running> active) {
+        List<Waiting> group = new ArrayList<>();
+        int groupTokens = 0;
+        for (Waiting w : admitted) {
+            if (w.handle.isCancelled()) {
+                metrics.cancelled();
+                w.request.listener().onFinish(FinishReason.CANCELLED, 0);
+            } else if (w.request.promptLogprobs()) {
+                Running r = start(w);
+                if (r != null) active.add(r);
+            } else {
+                if (!group.isEmpty() && groupTokens + w.request.prompt().length > PREFILL_TOKENS_PER_PASS) {
+                    startTogether(group, active);
+                    group.clear();
+                    groupTokens = 0;
+                }
+                group.add(w);
+                groupTokens += w.request.prompt().length;
+            }
+        }
+        if (!group.isEmpty()) startTogether(group, active);
+    }
+
+    /** Tokens of prompts prefilled in one pass, bounding the activations a pass allocates. */
+    private static final int PREFILL_TOKENS_PER_PASS = 4096;
+
+    private void startTogether(List<Waiting> group, List<Running> active) {
+        if (group.size() == 1) {
+            Running r = start(group.getFirst());
+            if (r != null) active.add(r);
+            return;
+        }
+        List<Running> runs = new ArrayList<>(group.size());
+        float[][] logits;
+        try {
+            List<S> caches = new ArrayList<>(group.size());
+            List<int[]> prompts = new ArrayList<>(group.size());
+            for (Waiting w : group) {
+                Running r = new Running(w, decoder.newSequence());
+                runs.add(r);
+                caches.add(r.cache);
+                prompts.add(w.request.prompt());
+            }
+            logits = decoder.prefillBatch(caches, prompts);
+        } catch (RuntimeException e) {
+            for (Running r : runs) r.release();
+            for (Waiting w : group) w.request.listener().onError(e);
+            return;
+        }
+        for (int i = 0; i < runs.size(); i++) {
+            Running r = runs.get(i);
+            try {
+                if (firstToken(r, logits[i])) active.add(r);
+            } catch (RuntimeException e) {
+                r.release();
+                r.request.listener().onError(e);
+            }
+        }
+    }
+
+    /** After prefill: counts the prompt, and samples the first token unless only the prompt was wanted. */
+    private boolean firstToken(Running r, float[] logits) {
+        metrics.promptTokens(r.request.prompt().length);
+        if (r.request.maxNewTokens() == 0) {
+            finish(r, FinishReason.LENGTH);
+            return false;
+        }
+        metrics.timeToFirstToken((System.nanoTime() - r.submittedNanos) / 1e9);
+        return accept(r, logits);
+    }
+
+    /** Prefills one new sequence and samples its first token; returns null when it is already done. */
     private Running start(Waiting w) {
         SequenceRequest req = w.request;
-        if (w.handle.isCancelled()) {
-            metrics.cancelled();
-            req.listener().onFinish(FinishReason.CANCELLED, 0);
-            return null;
-        }
         Running r = null;
         try {
             S cache = decoder.newSequence();
@@ -177,13 +245,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
             } else {
                 logits = decoder.prefill(cache, req.prompt(), null);
             }
-            metrics.promptTokens(req.prompt().length);
-            if (req.maxNewTokens() == 0) {
-                finish(r, FinishReason.LENGTH);
-                return null;
-            }
-            metrics.timeToFirstToken((System.nanoTime() - w.submittedNanos) / 1e9);
-            return accept(r, logits) ? r : null;
+            return firstToken(r, logits) ? r : null;
         } catch (RuntimeException e) {
             if (r != null) r.release();
             req.listener().onError(e);
