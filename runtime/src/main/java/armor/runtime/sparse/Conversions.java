@@ -16,7 +16,6 @@ import armor.runtime.tensor.Tensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /** Checkpoint-to-checkpoint conversions that need no calibration data: dense → magnitude 2:4, sparse → dense. */
@@ -25,10 +24,16 @@ public final class Conversions {
     public static final Pattern PROJECTION = Pattern.compile(
             "model\\.layers\\.\\d+\\.(self_attn\\.[qkvo]_proj|mlp\\.(gate|up|down)_proj)");
 
+    /** Called after each linear is converted. */
+    @FunctionalInterface
+    public interface Progress {
+        void converted(int done, int total, String prefix);
+    }
+
     private Conversions() {}
 
-    /** As {@link #magnitude24(Path, Path, Pattern, Consumer)} for all seven projections of every layer. */
-    public static int magnitude24(Path src, Path dst, Consumer<String> progress) {
+    /** As {@link #magnitude24(Path, Path, Pattern, Progress)} for all seven projections of every layer. */
+    public static int magnitude24(Path src, Path dst, Progress progress) {
         return magnitude24(src, dst, null, progress);
     }
 
@@ -37,7 +42,7 @@ public final class Conversions {
      * group of four kept, values unchanged, in the source dtype); only those whose prefix contains a match of
      * {@code include} when it is not null. Returns the number of linears converted.
      */
-    public static int magnitude24(Path src, Path dst, Pattern include, Consumer<String> progress) {
+    public static int magnitude24(Path src, Path dst, Pattern include, Progress progress) {
         ConfigReader.read(src); // a readable config first: fail before writing anything
         try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst)) {
             List<String> prefixes = projections(out.source(), ".weight");
@@ -52,7 +57,7 @@ public final class Conversions {
                     throw new CheckpointException(src + ": tensor " + w.name() + " has shape " + w.shapeString() + ", expected [d_out, d_in] with d_in a multiple of 4");
                 Sparse24Core core = Sparse24Core.byMagnitude(TensorFloats.read(w), w.dim(0), w.dim(1));
                 out.putCore(prefix, core, w.dtype());
-                progress.accept(prefix + " (" + ++done + "/" + prefixes.size() + ")");
+                progress.converted(++done, prefixes.size(), prefix);
             }
             out.finish(SparsityConfig.magnitude24());
             return prefixes.size();
@@ -63,11 +68,13 @@ public final class Conversions {
      * Writes {@code dst}: {@code src} (a 2:4 or ARMOR checkpoint) with every sparse linear replaced by its dense
      * reconstruction {@code P.weight} in the stored dtype, and no sparsity_config: a plain Hugging Face checkpoint.
      */
-    public static int exportDense(Path src, Path dst, Consumer<String> progress) {
+    public static int exportDense(Path src, Path dst, Progress progress) {
         ConfigReader.read(src);
         try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst)) {
             CheckpointWeights weights = out.source();
             List<String> prefixes = projections(weights, SparseLinearLoader.VALUES);
+            if (prefixes.isEmpty())
+                throw new CheckpointException(src + ": no tensor named *.sparse_values, expected a 2:4 or ARMOR checkpoint");
             int done = 0;
             for (String prefix : prefixes) {
                 Tensor values = weights.tensor(prefix + SparseLinearLoader.VALUES);
@@ -80,7 +87,7 @@ public final class Conversions {
                     default -> throw new IllegalStateException("unexpected layer kind " + layer.kind());
                 };
                 out.putDenseWeight(prefix, w, outF, inF, values.dtype());
-                progress.accept(prefix + " (" + ++done + "/" + prefixes.size() + ")");
+                progress.converted(++done, prefixes.size(), prefix);
             }
             out.finish(null);
             return prefixes.size();

@@ -51,11 +51,11 @@ class SparseCheckpointTest {
     @Test
     void denseTo24ToDenseGivesExactlyTheMaskedWeights(@TempDir Path tmp) throws Exception {
         Path sparse = tmp.resolve("s24"), dense = tmp.resolve("dense");
-        int converted = Conversions.magnitude24(STORIES, sparse, p -> {});
+        int converted = Conversions.magnitude24(STORIES, sparse, (d, t, p) -> {});
         assertEquals(5 * 7, converted);
         assertEquals("2:4", config(sparse).get("sparsity_config").get("format").asText());
         assertTrue(Files.exists(sparse.resolve("tokenizer.json")));
-        assertEquals(35, Conversions.exportDense(sparse, dense, p -> {}));
+        assertEquals(35, Conversions.exportDense(sparse, dense, (d, t, p) -> {}));
         assertFalse(config(dense).has("sparsity_config"));
 
         Pattern proj = Conversions.PROJECTION;
@@ -80,8 +80,8 @@ class SparseCheckpointTest {
     @Test
     void converted24ModelMatchesItsDenseExportAndStillTellsStories(@TempDir Path tmp) throws Exception {
         Path sparse = tmp.resolve("s24"), dense = tmp.resolve("dense");
-        Conversions.magnitude24(STORIES, sparse, p -> {});
-        Conversions.exportDense(sparse, dense, p -> {});
+        Conversions.magnitude24(STORIES, sparse, (d, t, p) -> {});
+        Conversions.exportDense(sparse, dense, (d, t, p) -> {});
         int[] prompt = {1, 403, 407, 261, 378}; // BOS "Once upon a time"
         try (Model s = Model.load(sparse); Model d = Model.load(dense); Model orig = Model.load(STORIES)) {
             float[] ls = s.logits(prompt), ld = d.logits(prompt);
@@ -93,7 +93,7 @@ class SparseCheckpointTest {
         }
         // the attention output path (v, o) pruned to 2:4 keeps the model telling stories
         Path vo = tmp.resolve("vo");
-        assertEquals(10, Conversions.magnitude24(STORIES, vo, Pattern.compile("self_attn\\.[vo]_proj"), p -> {}));
+        assertEquals(10, Conversions.magnitude24(STORIES, vo, Pattern.compile("self_attn\\.[vo]_proj"), (d, t, p) -> {}));
         try (Model s = Model.load(vo)) {
             GenerationResult r = new Generator(s, s.requireTokenizer()).generate(prompt, SamplingParams.greedy(60), (id, piece) -> {});
             String text = r.text();
@@ -144,7 +144,7 @@ class SparseCheckpointTest {
         assertEquals(0.25, SparsityConfig.fromJson(sc, "config.json").proxyLoss().get("model.layers.0.mlp.up_proj").after());
         ConfigReader.read(armor); // still an ordinary config for the runtime
 
-        Conversions.exportDense(armor, dense, p -> {});
+        Conversions.exportDense(armor, dense, (d, t, p) -> {});
         int[] prompt = {1, 5, 77, 300, 12, 9};
         try (Model s = Model.load(armor); Model d = Model.load(dense)) {
             float[] ls = s.logits(prompt), ld = d.logits(prompt);
