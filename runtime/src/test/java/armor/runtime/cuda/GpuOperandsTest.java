@@ -75,8 +75,8 @@ class GpuOperandsTest {
 
     /**
      * cuBLAS's strided-batched GEMM, emulated from its definition (column-major, C_i = op(A_i) op(B_i) at
-     * A + i·strideA, B + i·strideB, C + i·strideC), run with {@link BlockDiagonalGemm}'s parameters, must equal the
-     * CPU runtime's {@link BlockDiagonal#apply}.
+     * A + i·strideA, B + i·strideB, C + i·strideC), run with {@link GemmShape#blockDiagonal}'s parameters, must equal
+     * the CPU runtime's {@link BlockDiagonal#applyBlock}.
      */
     @Test
     void blockDiagonalGemmParametersReproduceTheCpuProduct() {
@@ -86,15 +86,15 @@ class GpuOperandsTest {
             float[] w = random(r, blocks * b * b), x = random(r, tokens * dim);
             BlockDiagonal m = BlockDiagonal.fromFloats(w, blocks, b, DType.F32);
             float[] expected = new float[tokens * dim];
-            m.apply(x, dim, expected, dim, tokens);
-            BlockDiagonalGemm g = BlockDiagonalGemm.forTokens(blocks, b, tokens);
+            for (int k = 0; k < blocks; k++) m.applyBlock(k, x, 0, dim, expected, 0, dim, tokens); // single-threaded
+            GemmShape g = GemmShape.blockDiagonal(blocks, b, tokens);
             float[] y = new float[tokens * dim];
             gemmStridedBatched(g, w, x, y);
             for (int i = 0; i < y.length; i++) assertEquals(expected[i], y[i], 1e-5f, "tokens " + tokens + ", element " + i);
         }
     }
 
-    private static void gemmStridedBatched(BlockDiagonalGemm g, float[] a, float[] bMat, float[] c) {
+    static void gemmStridedBatched(GemmShape g, float[] a, float[] bMat, float[] c) {
         for (int batch = 0; batch < g.batchCount(); batch++) {
             long aBase = batch * g.strideA(), bBase = batch * g.strideB(), cBase = batch * g.strideC();
             for (int i = 0; i < g.m(); i++) {
@@ -108,6 +108,27 @@ class GpuOperandsTest {
                     c[(int) (cBase + i + (long) j * g.ldc())] = (float) sum;
                 }
             }
+        }
+    }
+
+    /** The dense shape, emulated the same way, equals y = W x written out directly. */
+    @Test
+    void denseGemmParametersReproduceTheMatrixProduct() {
+        Random r = new Random(13);
+        int out = 24, in = 40;
+        for (int tokens : new int[] {1, 3, 16}) {
+            float[] w = random(r, out * in), x = random(r, tokens * in);
+            float[] expected = new float[tokens * out];
+            for (int t = 0; t < tokens; t++) {
+                for (int o = 0; o < out; o++) {
+                    double sum = 0;
+                    for (int i = 0; i < in; i++) sum += (double) w[o * in + i] * x[t * in + i];
+                    expected[t * out + o] = (float) sum;
+                }
+            }
+            float[] y = new float[tokens * out];
+            gemmStridedBatched(GemmShape.dense(out, in, tokens), w, x, y);
+            assertArrayEquals(expected, y, 1e-5f);
         }
     }
 
