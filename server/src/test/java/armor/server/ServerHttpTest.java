@@ -291,6 +291,31 @@ class ServerHttpTest {
         assertEquals(0, ts.decoder.live.get(), "every KV cache freed");
     }
 
+    /** Two requests written back to back on one keep-alive connection are answered in order, each complete. */
+    @Test
+    void pipelinedRequestsOnOneConnectionAreAnsweredInOrder() throws Exception {
+        String a = "{\"model\":\"fake-story\",\"prompt\":\"a\",\"max_tokens\":4,\"temperature\":0}";
+        String b = "{\"model\":\"fake-story\",\"prompt\":\"b\",\"max_tokens\":9,\"temperature\":0,\"stream\":true}";
+        StringBuilder wire = new StringBuilder();
+        for (String body : List.of(a, b)) {
+            wire.append("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n")
+                    .append("Content-Length: ").append(body.length()).append("\r\n\r\n").append(body);
+        }
+        wire.append("GET /health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", ts.server.port())) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(wire.toString().getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String all = new String(s.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int first = all.indexOf("\"text\":\"Once\"");
+            int second = all.indexOf("text/event-stream");
+            int third = all.indexOf("{\"status\":\"ok\"}");
+            assertTrue(first > 0 && second > first && third > second, all);
+            assertEquals(3, all.split("HTTP/1.1 200 OK", -1).length - 1, all);
+            assertTrue(all.contains("data: [DONE]"));
+        }
+    }
+
     @Test
     void aModelFailureFailsItsRequestWith500AndServingGoesOn() throws Exception {
         ts.decoder.failNextDecode = true;
