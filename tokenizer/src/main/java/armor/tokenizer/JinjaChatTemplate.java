@@ -30,7 +30,11 @@ import jinjava.javax.el.CompositeELResolver;
  */
 public final class JinjaChatTemplate implements ChatTemplate {
     private static final String CLOCK_KEY = "__armor_clock";
-    private static final Jinjava JINJAVA = newJinjava();
+
+    /** The Jinjava engine, built on first render (it takes a while; tokenizing alone never needs it). */
+    private static final class Engine {
+        static final Jinjava JINJAVA = newJinjava();
+    }
 
     private final String originalSource;
     private final String source; // rewritten for Jinjava
@@ -76,7 +80,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         context.put("raise_exception", "raise_exception");
         context.putAll(variables);
         context.put(CLOCK_KEY, clock);
-        RenderResult result = JINJAVA.renderForResult(source, context);
+        RenderResult result = Engine.JINJAVA.renderForResult(source, context);
         for (TemplateError error : result.getErrors()) {
             if (error.getSeverity() == TemplateError.ErrorType.FATAL) throw new ChatTemplateException(describe(error));
         }

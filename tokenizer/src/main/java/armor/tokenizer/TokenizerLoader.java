@@ -31,7 +31,7 @@ final class TokenizerLoader {
         JsonNode config = readJsonIfExists(modelDir.resolve("tokenizer_config.json"));
         String chatTemplate = chatTemplate(modelDir, config);
         if (Files.isRegularFile(tokenizerJson)) {
-            return fromTokenizerJson(readJson(tokenizerJson), tokenizerJson.toString(), config, chatTemplate);
+            return fromTokenizerJson(TokenizerJsonFile.read(tokenizerJson), tokenizerJson.toString(), config, chatTemplate);
         }
         Path vocab = modelDir.resolve("vocab.json");
         Path merges = modelDir.resolve("merges.txt");
@@ -94,8 +94,9 @@ final class TokenizerLoader {
                 new Decoder.ByteLevelDecoder(), config, chatTemplate, vocabFile.toString());
     }
 
-    static Tokenizer fromTokenizerJson(JsonNode root, String file, JsonNode config, String chatTemplate)
+    static Tokenizer fromTokenizerJson(TokenizerJsonFile json, String file, JsonNode config, String chatTemplate)
             throws IOException {
+        JsonNode root = json.root();
         try {
             List<AddedToken> added = new ArrayList<>();
             for (JsonNode t : root.path("added_tokens")) {
@@ -107,7 +108,7 @@ final class TokenizerLoader {
             Normalizer normalizer = normalizer(root.path("normalizer"), "normalizer");
             PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"), "pre_tokenizer");
             boolean byteLevel = usesByteLevel(root.path("pre_tokenizer"));
-            BpeModel model = model(root.path("model"), byteLevel);
+            BpeModel model = model(root.path("model"), json.vocab(), json.merges(), byteLevel);
             Map<String, Integer> ids = new HashMap<>();
             for (AddedToken t : added) ids.put(t.content(), t.id());
             PostProcessor post = postProcessor(root.path("post_processor"), "post_processor", ids, model);
@@ -167,33 +168,16 @@ final class TokenizerLoader {
         return null;
     }
 
-    private static BpeModel model(JsonNode m, boolean byteLevel) {
+    private static BpeModel model(JsonNode m, Map<String, Integer> vocab, List<String[]> merges, boolean byteLevel) {
         String type = m.path("type").asText("BPE"); // old files omit the type of a BPE model
         if (!type.equals("BPE")) {
             throw new IllegalArgumentException("model.type '" + type + "' is not supported (supported: BPE)");
         }
-        if (!m.path("vocab").isObject()) throw new IllegalArgumentException("model.vocab is missing or not an object");
-        Map<String, Integer> vocab = new HashMap<>(m.path("vocab").size() * 2);
-        m.path("vocab").fields().forEachRemaining(e -> vocab.put(e.getKey(), e.getValue().asInt()));
-        List<String[]> merges = new ArrayList<>(m.path("merges").size());
-        int index = 0;
-        for (JsonNode merge : m.path("merges")) {
-            if (merge.isTextual()) {
-                String s = merge.asText();
-                int space = s.indexOf(' ', 1);
-                if (space < 0) throw new IllegalArgumentException("model.merges[" + index + "] '" + s + "' is not 'left right'");
-                merges.add(new String[] {s.substring(0, space), s.substring(space + 1)});
-            } else if (merge.isArray() && merge.size() == 2) {
-                merges.add(new String[] {merge.get(0).asText(), merge.get(1).asText()});
-            } else {
-                throw new IllegalArgumentException("model.merges[" + index + "] is neither 'a b' nor [a, b]: " + merge);
-            }
-            index++;
-        }
+        if (vocab == null) throw new IllegalArgumentException("model.vocab is missing");
         if (!m.path("dropout").isNull() && !m.path("dropout").isMissingNode() && m.path("dropout").asDouble() != 0) {
             throw new IllegalArgumentException("model.dropout " + m.path("dropout") + " is not supported (only null)");
         }
-        return new BpeModel(vocab, merges, textOrNull(m.path("unk_token")), m.path("fuse_unk").asBoolean(false),
+        return new BpeModel(vocab, merges == null ? List.of() : merges, textOrNull(m.path("unk_token")), m.path("fuse_unk").asBoolean(false),
                 m.path("byte_fallback").asBoolean(false), m.path("ignore_merges").asBoolean(false),
                 textOrNull(m.path("continuing_subword_prefix")), textOrNull(m.path("end_of_word_suffix")), byteLevel);
     }
