@@ -317,6 +317,27 @@ class ServerHttpTest {
     }
 
     @Test
+    void disconnectDuringANonStreamedRequestAlsoCancelsIt() throws Exception {
+        ts.decoder.stepDelayMillis = 20;
+        try (java.net.Socket s = new java.net.Socket("127.0.0.1", ts.server.port())) {
+            String body = "{\"model\":\"fake-story\",\"prompt\":\"a\",\"max_tokens\":400,\"temperature\":1}";
+            s.getOutputStream().write(("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: " + body.length()
+                    + "\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            long deadline = System.currentTimeMillis() + 5000;
+            while (ts.decoder.live.get() == 0 && System.currentTimeMillis() < deadline) Thread.sleep(5);
+            assertEquals(1, ts.decoder.live.get(), "generating");
+        }
+        try {
+            long deadline = System.currentTimeMillis() + 5000;
+            while (ts.decoder.live.get() != 0 && System.currentTimeMillis() < deadline) Thread.sleep(10);
+            assertEquals(0, ts.decoder.live.get(), "cancelled and freed after the client closed the connection");
+        } finally {
+            ts.decoder.stepDelayMillis = 0;
+        }
+    }
+
+    @Test
     void aModelFailureFailsItsRequestWith500AndServingGoesOn() throws Exception {
         ts.decoder.failNextDecode = true;
         HttpResponse<String> r = ts.post("/v1/chat/completions", chat(",\"max_tokens\":5"));
