@@ -9,17 +9,50 @@ import java.util.List;
 
 /**
  * Batch-1 decode speed of a model: prefill a short prompt, decode {@code warmup} tokens untimed (JIT), then
- * {@code tokens} timed ones (greedy). Reports tokens/s and the bandwidth it implies, i.e. bytes of weights read
- * per token × tokens/s.
+ * {@code tokens} timed ones (greedy), each timed on its own. Reports tokens/s (mean, median step, best step) and
+ * the bandwidth it implies, i.e. bytes of weights read per token × tokens/s.
  */
 public final class DecodeBenchmark {
-    public record Result(String label, int tokens, double seconds, long weightBytesPerToken) {
-        public double tokensPerSecond() {
-            return tokens / seconds;
+    /**
+     * @param tokenSeconds time of each timed decode step, in order
+     */
+    public record Result(String label, double[] tokenSeconds, long weightBytesPerToken) {
+        public int tokens() {
+            return tokenSeconds.length;
         }
 
+        public double seconds() {
+            double s = 0;
+            for (double t : tokenSeconds) s += t;
+            return s;
+        }
+
+        /** Mean rate over the whole timed run. */
+        public double tokensPerSecond() {
+            return tokens() / seconds();
+        }
+
+        /** Rate of the median step: robust to steps slowed by other processes on a shared machine. */
+        public double medianTokensPerSecond() {
+            double[] s = tokenSeconds.clone();
+            java.util.Arrays.sort(s);
+            return 1 / s[s.length / 2];
+        }
+
+        /** Rate of the fastest step (the convention of STREAM, which reports the best repetition). */
+        public double bestTokensPerSecond() {
+            double best = Double.MAX_VALUE;
+            for (double t : tokenSeconds) best = Math.min(best, t);
+            return 1 / best;
+        }
+
+        /** Bandwidth implied by the mean rate. */
         public double impliedGBs() {
-            return weightBytesPerToken * tokensPerSecond() / 1e9;
+            return impliedGBs(tokensPerSecond());
+        }
+
+        public double impliedGBs(double tokensPerSecond) {
+            return weightBytesPerToken * tokensPerSecond / 1e9;
         }
     }
 
@@ -36,12 +69,13 @@ public final class DecodeBenchmark {
             for (int i = 0; i < warmup; i++) {
                 next = Sampler.argmax(model.forward(List.of(Step.of(seq, next)), false, null));
             }
-            long t0 = System.nanoTime();
+            double[] times = new double[tokens];
             for (int i = 0; i < tokens; i++) {
+                long t0 = System.nanoTime();
                 next = Sampler.argmax(model.forward(List.of(Step.of(seq, next)), false, null));
+                times[i] = (System.nanoTime() - t0) / 1e9;
             }
-            long t1 = System.nanoTime();
-            return new Result(label, tokens, (t1 - t0) / 1e9, model.decoder().weightBytesPerToken());
+            return new Result(label, times, model.decoder().weightBytesPerToken());
         } finally {
             seq.free();
         }
