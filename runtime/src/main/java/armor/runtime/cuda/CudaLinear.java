@@ -1,0 +1,180 @@
+package armor.runtime.cuda;
+
+import armor.runtime.kernels.HalfFloat;
+import armor.runtime.linear.Sparse24Core;
+import java.util.Random;
+
+/**
+ * A linear layer resident on the GPU: {@code y = W x} for {@code tokens} rows, x in bf16 ({@code bucket × in},
+ * row-major), y in float32 ({@code bucket × out}); the bucket is {@link BatchBuckets#bucket}(tokens) and the padding
+ * rows of x are zero. Weights are uploaded (and for 2:4, compressed) once, at construction.
+ */
+public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dense, CudaLinear.TwoFour, CudaLinear.Armor {
+    int inFeatures();
+
+    int outFeatures();
+
+    /** "dense", "2:4" or "armor", as {@link armor.runtime.linear.Linear#kind()}. */
+    String kind();
+
+    /** Queues the product on the context's stream; {@code scratch} must hold {@link #scratchBytes}(tokens). */
+    void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch);
+
+    /** Bytes of scratch {@link #forward} needs for {@code tokens}. */
+    long scratchBytes(int tokens);
+
+    @Override
+    void close();
+
+    private static DeviceBuffer upload(CudaContext cuda, short[] bf16) {
+        DeviceBuffer b = cuda.allocate(2L * bf16.length);
+        b.upload(bf16);
+        return b;
+    }
+
+    /** Row-major bf16 {@code out × in} weight through {@code cublasGemmEx}. */
+    final class Dense implements CudaLinear {
+        private final CublasGemm gemm;
+        private final DeviceBuffer w;
+        private final int out, in;
+
+        public Dense(CudaContext cuda, CublasGemm gemm, short[] weightBf16, int out, int in) {
+            if (weightBf16.length != (long) out * in) throw new IllegalArgumentException("dense weight: " + weightBf16.length + " values for " + out + "×" + in);
+            this.gemm = gemm;
+            this.w = upload(cuda, weightBf16);
+            this.out = out;
+            this.in = in;
+        }
+
+        public int inFeatures() {
+            return in;
+        }
+
+        public int outFeatures() {
+            return out;
+        }
+
+        public String kind() {
+            return "dense";
+        }
+
+        public long scratchBytes(int tokens) {
+            return 0;
+        }
+
+        public void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch) {
+            gemm.run(GemmShape.dense(out, in, BatchBuckets.bucket(tokens)), w, CublasGemm.CUDA_R_16BF, x,
+                    CublasGemm.CUDA_R_16BF, y, CublasGemm.CUDA_R_32F);
+        }
+
+        public void close() {
+            w.close();
+        }
+    }
+
+    /** A 2:4 core on the sparse tensor cores; its bf16 output is widened to float32 by a kernel. */
+    final class TwoFour implements CudaLinear {
+        private final CudaOps ops;
+        private final SparseCoreMatmul core;
+
+        public TwoFour(CudaOps ops, SparseCoreMatmul core) {
+            this.ops = ops;
+            this.core = core;
+        }
+
+        public int inFeatures() {
+            return core.cols();
+        }
+
+        public int outFeatures() {
+            return core.rows();
+        }
+
+        public String kind() {
+            return "2:4";
+        }
+
+        public long scratchBytes(int tokens) {
+            return 2L * BatchBuckets.bucket(tokens) * core.rows();
+        }
+
+        public void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch) {
+            int bucket = BatchBuckets.bucket(tokens);
+            DeviceBuffer yBf16 = scratch.slice(0, 2L * bucket * core.rows());
+            core.multiply(x, yBf16, tokens);
+            ops.toF32(y, yBf16, bucket * core.rows());
+        }
+
+        public void close() {
+            core.close();
+        }
+    }
+
+    /** ARMOR: {@code y = A (core (B x))}, A and B block-diagonal (strided-batched GEMMs), the core 2:4. */
+    final class Armor implements CudaLinear {
+        private final CublasGemm gemm;
+        private final SparseCoreMatmul core;
+        private final DeviceBuffer a, b;
+        private final int blockSize;
+
+        /** {@code a} ({@code out/b × b × b}) and {@code b} ({@code in/b × b × b}) are row-major bf16 blocks. */
+        public Armor(CudaContext cuda, CublasGemm gemm, SparseCoreMatmul core, short[] aBf16, short[] bBf16, int blockSize) {
+            if (core.rows() % blockSize != 0 || core.cols() % blockSize != 0) {
+                throw new IllegalArgumentException("ARMOR block size " + blockSize + " does not divide " + core.rows() + "×" + core.cols());
+            }
+            if (aBf16.length != (long) core.rows() * blockSize || bBf16.length != (long) core.cols() * blockSize) {
+                throw new IllegalArgumentException("ARMOR blocks: A has " + aBf16.length + " values, expected "
+                        + (long) core.rows() * blockSize + "; B has " + bBf16.length + ", expected " + (long) core.cols() * blockSize);
+            }
+            this.gemm = gemm;
+            this.core = core;
+            this.a = upload(cuda, aBf16);
+            this.b = upload(cuda, bBf16);
+            this.blockSize = blockSize;
+        }
+
+        public int inFeatures() {
+            return core.cols();
+        }
+
+        public int outFeatures() {
+            return core.rows();
+        }
+
+        public String kind() {
+            return "armor";
+        }
+
+        public long scratchBytes(int tokens) {
+            int bucket = BatchBuckets.bucket(tokens);
+            return 2L * bucket * core.cols() + 2L * bucket * core.rows();
+        }
+
+        public void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch) {
+            int bucket = BatchBuckets.bucket(tokens);
+            DeviceBuffer bx = scratch.slice(0, 2L * bucket * core.cols());
+            DeviceBuffer cbx = scratch.slice(bx.bytes(), 2L * bucket * core.rows());
+            gemm.run(GemmShape.blockDiagonal(core.cols() / blockSize, blockSize, bucket), b, CublasGemm.CUDA_R_16BF, x,
+                    CublasGemm.CUDA_R_16BF, bx, CublasGemm.CUDA_R_16BF);
+            core.multiply(bx, cbx, tokens);
+            gemm.run(GemmShape.blockDiagonal(core.rows() / blockSize, blockSize, bucket), a, CublasGemm.CUDA_R_16BF, cbx,
+                    CublasGemm.CUDA_R_16BF, y, CublasGemm.CUDA_R_32F);
+        }
+
+        public void close() {
+            core.close();
+            a.close();
+            b.close();
+        }
+    }
+
+    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros, for tests and benchmarks. */
+    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
+        float[] w = new float[Math.multiplyExact(rows, cols)];
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
+        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
+        short[] bf = new short[dense.length];
+        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
+        return bf;
+    }
+}
