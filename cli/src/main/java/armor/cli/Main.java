@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Prune Hugging Face LLMs to 2:4 sparsity with ARMOR, and serve them fast.",
         subcommands = {
                 // each command registers itself here
-                ConvertCommand.class, ExportCommand.class,
+                ConvertCommand.class, ExportCommand.class, GpuCommand.class,
                 GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
         })
