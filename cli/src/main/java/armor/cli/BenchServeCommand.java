@@ -6,7 +6,10 @@ import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
 import armor.runtime.tensor.DType;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -21,6 +24,9 @@ import java.util.concurrent.Callable;
         description = "Continuous-batching benchmark: aggregate decode tokens/s at each concurrency (default 1 and 8), "
                 + "on a random-weight Llama-3.2-1B-shaped model unless --model is given.")
 public final class BenchServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--preset", defaultValue = "llama-3.2-1b",
             description = "random-weight model shape when --model is not given: llama-3.2-1b (default)")
     String preset;
@@ -43,10 +49,10 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (tokens < 2) throw new IllegalArgumentException("--tokens " + tokens + ", expected >= 2");
-        if (promptTokens < 1) throw new IllegalArgumentException("--prompt-tokens " + promptTokens + ", expected >= 1");
+        if (tokens < 2) throw new ParameterException(spec.commandLine(), "--tokens " + tokens + ", expected >= 2");
+        if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens " + promptTokens + ", expected >= 1");
         for (int c : concurrency) {
-            if (c < 1 || c > 256) throw new IllegalArgumentException("--concurrency " + c + ", expected 1..256");
+            if (c < 1 || c > 256) throw new ParameterException(spec.commandLine(), "--concurrency " + c + ", expected 1..256");
         }
         Model m;
         String label;
@@ -56,13 +62,13 @@ public final class BenchServeCommand implements Callable<Integer> {
         } else {
             ModelConfig config = switch (preset) {
                 case "llama-3.2-1b" -> ModelConfig.llama32_1B();
-                default -> throw new IllegalArgumentException("--preset " + preset + ", expected llama-3.2-1b");
+                default -> throw new ParameterException(spec.commandLine(), "--preset " + preset + ", expected llama-3.2-1b");
             };
             DType dt = switch (dtype) {
                 case "bf16" -> DType.BF16;
                 case "f16" -> DType.F16;
                 case "f32" -> DType.F32;
-                default -> throw new IllegalArgumentException("--dtype " + dtype + ", expected bf16, f16 or f32");
+                default -> throw new ParameterException(spec.commandLine(), "--dtype " + dtype + ", expected bf16, f16 or f32");
             };
             System.err.printf("armor: making random %s weights of the %s shape...%n", dtype, preset);
             m = Model.random(config, dt, 42);

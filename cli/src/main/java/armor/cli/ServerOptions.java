@@ -2,10 +2,16 @@ package armor.cli;
 
 import armor.server.ServerConfig;
 import armor.server.api.RequestLimits;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /** The HTTP server options shared by {@code serve} and {@code prune-serve} (a picocli mixin). */
 public final class ServerOptions {
+    @Spec(Spec.Target.MIXEE)
+    CommandSpec spec;
+
     @Option(names = "--served-model-name", description = "model id clients must send (default: the folder name)")
     String servedName;
 
@@ -42,15 +48,19 @@ public final class ServerOptions {
             description = "seconds running requests get to finish on Ctrl-C before they are cancelled (default ${DEFAULT-VALUE})")
     int graceSeconds;
 
-    /** Checks the ranges; each failure names the option and what is accepted. */
+    /** Checks the ranges (bad usage, exit code 2); each failure names the option and what is accepted. */
     void check() {
-        if (maxBatch < 1 || maxBatch > 1024) throw new IllegalArgumentException("--max-batch " + maxBatch + ", expected 1..1024");
-        if (maxQueue < 0) throw new IllegalArgumentException("--max-queue " + maxQueue + ", expected >= 0");
-        if (maxTokens < 1) throw new IllegalArgumentException("--max-tokens " + maxTokens + ", expected >= 1");
-        if (maxN < 1 || maxN > 128) throw new IllegalArgumentException("--max-n " + maxN + ", expected 1..128");
-        if (maxBodyBytes < 1024) throw new IllegalArgumentException("--max-body-bytes " + maxBodyBytes + ", expected >= 1024");
-        if (port < 0 || port > 65535) throw new IllegalArgumentException("--port " + port + ", expected 0..65535");
-        if (graceSeconds < 0) throw new IllegalArgumentException("--shutdown-grace " + graceSeconds + ", expected >= 0");
+        if (maxBatch < 1 || maxBatch > 1024) throw bad("--max-batch " + maxBatch + ", expected 1..1024");
+        if (maxQueue < 0) throw bad("--max-queue " + maxQueue + ", expected >= 0");
+        if (maxTokens < 1) throw bad("--max-tokens " + maxTokens + ", expected >= 1");
+        if (maxN < 1 || maxN > 128) throw bad("--max-n " + maxN + ", expected 1..128");
+        if (maxBodyBytes < 1024) throw bad("--max-body-bytes " + maxBodyBytes + ", expected >= 1024");
+        if (port < 0 || port > 65535) throw bad("--port " + port + ", expected 0..65535");
+        if (graceSeconds < 0) throw bad("--shutdown-grace " + graceSeconds + ", expected >= 0");
+    }
+
+    private ParameterException bad(String message) {
+        return new ParameterException(spec.commandLine(), message);
     }
 
     ServerConfig config() {

@@ -1,0 +1,49 @@
+package armor.cli;
+
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code serve} and {@code bench-serve} from the command line: usage errors and a small benchmark run. */
+class ServeCommandsTest {
+    static final Path STORIES = Path.of(System.getProperty("armor.shared", "../shared")).resolve("models/stories260K-hf");
+
+    /** Runs the CLI and returns {exit code, stdout}. */
+    static Object[] run(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.run(args);
+            return new Object[] {code, buf.toString(StandardCharsets.UTF_8)};
+        } finally {
+            System.setOut(old);
+        }
+    }
+
+    @Test
+    void badServerOptionsAreUsageErrors() {
+        assertEquals(2, run("serve", "--model", STORIES.toString(), "--max-batch", "0")[0]);
+        assertEquals(2, run("serve", "--model", STORIES.toString(), "--port", "70000")[0]);
+        assertEquals(2, run("serve", "--model", STORIES.toString(), "--max-n", "0")[0]);
+        assertEquals(2, run("bench-serve", "--model", STORIES.toString(), "--concurrency", "0")[0]);
+        assertEquals(2, run("bench-serve", "--preset", "gpt-5")[0]);
+        assertEquals(1, run("serve", "--model", STORIES.resolveSibling("no-such-model").toString())[0]);
+    }
+
+    @Test
+    void benchServePrintsOneRowPerConcurrency() {
+        Object[] r = run("bench-serve", "--model", STORIES.toString(), "--tokens", "8", "--concurrency", "1,4");
+        assertEquals(0, r[0]);
+        String out = (String) r[1];
+        String[] lines = out.strip().split("\n");
+        assertTrue(lines[0].startsWith("concurrency"), out);
+        assertTrue(lines[1].matches("1\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+1\\.00x"), out);
+        assertTrue(lines[2].startsWith("4 "), out);
+    }
+}
