@@ -19,6 +19,8 @@ sealed interface PreTokenizer {
     Pattern GPT2_PATTERN = OnigurumaRegex.compile(
             "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "ByteLevel");
 
+    FastSplit GPT2_SCANNER = new FastSplit(FastSplit.Family.GPT2);
+
     /** How {@code Split} treats the matched delimiters (tokenizers' SplitDelimiterBehavior). */
     enum Behavior { REMOVED, ISOLATED, MERGED_WITH_PREVIOUS, MERGED_WITH_NEXT, CONTIGUOUS }
 
@@ -30,6 +32,14 @@ sealed interface PreTokenizer {
         }
     }
 
+    /** {@code Split} with one of the regexes {@link FastSplit} scans by hand (Isolated, not inverted). */
+    record FastIsolated(FastSplit scanner) implements PreTokenizer {
+        @Override
+        public void split(String text, boolean firstSection, List<String> out) {
+            scanner.split(text, out);
+        }
+    }
+
     /**
      * {@code ByteLevel}: optional prefix space and GPT-2 split. The byte-to-character mapping itself is done by
      * the BPE model (it works on the UTF-8 bytes of each word), so words stay plain text here.
@@ -38,7 +48,7 @@ sealed interface PreTokenizer {
         @Override
         public void split(String text, boolean firstSection, List<String> out) {
             if (addPrefixSpace && !text.startsWith(" ")) text = " " + text;
-            if (useRegex) splitByPattern(text, GPT2_PATTERN, Behavior.ISOLATED, false, out);
+            if (useRegex) GPT2_SCANNER.split(text, out);
             else if (!text.isEmpty()) out.add(text);
         }
     }

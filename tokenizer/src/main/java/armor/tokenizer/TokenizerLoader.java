@@ -231,6 +231,10 @@ final class TokenizerLoader {
         return switch (type) {
             case "Split" -> {
                 JsonNode pattern = p.path("pattern");
+                FastSplit fast = pattern.has("Regex") ? FastSplit.forRegex(pattern.path("Regex").asText()) : null;
+                if (fast != null && p.path("behavior").asText().equals("Isolated") && !p.path("invert").asBoolean(false)) {
+                    yield new PreTokenizer.FastIsolated(fast);
+                }
                 Pattern regex;
                 if (pattern.has("Regex")) regex = OnigurumaRegex.compile(pattern.path("Regex").asText(), where);
                 else if (pattern.has("String")) regex = Pattern.compile(Pattern.quote(pattern.path("String").asText()));
