@@ -89,7 +89,7 @@ class BadRequestCorpusTest {
         c.add(chat("n too large", ",\"n\":100", 400, "n"));
         c.add(chat("seed as float", ",\"seed\":1.5", 400, "seed"));
         c.add(chat("stop as number", ",\"stop\":5", 400, "stop"));
-        c.add(chat("stop list too long", ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]", 400, "stop"));
+        c.add(chat("stop list too long", ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\",\"k\",\"l\",\"m\",\"n\",\"o\",\"p\",\"q\"]", 400, "stop"));
         c.add(chat("stop with empty string", ",\"stop\":[\"\"]", 400, "stop"));
         c.add(chat("stream as string", ",\"stream\":\"yes\"", 400, "stream"));
         c.add(chat("stream_options without stream", ",\"stream_options\":{\"include_usage\":true}", 400, "stream_options"));

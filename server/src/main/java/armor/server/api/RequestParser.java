@@ -32,7 +32,7 @@ public final class RequestParser {
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
-    private static final int MAX_STOP = 4;
+    private static final int MAX_STOP = 16; // OpenAI allows 4; lm-evaluation-harness may send more
     private static final int MAX_TOP_LOGPROBS_CHAT = 20;
     private static final int MAX_LOGPROBS_COMPLETION = 5;
 
