@@ -1,10 +1,10 @@
 package armor.runtime.cuda;
 
 /**
- * State of armor's CUDA model backend. The pieces that exist (cuSPARSELt bindings, device probing, the CUDA C
- * kernels shipped as PTX and their launch table) are listed in docs/gpu.md; the decoder on the GPU is not wired
- * yet, so the probe reports the GPU path as unusable even where a GPU and cuSPARSELt are present, rather than
- * pretending to run a model it cannot.
+ * State of armor's CUDA model backend. The pieces that exist (bindings, device probing, kernels, GPU linear layers,
+ * {@link CudaDecoder}) are listed in docs/gpu.md. None of it has run on a GPU yet, and generation, serving and the
+ * benchmark do not drive {@link CudaDecoder}; until both are done the probe reports the GPU path as unusable even
+ * where a GPU and cuSPARSELt are present, rather than claiming a backend that was never exercised.
  */
 final class CudaBackend {
     static final boolean MODEL_BACKEND_READY = false;

@@ -1,0 +1,89 @@
+package armor.runtime.cuda;
+
+import armor.runtime.kernels.HalfFloat;
+import armor.runtime.kernels.TensorFloats;
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A projection's weights read from a checkpoint into the form the GPU layers upload: bf16 values (the GPU path's
+ * operand type: bf16 checkpoints are taken bit for bit, f16 and f32 ones are rounded once here), the 2:4 core
+ * expanded for compression, ARMOR's blocks, and the bias in float32. Tensor names as in docs/checkpoint-format.md:
+ * {@code P.weight}, or {@code P.sparse_values} + {@code P.sparse_meta} (+ {@code P.armor_a}, {@code P.armor_b}).
+ */
+public sealed interface HostLinear {
+    int out();
+
+    int in();
+
+    /** The bias, or null. */
+    float[] bias();
+
+    /** Row-major {@code out × in}. */
+    record Dense(short[] weight, int out, int in, float[] bias) implements HostLinear {}
+
+    /** {@code dense}: the core as a dense row-major matrix with zeros ({@link SparseCoreOperand}). */
+    record TwoFour(short[] dense, int out, int in, float[] bias) implements HostLinear {}
+
+    /** The core plus A ({@code out/b} blocks) and B ({@code in/b} blocks), row-major {@code b × b} each. */
+    record Armor(short[] dense, short[] a, short[] b, int blockSize, int out, int in, float[] bias) implements HostLinear {}
+
+    ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    static HostLinear load(WeightSource w, String prefix, int in, int out) {
+        float[] bias = null;
+        if (w.has(prefix + ".bias")) {
+            Tensor b = shaped(w, prefix + ".bias", out);
+            bias = TensorFloats.read(b);
+        }
+        if (w.has(prefix + ".sparse_values")) {
+            Tensor values = shaped(w, prefix + ".sparse_values", out, in / 2);
+            Tensor meta = shaped(w, prefix + ".sparse_meta", out, (in / 4 + 1) / 2);
+            if (values.dtype() != DType.BF16) {
+                throw new CheckpointException(w.origin() + ": tensor " + prefix + ".sparse_values is " + values.dtype()
+                        + "; the GPU path's 2:4 core needs BF16");
+            }
+            short[] dense = SparseCoreOperand.expand(values.data(), meta.data(), out, in, DType.BF16, prefix);
+            if (!w.has(prefix + ".armor_a")) return new TwoFour(dense, out, in, bias);
+            Tensor a = w.tensor(prefix + ".armor_a");
+            int b = a.rank() == 3 ? a.dim(1) : -1;
+            if (b <= 0 || out % b != 0 || in % b != 0) {
+                throw new CheckpointException(w.origin() + ": tensor " + prefix + ".armor_a has shape " + a.shapeString()
+                        + ", expected [out/b, b, b] with b dividing " + out + " and " + in);
+            }
+            shaped(w, prefix + ".armor_a", out / b, b, b);
+            Tensor bt = shaped(w, prefix + ".armor_b", in / b, b, b);
+            return new Armor(dense, bf16(a), bf16(bt), b, out, in, bias);
+        }
+        Tensor weight = shaped(w, prefix + ".weight", out, in);
+        return new Dense(bf16(weight), out, in, bias);
+    }
+
+    private static Tensor shaped(WeightSource w, String name, long... shape) {
+        if (!w.has(name)) throw new CheckpointException(w.origin() + ": missing tensor " + name);
+        Tensor t = w.tensor(name);
+        if (!java.util.Arrays.equals(t.shape(), shape)) {
+            throw new CheckpointException(w.origin() + ": tensor " + name + " has shape " + t.shapeString()
+                    + ", expected " + java.util.Arrays.toString(shape));
+        }
+        return t;
+    }
+
+    /** A tensor's values as bf16: bf16 bit for bit, f16 and f32 rounded to nearest even. */
+    static short[] bf16(Tensor t) {
+        short[] out = new short[Math.toIntExact(t.elementCount())];
+        MemorySegment data = t.data();
+        if (t.dtype() == DType.BF16) {
+            MemorySegment.copy(data, LE_SHORT, 0, out, 0, out.length);
+            return out;
+        }
+        float[] f = TensorFloats.read(t);
+        for (int i = 0; i < out.length; i++) out[i] = HalfFloat.floatToBf16(f[i]);
+        return out;
+    }
+}
