@@ -3,6 +3,7 @@ package armor.server;
 import armor.server.api.ApiException;
 import armor.server.api.ChatCompletionRequest;
 import armor.server.api.CompletionRequest;
+import armor.server.api.GenerationParams;
 import armor.server.api.PromptInput;
 import armor.server.api.RequestParser;
 import armor.server.engine.Engine;
@@ -22,6 +23,7 @@ import io.netty.util.ReferenceCountUtil;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
+import java.util.List;
 
 /**
  * One connection's request handler: routing, API key, parsing, and handing generation to the engine. Requests on a
@@ -128,7 +130,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 checkModel(r.model());
                 var shape = new GenerationResponder.Shape(ResponseFormat.CHAT, r.model(), r.stream(), r.includeUsage(),
                         r.params().wantsLogprobs());
-                start(ctx, keepAlive, endpoint, shape, java.util.List.of(new PromptInput.Chat(r.messages())), r.params());
+                start(ctx, keepAlive, endpoint, shape, List.of(new PromptInput.Chat(r.messages())), r.params());
             }
             case "/v1/completions" -> {
                 requireMethod(m, HttpMethod.POST, path);
@@ -156,7 +158,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start(ChannelHandlerContext ctx, boolean keepAlive, String endpoint, GenerationResponder.Shape shape,
-                       java.util.List<PromptInput> prompts, armor.server.api.GenerationParams params) {
+                       List<PromptInput> prompts, GenerationParams params) {
         int n = params.n();
         GenerationResponder responder = new GenerationResponder(ctx, keepAlive, shape, prompts.size() * n, metrics,
                 endpoint, () -> ctx.executor().execute(() -> finished(ctx)));

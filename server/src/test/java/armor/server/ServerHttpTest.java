@@ -188,6 +188,27 @@ class ServerHttpTest {
     }
 
     @Test
+    void logprobsStopWithTheTextAtAStopStringAndStreamTheSame() throws Exception {
+        String req = ",\"temperature\":0,\"logprobs\":true,\"top_logprobs\":1,\"stop\":\"robot\"";
+        JsonNode c = json(ts.post("/v1/chat/completions", chat(req)).body()).get("choices").get(0);
+        String text = c.get("message").get("content").asText();
+        JsonNode content = c.get("logprobs").get("content");
+        assertEquals(STORY.indexOf("robot"), content.size(), "one entry per byte token before the stop string");
+        StringBuilder joined = new StringBuilder();
+        for (JsonNode e : content) joined.append(e.get("token").asText());
+        assertEquals(text, joined.toString());
+
+        List<JsonNode> streamed = new ArrayList<>();
+        for (String e : sseEvents(ts.post("/v1/chat/completions", chat(req + ",\"stream\":true")).body())) {
+            if (e.equals("[DONE]")) break;
+            JsonNode lp = json(e).get("choices").get(0).get("logprobs");
+            for (JsonNode x : lp.get("content")) streamed.add(x);
+        }
+        assertEquals(content.size(), streamed.size());
+        for (int i = 0; i < streamed.size(); i++) assertEquals(content.get(i), streamed.get(i));
+    }
+
+    @Test
     void completionsEchoWithLogprobsScoresThePrompt() throws Exception {
         String prompt = "Once upon";
         HttpResponse<String> r = ts.post("/v1/completions", "{\"model\":\"fake-story\",\"prompt\":\"" + prompt

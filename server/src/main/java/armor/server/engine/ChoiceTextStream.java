@@ -22,8 +22,10 @@ final class ChoiceTextStream implements SequenceListener {
     private final String echoText;
     private final int[] promptIds;
     private boolean echoed;
-    /** Logprob entries whose text is not yet released, with the end offset of their text in the choice's text. */
-    private final ArrayDeque<Object[]> pendingLogprobs = new ArrayDeque<>();
+    /** A logprob entry whose text is not yet released, with the end offset of its text in the choice's text. */
+    private record Pending(TextLogprob entry, long textEnd) {}
+
+    private final ArrayDeque<Pending> pendingLogprobs = new ArrayDeque<>();
     private long producedChars; // text produced by the detokenizer so far
     private long releasedChars; // text handed to the listener so far
 
@@ -62,7 +64,7 @@ final class ChoiceTextStream implements SequenceListener {
         if (!echoed && echoText != null) emitEcho(null);
         String piece = decoder.next(token);
         producedChars += piece.length();
-        if (logprob != null) pendingLogprobs.addLast(new Object[] {texts.entry(logprob), producedChars});
+        if (logprob != null) pendingLogprobs.addLast(new Pending(texts.entry(logprob), producedChars));
         String safe = stops.push(piece);
         release(safe);
         return !stops.stopped();
@@ -93,8 +95,8 @@ final class ChoiceTextStream implements SequenceListener {
         if (!pendingLogprobs.isEmpty()) {
             entries = new ArrayList<>();
             boolean all = !stops.stopped() && releasedChars == producedChars;
-            while (!pendingLogprobs.isEmpty() && (all || (long) pendingLogprobs.peekFirst()[1] <= releasedChars)) {
-                entries.add((TextLogprob) pendingLogprobs.pollFirst()[0]);
+            while (!pendingLogprobs.isEmpty() && (all || pendingLogprobs.peekFirst().textEnd() <= releasedChars)) {
+                entries.add(pendingLogprobs.pollFirst().entry());
             }
         }
         if (!text.isEmpty() || !entries.isEmpty()) out.onText(choice, text, entries);
