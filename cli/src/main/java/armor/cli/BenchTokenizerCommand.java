@@ -25,7 +25,7 @@ public final class BenchTokenizerCommand implements Callable<Integer> {
     Path data;
 
     @Option(names = "--passes", description = "passes over the corpus, the first one cold (default: ${DEFAULT-VALUE})",
-            defaultValue = "10")
+            defaultValue = "20")
     int passes;
 
     @Override
