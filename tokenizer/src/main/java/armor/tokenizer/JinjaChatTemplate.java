@@ -106,6 +106,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
                 .withIterateOverMapKeys(true)
                 .withKeepNullableLoopValues(true)
                 .withUseTrimmingForNotesAndExpressions(true)
+                .withUsePyishObjectMapper(true) // {{ list }} prints ['a', 'b'] and {{ dict }} {'k': 'v'}, as Python
                 .build();
         JinjavaConfig config = JinjavaConfig.newBuilder()
                 .withTrimBlocks(true)

@@ -144,11 +144,12 @@ class ChatTemplateTest {
                     {{- message.content.split('>') | length }},{{ message.content.lstrip(' <') }};
                 {%- endfor %}
                 {{- '\\n' ~ {'a': [1, 'b'], 'c': none} | tojson }}
+                {{- '\\n' }}{{ ['x', 'y'] }}
                 """;
         JinjaChatTemplate t = new JinjaChatTemplate(source, Map.of(), MARCH_5_2025);
         String out = t.render(List.of(m("user", "<think>a</think> "), m("assistant", "ok"), m("user", "u")), false);
         assertEquals("0|<think>a</think>,True,False,3,think>a</think> ;ok,False,False,1,ok;u,False,False,1,u;"
-                + "\n{\"a\": [1, \"b\"], \"c\": null}", out.replace("true", "True").replace("false", "False"));
+                + "\n{\"a\": [1, \"b\"], \"c\": null}\n['x', 'y']", out.replace("true", "True").replace("false", "False"));
     }
 
     @Test
