@@ -42,6 +42,8 @@ public final class CudaDecoder implements AutoCloseable {
     private final int maxSequences, maxPositions;
     private final List<DeviceBuffer> owned = new ArrayList<>();
     private Workspace workspace;
+    /** LM head output, {@code bucket(rows asked for) × vocab} floats; separate so a long prefill need not size it. */
+    private DeviceBuffer logits;
 
     private CudaDecoder(ModelConfig c, CudaContext cuda, CusparseLtHandle sparse, WeightSource w, int maxSequences,
                         int maxPositions) {
@@ -140,7 +142,7 @@ public final class CudaDecoder implements AutoCloseable {
             att = alloc(4L * rows * c.qDim());
             gate = alloc(4L * rows * c.intermediateSize());
             up = alloc(4L * rows * c.intermediateSize());
-            tmp = alloc(4L * rows * Math.max(h, c.vocabSize()));
+            tmp = alloc(4L * rows * h);
             scratch = alloc(Math.max(1, scratchBytes));
             tokens = alloc(4L * rows);
             seqIds = alloc(4L * rows);
@@ -234,11 +236,16 @@ public final class CudaDecoder implements AutoCloseable {
         ws.rowIndex.upload(outputRows);
         ops.embedding(ws.x, ws.xn, DType.F32, ws.rowIndex, r, h);
         ops.toBf16(ws.xb, ws.x, r * h);
-        lmHead.forward(ws.xb, ws.tmp, r, ws.scratch);
+        long logitBytes = 4L * BatchBuckets.bucket(r) * c.vocabSize();
+        if (logits == null || logits.bytes() < logitBytes) {
+            if (logits != null) logits.close();
+            logits = cuda.allocate(logitBytes);
+        }
+        lmHead.forward(ws.xb, logits, r, ws.scratch);
         cuda.synchronize();
-        float[] logits = new float[r * c.vocabSize()];
-        ws.tmp.download(logits);
-        return logits;
+        float[] host = new float[r * c.vocabSize()];
+        logits.download(host);
+        return host;
     }
 
     private void linear(Layer l, int which, DeviceBuffer x, DeviceBuffer y, int n) {
@@ -257,6 +264,7 @@ public final class CudaDecoder implements AutoCloseable {
     @Override
     public void close() {
         if (workspace != null) workspace.close();
+        if (logits != null) logits.close();
         for (Layer l : layers) for (CudaLinear lin : l.linears()) lin.close();
         lmHead.close();
         for (DeviceBuffer b : owned) b.close();
