@@ -56,8 +56,10 @@ final class BpeModel {
                 throw new IllegalArgumentException("BPE merge " + rank + " '" + m[0] + " " + m[1]
                         + "' uses a token that is not in the vocabulary");
             }
-            String merged = m[0] + m[1].substring(Math.min(prefixLength, m[1].startsWith(
-                    this.continuingSubwordPrefix == null ? "" : this.continuingSubwordPrefix) ? prefixLength : 0));
+            // With a continuing-subword prefix ("##"), "a" + "##b" merges into "ab".
+            String right = prefixLength > 0 && m[1].startsWith(this.continuingSubwordPrefix)
+                    ? m[1].substring(prefixLength) : m[1];
+            String merged = m[0] + right;
             Integer c = vocab.get(merged);
             if (c == null) {
                 throw new IllegalArgumentException("BPE merge " + rank + " '" + m[0] + " " + m[1]

@@ -30,7 +30,7 @@ final class HfTokenizer implements Tokenizer {
 
     HfTokenizer(List<AddedToken> addedTokens, Normalizer normalizer, PreTokenizer preTokenizer, BpeModel model,
                 PostProcessor postProcessor, Decoder decoder, OptionalInt bos, OptionalInt eos,
-                java.util.function.Function<Tokenizer, ChatTemplate> chatTemplate) {
+                ChatTemplate chatTemplate) {
         this.rawAddedTokens = new AddedVocabulary(addedTokens.stream().filter(t -> !t.normalized()).toList());
         this.normalizedAddedTokens = new AddedVocabulary(addedTokens.stream().filter(AddedToken::normalized).toList());
         this.normalizer = normalizer;
@@ -51,7 +51,7 @@ final class HfTokenizer implements Tokenizer {
         }
         this.bos = bos;
         this.eos = eos;
-        this.chatTemplate = chatTemplate == null ? null : chatTemplate.apply(this);
+        this.chatTemplate = chatTemplate;
     }
 
     @Override

@@ -109,9 +109,7 @@ final class TokenizerLoader {
             PreTokenizer preTokenizer = preTokenizer(root.path("pre_tokenizer"), "pre_tokenizer");
             boolean byteLevel = usesByteLevel(root.path("pre_tokenizer"));
             BpeModel model = model(root.path("model"), json.vocab(), json.merges(), byteLevel);
-            Map<String, Integer> ids = new HashMap<>();
-            for (AddedToken t : added) ids.put(t.content(), t.id());
-            PostProcessor post = postProcessor(root.path("post_processor"), "post_processor", ids, model);
+            PostProcessor post = postProcessor(root.path("post_processor"), "post_processor");
             Decoder decoder = decoder(root.path("decoder"), "decoder");
             return assemble(added, normalizer, preTokenizer, model, post, decoder, config, chatTemplate, file);
         } catch (IllegalArgumentException e) {
@@ -158,7 +156,7 @@ final class TokenizerLoader {
             specialTokens.put("additional_special_tokens", extra);
         }
         return new HfTokenizer(added, normalizer, preTokenizer, model, post, decoder, bos, eos,
-                chatTemplate == null ? null : tok -> new JinjaChatTemplate(chatTemplate, specialTokens, Clock.systemDefaultZone()));
+                chatTemplate == null ? null : new JinjaChatTemplate(chatTemplate, specialTokens, Clock.systemDefaultZone()));
     }
 
     /** A special token in tokenizer_config.json is a string or an AddedToken object with "content". */
@@ -286,7 +284,7 @@ final class TokenizerLoader {
         };
     }
 
-    private static PostProcessor postProcessor(JsonNode p, String where, Map<String, Integer> added, BpeModel model) {
+    private static PostProcessor postProcessor(JsonNode p, String where) {
         if (p.isNull() || p.isMissingNode()) return PostProcessor.NONE;
         String type = p.path("type").asText();
         return switch (type) {
@@ -319,7 +317,7 @@ final class TokenizerLoader {
                 List<Integer> suffix = new ArrayList<>();
                 int i = 0;
                 for (JsonNode step : p.path("processors")) {
-                    PostProcessor s = postProcessor(step, where + ".processors[" + i++ + "]", added, model);
+                    PostProcessor s = postProcessor(step, where + ".processors[" + i++ + "]");
                     for (int id : s.prefix()) prefix.add(id);
                     for (int id : s.suffix()) suffix.add(id);
                 }
