@@ -5,28 +5,39 @@ import armor.cuda.CudaDevices;
 import armor.cuda.CudaUnavailableException;
 import armor.cuda.CusparseLtHandle;
 import armor.cuda.CusparseLtLibrary;
+import armor.bench.ModelPresets;
+import armor.bench.SparsifiedWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.cuda.CudaContext;
+import armor.runtime.cuda.CudaDecodeBenchmark;
 import armor.runtime.cuda.CudaLinearBenchmark;
 import armor.runtime.cuda.CudaProbe;
 import armor.runtime.cuda.CudaSupport;
+import armor.runtime.model.RandomWeights;
+import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.tensor.DType;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code armor gpu}: what the GPU path finds on this machine (driver and devices, cuSPARSELt, cuBLAS), and with
- * {@code --bench} dense vs 2:4 vs ARMOR linear layers on the GPU.
+ * {@code armor gpu}: what the GPU path finds on this machine (driver and devices, cuSPARSELt, cuBLAS); with
+ * {@code --bench} dense vs 2:4 vs ARMOR linear layers on the GPU, with {@code --decode} the whole decoder.
  */
 @Command(name = "gpu", mixinStandardHelpOptions = true,
         description = "Show what the GPU path finds here (NVIDIA driver, devices, cuSPARSELt, cuBLAS); --bench times "
-                + "dense vs 2:4 vs ARMOR linear layers on the GPU.")
+                + "dense vs 2:4 vs ARMOR linear layers on the GPU, --decode the whole decoder (tokens/s).")
 public final class GpuCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -47,6 +58,24 @@ public final class GpuCommand implements Callable<Integer> {
 
     @Option(names = "--repetitions", defaultValue = "20", description = "timed passes per point; the median is reported")
     int repetitions;
+
+    @Option(names = "--decode", description = "time the whole decoder on the GPU: dense vs 2:4 vs ARMOR tokens/s of "
+            + "batched decode and of a prefill (needs a GPU); weights of --model (dense) or random ones of --preset")
+    boolean decode;
+
+    @Option(names = "--preset", defaultValue = "llama-3.2-1b",
+            description = "model shape for random weights when --model is not given: llama-3.2-1b (default), "
+                    + "qwen2.5-0.5b, qwen2.5-1.5b, llama-2-7b")
+    String preset;
+
+    @Option(names = "--batches", defaultValue = "1,8,64", split = ",", description = "decode batch sizes (default ${DEFAULT-VALUE})")
+    List<Integer> batches;
+
+    @Option(names = "--steps", defaultValue = "32", description = "timed decode steps per batch size (default ${DEFAULT-VALUE})")
+    int steps;
+
+    @Option(names = "--prefill", defaultValue = "2048", description = "prefill length; 0 = none (default ${DEFAULT-VALUE})")
+    int prefill;
 
     @Override
     public Integer call() {
@@ -76,20 +105,66 @@ public final class GpuCommand implements Callable<Integer> {
         };
         out.println("--device cuda: " + verdict);
         out.flush();
-        if (!bench) return 0;
-        ModelConfig config = model == null ? ModelConfig.llama32_1B() : ConfigReader.read(model);
-        int[] counts = tokens.stream().mapToInt(Integer::intValue).toArray();
+        if (!bench && !decode) return 0;
+        ModelConfig config = model != null ? ConfigReader.read(model)
+                : preset.equals("llama-3.2-1b") ? ModelConfig.llama32_1B() : ModelPresets.config(preset);
         List<CudaDevices.Info> devices = CudaDevices.list();
         CudaDevices.Info device = devices.stream().filter(CudaDevices.Info::hasSparseTensorCores).findFirst()
-                .orElseThrow(() -> new CudaUnavailableException("--bench: no GPU with sparse tensor cores (8.0+): " + devices));
+                .orElseThrow(() -> new CudaUnavailableException("no GPU with sparse tensor cores (8.0+): " + devices));
         try (CudaContext cuda = CudaContext.open(device.ordinal()); CusparseLtHandle handle = CusparseLtHandle.create()) {
-            out.println("linear layers of " + config.numLayers() + " decoder layers, hidden " + config.hiddenSize()
-                    + ", intermediate " + config.intermediateSize() + ", ARMOR b=" + blockSize + ", on " + device);
-            CudaLinearBenchmark.run(cuda, handle, config, blockSize, counts, repetitions, line -> {
-                out.println(line);
-                out.flush();
-            });
+            if (bench) {
+                out.println("linear layers of " + config.numLayers() + " decoder layers, hidden " + config.hiddenSize()
+                        + ", intermediate " + config.intermediateSize() + ", ARMOR b=" + blockSize + ", on " + device);
+                CudaLinearBenchmark.run(cuda, handle, config, blockSize,
+                        tokens.stream().mapToInt(Integer::intValue).toArray(), repetitions, line -> {
+                            out.println(line);
+                            out.flush();
+                        });
+            }
+            if (decode) decodeBenchmark(out, config, cuda, handle, device);
         }
         return 0;
+    }
+
+    /** The whole decoder, dense vs 2:4 vs ARMOR, on the same weights (a dense checkpoint, or random ones). */
+    private void decodeBenchmark(PrintWriter out, ModelConfig config, CudaContext cuda, CusparseLtHandle handle,
+                                 CudaDevices.Info device) {
+        List<AutoCloseable> open = new ArrayList<>();
+        try {
+            WeightSource dense;
+            if (model != null) {
+                CheckpointWeights w = CheckpointWeights.open(model);
+                open.add(w);
+                dense = w;
+            } else {
+                RandomWeights w = new RandomWeights(config, DType.BF16, 1);
+                open.add(w);
+                dense = w;
+            }
+            Map<String, Supplier<WeightSource>> kinds = new LinkedHashMap<>();
+            kinds.put("dense", () -> dense);
+            kinds.put("2:4", () -> track(open, new SparsifiedWeights(dense, 0)));
+            kinds.put("armor", () -> track(open, new SparsifiedWeights(dense, blockSize)));
+            out.println("decoder " + (model != null ? model.toString() : preset + " (random bf16 weights)") + ", "
+                    + config.numLayers() + " layers, ARMOR b=" + blockSize + ", on " + device);
+            CudaDecodeBenchmark.run(cuda, handle, config, kinds, batches.stream().mapToInt(Integer::intValue).toArray(),
+                    steps, prefill, line -> {
+                        out.println(line);
+                        out.flush();
+                    });
+        } finally {
+            for (AutoCloseable c : open) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    out.println("warning: closing " + c + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private static SparsifiedWeights track(List<AutoCloseable> open, SparsifiedWeights w) {
+        open.add(w);
+        return w;
     }
 }

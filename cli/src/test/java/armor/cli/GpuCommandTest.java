@@ -56,5 +56,15 @@ class GpuCommandTest {
         String err = r.err().strip();
         assertTrue(err.startsWith("armor: no NVIDIA driver: cannot load libcuda.so.1"), err);
         assertFalse(err.contains("\n"), err);
+        Run decode = run("--decode", "--preset", "qwen2.5-0.5b");
+        assertEquals(1, decode.exitCode());
+        assertTrue(decode.err().strip().startsWith("armor: no NVIDIA driver: cannot load libcuda.so.1"), decode.err());
+    }
+
+    @Test
+    void unknownPresetIsNamed() {
+        Run r = run("--decode", "--preset", "gpt-5");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("--preset gpt-5, expected one of llama-3.2-1b"), r.err());
     }
 }
