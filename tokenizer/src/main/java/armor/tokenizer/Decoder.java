@@ -113,15 +113,17 @@ sealed interface Decoder {
         }
     }
 
-    /** "▁" back to spaces; the space the pre-tokenizer prepended to the first word is dropped. */
-    record Metaspace(char replacement, boolean dropLeadingSpace) implements Decoder {
+    /**
+     * "▁" back to spaces. As in Hugging Face, when the pre-tokenizer prepends "▁", every "▁" of the first token
+     * is dropped (not only the prepended one).
+     */
+    record Metaspace(char replacement, boolean prependsReplacement) implements Decoder {
         @Override
         public List<String> decodeChain(List<String> tokens) {
             List<String> out = new ArrayList<>(tokens.size());
             for (int i = 0; i < tokens.size(); i++) {
-                String t = tokens.get(i).replace(replacement, ' ');
-                if (i == 0 && dropLeadingSpace && t.startsWith(" ")) t = t.substring(1);
-                out.add(t);
+                String t = tokens.get(i);
+                out.add(i == 0 && prependsReplacement ? t.replace(String.valueOf(replacement), "") : t.replace(replacement, ' '));
             }
             return out;
         }

@@ -9,7 +9,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,24 +74,6 @@ class LoadErrorsTest {
         IllegalArgumentException id = assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {5, 999999}, false));
         assertTrue(id.getMessage().contains("999999") && id.getMessage().contains("0..151664"), id.getMessage());
         assertThrows(IllegalArgumentException.class, () -> t.decode(new int[] {-1}, false));
-    }
-
-    /** The five delimiter behaviours, on the example of the tokenizers documentation. */
-    @Test
-    void splitBehavioursMatchTheTokenizersDocumentation() {
-        String text = "the-final--countdown";
-        Pattern dash = Pattern.compile("-");
-        assertEquals(List.of("the", "final", "countdown"), split(dash, PreTokenizer.Behavior.REMOVED, text));
-        assertEquals(List.of("the", "-", "final", "-", "-", "countdown"), split(dash, PreTokenizer.Behavior.ISOLATED, text));
-        assertEquals(List.of("the-", "final-", "-", "countdown"), split(dash, PreTokenizer.Behavior.MERGED_WITH_PREVIOUS, text));
-        assertEquals(List.of("the", "-final", "-", "-countdown"), split(dash, PreTokenizer.Behavior.MERGED_WITH_NEXT, text));
-        assertEquals(List.of("the", "-", "final", "--", "countdown"), split(dash, PreTokenizer.Behavior.CONTIGUOUS, text));
-    }
-
-    private static List<String> split(Pattern p, PreTokenizer.Behavior b, String text) {
-        List<String> out = new ArrayList<>();
-        new PreTokenizer.Split(p, b, false).split(text, true, out);
-        return out;
     }
 
     private static List<Integer> boxed(int[] ids) {
