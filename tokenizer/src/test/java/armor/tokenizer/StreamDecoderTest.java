@@ -58,6 +58,20 @@ class StreamDecoderTest {
     }
 
     @Test
+    void chatMarkersInTheStreamAreKeptOrSkipped() {
+        Tokenizer t = SharedData.tokenizer("qwen2.5-tokenizer");
+        int[] ids = t.encode("<|im_start|>assistant\nHi there!<|im_end|>\n<|im_start|>user\n東京<|im_end|>", false);
+        for (boolean skip : new boolean[] {true, false}) {
+            StreamDecoder stream = t.streamDecoder(skip);
+            StringBuilder joined = new StringBuilder();
+            for (int id : ids) joined.append(stream.next(id));
+            joined.append(stream.flush());
+            assertEquals(skip ? "assistant\nHi there!\nuser\n東京"
+                    : "<|im_start|>assistant\nHi there!<|im_end|>\n<|im_start|>user\n東京<|im_end|>", joined.toString());
+        }
+    }
+
+    @Test
     void sentencepieceSpacesAreNeitherDroppedNorDoubled() {
         Tokenizer t = SharedData.tokenizer("llama2-tokenizer");
         StreamDecoder stream = t.streamDecoder(true);
