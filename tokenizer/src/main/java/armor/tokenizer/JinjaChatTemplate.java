@@ -120,6 +120,7 @@ public final class JinjaChatTemplate implements ChatTemplate {
         jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
                 "", "strftime_now", JinjaChatTemplate.class, "strftimeNow", String.class));
         jinjava.getGlobalContext().registerFilter(new ToJson());
+        jinjava.getGlobalContext().registerTag(new GenerationTag());
         jinjava.getGlobalContext().registerExpTest(new PythonIterable("iterable"));
         jinjava.getGlobalContext().registerExpTest(new PythonIterable("sequence"));
         return jinjava;
@@ -140,6 +141,24 @@ public final class JinjaChatTemplate implements ChatTemplate {
     private static final class TemplateRaised extends RuntimeException {
         TemplateRaised(String message) {
             super(message);
+        }
+    }
+
+    /**
+     * transformers' {@code {% generation %}...{% endgeneration %}} (it marks the assistant's tokens for training
+     * masks): renders its body unchanged, as apply_chat_template does for a prompt.
+     */
+    private static final class GenerationTag implements com.hubspot.jinjava.lib.tag.Tag {
+        @Override
+        public String getName() {
+            return "generation";
+        }
+
+        @Override
+        public String interpret(com.hubspot.jinjava.tree.TagNode tag, JinjavaInterpreter interpreter) {
+            StringBuilder out = new StringBuilder();
+            for (com.hubspot.jinjava.tree.Node child : tag.getChildren()) out.append(child.render(interpreter).getValue());
+            return out.toString();
         }
     }
 

@@ -153,6 +153,14 @@ class ChatTemplateTest {
     }
 
     @Test
+    void generationTagRendersItsBody() {
+        String source = "{% for m in messages %}{% if m.role == 'assistant' %}{% generation %}{{ m.content }}!"
+                + "{% endgeneration %}{% else %}{{ m.content }}|{% endif %}{% endfor %}";
+        JinjaChatTemplate t = new JinjaChatTemplate(source, Map.of(), MARCH_5_2025);
+        assertEquals("hi|yo!", t.render(List.of(m("user", "hi"), m("assistant", "yo")), false));
+    }
+
+    @Test
     void notBindsLooselyAsInJinja2() {
         String source = "{{ not x is defined }}|{{ not y is defined }}|{{ not x == 'w' }}|{{ not x in ['w'] }}|"
                 + "{{ 'not a is b' }}|{{ not messages|length == 1 }}|{% if not messages[0].role is string %}bad{% endif %}"
