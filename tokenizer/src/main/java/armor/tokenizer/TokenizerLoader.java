@@ -99,7 +99,13 @@ final class TokenizerLoader {
         JsonNode root = json.root();
         try {
             List<AddedToken> added = new ArrayList<>();
+            int index = 0;
             for (JsonNode t : root.path("added_tokens")) {
+                if (!t.path("id").canConvertToInt() || t.path("id").asInt() < 0 || !t.path("content").isTextual()) {
+                    throw new IllegalArgumentException("added_tokens[" + index + "] needs a non-negative integer id and a "
+                            + "string content, got " + t);
+                }
+                index++;
                 added.add(new AddedToken(t.path("id").asInt(), t.path("content").asText(),
                         t.path("special").asBoolean(false), t.path("lstrip").asBoolean(false),
                         t.path("rstrip").asBoolean(false), t.path("single_word").asBoolean(false),

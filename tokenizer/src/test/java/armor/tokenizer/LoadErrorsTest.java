@@ -57,6 +57,14 @@ class LoadErrorsTest {
     }
 
     @Test
+    void badAddedTokenIsNamed() throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"), MINIMAL.replace("NORMALIZER", "null").replace("PRE", "null")
+                .replace("MODEL", "BPE").replace("\"added_tokens\": []", "\"added_tokens\": [{\"id\": -3, \"content\": \"<x>\"}]"));
+        IOException e = assertThrows(IOException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().contains("added_tokens[0]") && e.getMessage().contains("-3"), e.getMessage());
+    }
+
+    @Test
     void brokenJsonAndMissingFilesAreNamed() throws IOException {
         IOException missing = assertThrows(IOException.class, () -> Tokenizer.load(dir));
         assertTrue(missing.getMessage().contains("no tokenizer.json"), missing.getMessage());
