@@ -16,6 +16,7 @@ import armor.runtime.sparse.SparsityConfig;
 import armor.runtime.tensor.DType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -78,6 +79,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--chart", description = "PNG chart file (default bench-results/bench-<model>.png)")
     Path chart;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws IOException {
         for (String k : kinds)
@@ -85,6 +89,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (blockSize <= 0 || blockSize % 8 != 0) throw new IllegalArgumentException("--block-size " + blockSize + ", expected a positive multiple of 8");
         if (repetitions < 1 || prefillRepetitions < 1 || tokens < 1 || prefillTokens < 1)
             throw new IllegalArgumentException("--tokens, --repetitions, --prefill-tokens and --prefill-repetitions must be at least 1");
+        device.requireCpu(System.err);
         System.err.printf("armor: bench on %d threads%n", Parallel.threads());
         MemoryBandwidth.Result bw = MemoryBandwidth.measure(bandwidthMb * (1 << 20) / 4, 3);
         KindComparison.Settings settings = new KindComparison.Settings(promptTokens, warmup, tokens, repetitions, prefillTokens, prefillRepetitions);

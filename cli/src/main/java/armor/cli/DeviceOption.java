@@ -1,8 +1,10 @@
 package armor.cli;
 
+import armor.cuda.CudaUnavailableException;
 import armor.runtime.cuda.CudaProbe;
 import armor.runtime.cuda.Device;
 import armor.runtime.cuda.DeviceRequest;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Option;
@@ -35,6 +37,19 @@ public final class DeviceOption {
             err.println("armor: " + line);
             err.flush();
         });
+    }
+
+    /**
+     * For commands that run on the CPU only so far: {@code cpu} passes, {@code auto} passes (saying once why not the
+     * GPU), {@code cuda} stops with the reason the GPU cannot be used, or, where it could, with the note that this
+     * command does not drive it yet ({@code armor gpu --decode} measures the GPU decoder).
+     */
+    public void requireCpu(PrintStream err) {
+        Device d = select(new PrintWriter(err, true));
+        if (d.kind() != Device.Kind.CPU) {
+            throw new CudaUnavailableException("--device cuda: " + d.description() + " is usable, but this command "
+                    + "does not run on the GPU yet (armor gpu --decode times the GPU decoder)");
+        }
     }
 
     static final class Converter implements ITypeConverter<DeviceRequest> {

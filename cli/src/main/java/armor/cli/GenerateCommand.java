@@ -6,6 +6,7 @@ import armor.runtime.generate.SamplingParams;
 import armor.runtime.model.Model;
 import armor.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
@@ -51,6 +52,9 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--ignore-eos", description = "keep generating past end-of-sequence tokens")
     boolean ignoreEos;
 
+    @Mixin
+    DeviceOption device;
+
     @Override
     public Integer call() throws Exception {
         long s = seed != null ? seed : System.nanoTime();
@@ -59,6 +63,7 @@ public final class GenerateCommand implements Callable<Integer> {
         PrintStream err = System.err;
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (Model m = Model.load(model)) {
+            device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();
             int[] ids = tok.encode(prompt, true);
             GenerationResult r = new Generator(m, tok).generate(ids, params, (id, text) -> {

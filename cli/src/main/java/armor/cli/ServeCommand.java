@@ -23,12 +23,16 @@ public final class ServeCommand implements Callable<Integer> {
     Path model;
 
     @Mixin
+    DeviceOption device;
+
+    @Mixin
     ServerOptions server;
 
     @Override
     public Integer call() throws Exception {
         server.check();
         try (Model m = Model.load(model)) {
+            device.requireCpu(System.err);
             serve(m, m.requireTokenizer(), model, server, System.err);
         }
         return 0;
