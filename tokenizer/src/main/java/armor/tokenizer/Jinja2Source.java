@@ -22,9 +22,13 @@ final class Jinja2Source {
     private static final Pattern STRING = Pattern.compile("'(?:[^'\\\\]|\\\\.)*'|\"(?:[^\"\\\\]|\\\\.)*\"");
     private static final String OPERAND =
             "(?:\u0001\\d+\u0001|-?\\d+(?:\\.\\d+)?|[A-Za-z_][\\w.]*(?:\\[[^\\]]*])*)(?:\\s*\\|\\s*\\w+)*";
+    /**
+     * {@code not <operand> <test or comparison> <operand>}; conservative: when the second operand continues
+     * beyond what the pattern understands (a call, a filter with arguments...), nothing is rewritten.
+     */
     private static final Pattern NOT_COMPARISON = Pattern.compile("(?<![\\w.])not\\s+(" + OPERAND
-            + "\\s*(?:is\\s+not\\s+\\w+|is\\s+\\w+|(?:==|!=|<=|>=|<|>|not\\s+in|in)\\s*(?:" + OPERAND
-            + "|\\[[^\\]]*])))");
+            + "(?:\\s+is\\s+not\\s+\\w+|\\s+is\\s+\\w+|(?:\\s*(?:==|!=|<=|>=|<|>)|\\s+not\\s+in\\b|\\s+in\\b)\\s*(?:"
+            + OPERAND + "|\\[[^\\]]*])))(?![\\w.(\\[|])");
     private static final Pattern REVERSE_SLICE = Pattern.compile("([A-Za-z_][\\w.]*)\\[::-1]");
 
     static String toJinjava(String source) {

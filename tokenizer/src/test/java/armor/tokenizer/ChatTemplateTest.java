@@ -164,10 +164,10 @@ class ChatTemplateTest {
     void notBindsLooselyAsInJinja2() {
         String source = "{{ not x is defined }}|{{ not y is defined }}|{{ not x == 'w' }}|{{ not x in ['w'] }}|"
                 + "{{ 'not a is b' }}|{{ not messages|length == 1 }}|{% if not messages[0].role is string %}bad{% endif %}"
-                + "{{ not messages[0] is not mapping }}\n";
+                + "{{ not messages[0] is not mapping }}|{{ not x == y|default('v') }}|{{ not x == 'v'|upper }}\n";
         JinjaChatTemplate t = new JinjaChatTemplate(source, Map.of(), MARCH_5_2025);
-        // Jinja2: False|True|True|True|not a is b|False|True (and the single trailing newline is dropped)
-        assertEquals("false|true|true|true|not a is b|false|true",
+        // Jinja2: False|True|True|True|not a is b|False|True|False|True (the single trailing newline is dropped)
+        assertEquals("false|true|true|true|not a is b|false|true|false|true",
                 t.render(List.of(m("user", "u")), false, Map.of("x", "v")));
     }
 
