@@ -138,16 +138,19 @@ final class TokenizerLoader {
         String eosToken = tokenString(config.path("eos_token"));
         OptionalInt bos = idOf.apply(bosToken);
         OptionalInt eos = idOf.apply(eosToken);
-        if (bosToken != null && bos.isEmpty()) throw new IOException(where + ": tokenizer_config.json bos_token '"
-                + bosToken + "' is not a token of this vocabulary");
-        if (eosToken != null && eos.isEmpty()) throw new IOException(where + ": tokenizer_config.json eos_token '"
-                + eosToken + "' is not a token of this vocabulary");
+        // A bos/eos_token missing from the vocabulary leaves the id empty; it is an error only where it must be added.
         // transformers' Llama-family tokenizers rebuild the post-processor from these two flags.
         if (config.has("add_bos_token") || config.has("add_eos_token")) {
             boolean addBos = config.path("add_bos_token").asBoolean(false);
             boolean addEos = config.path("add_eos_token").asBoolean(false);
-            if (addBos && bos.isEmpty()) throw new IOException(where + ": tokenizer_config.json has add_bos_token but no bos_token");
-            if (addEos && eos.isEmpty()) throw new IOException(where + ": tokenizer_config.json has add_eos_token but no eos_token");
+            if (addBos && bos.isEmpty()) {
+                throw new IOException(where + ": tokenizer_config.json has add_bos_token but its bos_token "
+                        + (bosToken == null ? "is not set" : "'" + bosToken + "' is not in the vocabulary"));
+            }
+            if (addEos && eos.isEmpty()) {
+                throw new IOException(where + ": tokenizer_config.json has add_eos_token but its eos_token "
+                        + (eosToken == null ? "is not set" : "'" + eosToken + "' is not in the vocabulary"));
+            }
             post = new PostProcessor(addBos ? new int[] {bos.getAsInt()} : new int[0],
                     addEos ? new int[] {eos.getAsInt()} : new int[0]);
         }

@@ -57,6 +57,19 @@ class LoadErrorsTest {
     }
 
     @Test
+    void addBosTokenNeedsABosTokenOfTheVocabulary() throws IOException {
+        Files.writeString(dir.resolve("tokenizer.json"),
+                MINIMAL.replace("NORMALIZER", "null").replace("PRE", "null").replace("MODEL", "BPE"));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"add_bos_token\": false}");
+        assertTrue(Tokenizer.load(dir).bosTokenId().isEmpty(), "unknown bos_token: no id, no error");
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<s>\", \"add_bos_token\": true}");
+        IOException e = assertThrows(IOException.class, () -> Tokenizer.load(dir));
+        assertTrue(e.getMessage().contains("add_bos_token") && e.getMessage().contains("'<s>'"), e.getMessage());
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"ab\", \"add_bos_token\": true}");
+        assertEquals(List.of(2, 2), boxed(Tokenizer.load(dir).encode("ab", true)), "BOS 'ab' (id 2) then the text");
+    }
+
+    @Test
     void badAddedTokenIsNamed() throws IOException {
         Files.writeString(dir.resolve("tokenizer.json"), MINIMAL.replace("NORMALIZER", "null").replace("PRE", "null")
                 .replace("MODEL", "BPE").replace("\"added_tokens\": []", "\"added_tokens\": [{\"id\": -3, \"content\": \"<x>\"}]"));
