@@ -96,6 +96,33 @@ public final class Mask24 {
         return patternOf(best, second);
     }
 
+    /** The pattern indices, one byte per group, row-major (for saving). */
+    public byte[] patternBytes() {
+        return pattern.clone();
+    }
+
+    /** A mask from saved pattern bytes; every byte must be a pattern index 0..5. */
+    public static Mask24 fromPatternBytes(byte[] bytes, int rows, int cols, String where) {
+        Mask24 m = new Mask24(rows, cols);
+        if (bytes.length != m.pattern.length) {
+            throw new IllegalArgumentException(where + ": " + bytes.length + " mask bytes, expected " + m.pattern.length);
+        }
+        for (int i = 0; i < bytes.length; i++) {
+            if (bytes[i] < 0 || bytes[i] > 5) {
+                throw new IllegalArgumentException(where + ": mask byte " + i + " is " + bytes[i] + ", expected 0..5");
+            }
+        }
+        System.arraycopy(bytes, 0, m.pattern, 0, bytes.length);
+        return m;
+    }
+
+    /** One boolean per entry, true where kept. */
+    public boolean[] toBooleans() {
+        boolean[] out = new boolean[rows * cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) out[r * cols + c] = isKept(r, c);
+        return out;
+    }
+
     public Mask24 copy() {
         Mask24 m = new Mask24(rows, cols);
         System.arraycopy(pattern, 0, m.pattern, 0, pattern.length);

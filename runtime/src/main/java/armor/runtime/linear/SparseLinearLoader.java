@@ -62,17 +62,20 @@ public final class SparseLinearLoader {
         if (a.rank() != 3 || a.dim(1) != a.dim(2) || a.dim(1) == 0)
             throw new CheckpointException(origin + ": tensor " + a.name() + " has shape " + a.shapeString() + ", expected [d_out/b, b, b]");
         int block = a.dim(1);
+        if (b.rank() != 3 || b.dim(1) != b.dim(2) || b.dim(1) == 0)
+            throw new CheckpointException(origin + ": tensor " + b.name() + " has shape " + b.shapeString() + ", expected [d_in/b, b, b]");
+        int blockIn = b.dim(1); // A' and B' may have different block sizes (each divides its own dimension)
         if (out % block != 0)
             throw new CheckpointException(origin + ": tensor " + a.name() + " has block size " + block + ", which does not divide d_out = " + out);
-        if (in % block != 0)
-            throw new CheckpointException(origin + ": tensor " + a.name() + " has block size " + block + ", which does not divide d_in = " + in);
+        if (in % blockIn != 0)
+            throw new CheckpointException(origin + ": tensor " + b.name() + " has block size " + blockIn + ", which does not divide d_in = " + in);
         expectShape(origin, a, out / block, block, block);
-        expectShape(origin, b, in / block, block, block);
+        expectShape(origin, b, in / blockIn, blockIn, blockIn);
         for (Tensor t : new Tensor[] {a, b})
             if (t.dtype() != dt)
                 throw new CheckpointException(origin + ": tensor " + t.name() + " has dtype " + t.dtype() + ", expected " + dt + " like " + values.name());
         return new ArmorLinear(core, BlockDiagonal.fromCheckpoint(a.data(), out / block, block, dt),
-                BlockDiagonal.fromCheckpoint(b.data(), in / block, block, dt), bias);
+                BlockDiagonal.fromCheckpoint(b.data(), in / blockIn, blockIn, dt), bias);
     }
 
     private static void expectShape(String origin, Tensor t, long... shape) {

@@ -109,6 +109,23 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         replaced.add(prefix + ".weight");
     }
 
+    /**
+     * As {@link #putArmor(String, Sparse24Core, float[], float[], int, DType)}, with A' and B' in their own block
+     * sizes: {@code (d_out/blockOut, blockOut, blockOut)} and {@code (d_in/blockIn, blockIn, blockIn)} (the pruner
+     * picks each dimension's block separately when b does not divide it).
+     */
+    public synchronized void putArmor(String prefix, Sparse24Core core, float[] aBlocks, int blockOut, float[] bBlocks, int blockIn, DType dtype) {
+        int m = core.rows(), n = core.cols();
+        if (blockOut <= 0 || m % blockOut != 0 || blockIn <= 0 || n % blockIn != 0)
+            throw new IllegalArgumentException(prefix + ": block sizes " + blockOut + "/" + blockIn + " do not divide the core's " + m + "×" + n);
+        if (aBlocks.length != (long) m * blockOut) throw new IllegalArgumentException(prefix + ": A' has " + aBlocks.length + " values, expected " + (m / blockOut) + "×" + blockOut + "×" + blockOut);
+        if (bBlocks.length != (long) n * blockIn) throw new IllegalArgumentException(prefix + ": B' has " + bBlocks.length + " values, expected " + (n / blockIn) + "×" + blockIn + "×" + blockIn);
+        putCoreTensors(prefix, core, dtype);
+        put(prefix + SparseLinearLoader.ARMOR_A, dtype, new long[] {m / blockOut, blockOut, blockOut}, aBlocks);
+        put(prefix + SparseLinearLoader.ARMOR_B, dtype, new long[] {n / blockIn, blockIn, blockIn}, bBlocks);
+        replaced.add(prefix + ".weight");
+    }
+
     /** Writes a dense {@code prefix.weight} (e.g. a reconstruction), replacing any sparse tensors of {@code prefix}. */
     public synchronized void putDenseWeight(String prefix, float[] weight, int rows, int cols, DType dtype) {
         put(prefix + ".weight", dtype, new long[] {rows, cols}, weight);

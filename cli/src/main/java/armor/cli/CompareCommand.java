@@ -1,0 +1,88 @@
+package armor.cli;
+
+import armor.pruner.calib.CalibrationSet;
+import armor.runtime.eval.Perplexity;
+import armor.runtime.eval.TextCorpus;
+import armor.runtime.model.Model;
+import armor.tokenizer.Tokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code armor eval compare}: perplexity of several checkpoints (dense or pruned) on the same text with the same
+ * protocol as {@code armor eval ppl}, printed as one table.
+ */
+@Command(name = "compare", mixinStandardHelpOptions = true,
+        description = "Perplexity of several model folders on the same text (one stream with one BOS, "
+                + "non-overlapping --seq windows), as one table.")
+public final class CompareCommand implements Callable<Integer> {
+    @Parameters(arity = "1..*", paramLabel = "MODEL", description = "model folders (dense or pruned)")
+    List<Path> models;
+
+    @Option(names = "--text", required = true, description = "text file (.txt, or JSON lines with a text field)")
+    Path text;
+
+    @Option(names = "--seq", defaultValue = "2048", description = "window length in tokens (default ${DEFAULT-VALUE})")
+    int seq;
+
+    @Option(names = "--windows", description = "window range A:B (0-based, B exclusive, either may be empty)")
+    String windows;
+
+    record Row(String name, String kind, double ppl, double nll, int windows, double seconds) {}
+
+    @Override
+    public Integer call() throws Exception {
+        String content = TextCorpus.read(text);
+        List<Row> rows = new ArrayList<>();
+        for (Path dir : models) {
+            long t0 = System.nanoTime();
+            try (Model m = Model.load(dir)) {
+                Tokenizer tok = m.requireTokenizer();
+                int bos = tok.bosTokenId().orElse(m.config().bosTokenId());
+                int[] stream = CalibrationSet.oneStream(tok, content, bos);
+                int total = Perplexity.windowCount(stream.length, seq);
+                int from = 0, to = total;
+                if (windows != null) {
+                    int[] ab = CalibrationSet.parseWindows(windows);
+                    from = ab[0];
+                    to = ab[1] < 0 ? total : ab[1];
+                }
+                ProgressLine progress = new ProgressLine("ppl " + dir.getFileName(), "windows");
+                Perplexity.Result r = Perplexity.compute(m, stream, seq, from, to, progress::update);
+                progress.done();
+                rows.add(new Row(dir.getFileName().toString(), kind(dir), r.perplexity(), r.meanNll(), r.windows(),
+                        (System.nanoTime() - t0) / 1e9));
+            }
+        }
+        System.out.printf(Locale.ROOT, "%-28s %-22s %10s %10s %8s %9s%n", "model", "kind", "perplexity", "mean NLL",
+                "windows", "seconds");
+        for (Row r : rows) {
+            System.out.printf(Locale.ROOT, "%-28s %-22s %10.4f %10.5f %8d %9.1f%n", r.name(), r.kind(), r.ppl(),
+                    r.nll(), r.windows(), r.seconds());
+        }
+        return 0;
+    }
+
+    /** "dense", or the sparsity_config's format and method, e.g. "armor-2:4 armor b=4". */
+    private static String kind(Path dir) {
+        try {
+            JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
+            JsonNode s = cfg.get("sparsity_config");
+            if (s == null || !s.isObject()) return "dense";
+            String k = s.path("format").asText("?") + " " + s.path("method").asText("?");
+            if (s.hasNonNull("block_size")) k += " b=" + s.get("block_size").asInt();
+            return k;
+        } catch (Exception e) {
+            return "?";
+        }
+    }
+}

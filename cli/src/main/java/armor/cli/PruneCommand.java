@@ -1,0 +1,92 @@
+package armor.cli;
+
+import armor.pruner.run.LinearResult;
+import armor.pruner.run.PruneJob;
+import armor.pruner.run.PruneMethod;
+import armor.pruner.run.Pruner;
+import armor.runtime.kernels.Parallel;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code armor prune}: a dense Hugging Face model folder to a 2:4 or ARMOR 2:4 checkpoint. */
+@Command(name = "prune", mixinStandardHelpOptions = true,
+        description = "Prune a dense model to 2:4 with ARMOR or a baseline and write the checkpoint to --out. "
+                + "A rerun with the same arguments resumes from the projections already done.")
+public final class PruneCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "dense Hugging Face model folder")
+    Path model;
+
+    @Option(names = "--method", required = true, description = "armor, nowag-p, wanda, sparsegpt or magnitude")
+    String method;
+
+    @Option(names = "--calib", description = "calibration text: plain text, or JSON lines with a \"text\" field "
+            + "(needed by every method but magnitude)")
+    Path calib;
+
+    @Option(names = "--samples", defaultValue = "128", description = "calibration samples (default ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seq", defaultValue = "2048", description = "tokens per sample (default ${DEFAULT-VALUE})")
+    int seq;
+
+    @Option(names = "--windows", description = "calibrate on windows A:B of the text as one stream with one BOS, "
+            + "cut into --seq windows (the perplexity protocol) instead of random samples")
+    String windows;
+
+    @Option(names = "--iters", defaultValue = "20000", description = "ARMOR iteration budget (default ${DEFAULT-VALUE})")
+    int iters;
+
+    @Option(names = "--block", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
+    int block;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of sampling and ARMOR (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--threads", description = "worker threads (default: physical cores)")
+    Integer threads;
+
+    @Option(names = "--out", required = true, description = "output folder (must not exist)")
+    Path out;
+
+    @Override
+    public Integer call() throws Exception {
+        PruneMethod m = PruneMethod.parse(method);
+        if (samples < 1) throw new IllegalArgumentException("--samples " + samples + ", expected at least 1");
+        if (seq < 2) throw new IllegalArgumentException("--seq " + seq + ", expected at least 2");
+        if (iters < 0) throw new IllegalArgumentException("--iters " + iters + ", expected 0 or more");
+        PruneJob job = new PruneJob(model, m, calib, samples, seq, windows, iters, block, seed, out,
+                threads == null ? Parallel.threads() : threads);
+        Pruner.Summary s = Pruner.run(job, new PruneReporter());
+        printSummary(s);
+        return 0;
+    }
+
+    private static void printSummary(Pruner.Summary s) {
+        System.out.printf(Locale.ROOT, "%-34s %11s %12s %12s %7s %8s%n", "projection", "shape", "loss before",
+                "loss after", "iters", "seconds");
+        double before = 0, after = 0;
+        int n = 0;
+        for (LinearResult r : s.results()) {
+            System.out.printf(Locale.ROOT, "%-34s %11s %12.6f %12.6f %7d %8.2f%n", r.prefix(),
+                    r.rows() + "×" + r.cols(), r.lossBefore(), r.lossAfter(), r.iterations(), r.seconds());
+            if (!Double.isNaN(r.lossAfter())) {
+                before += r.lossBefore();
+                after += r.lossAfter();
+                n++;
+            }
+        }
+        if (n > 0) {
+            System.out.printf(Locale.ROOT, "%-34s %11s %12.6f %12.6f%n", "mean", "", before / n, after / n);
+        }
+        System.out.println("(loss before: NoWag-P's proxy loss on the same statistics, ARMOR's starting point)");
+        if (s.overhead() > 0) {
+            System.out.printf(Locale.ROOT, "A/B overhead: %.2f %% of the pruned projections' parameters%n",
+                    100 * s.overhead());
+        }
+        System.out.printf(Locale.ROOT, "wrote %s in %.1f s%s%n", s.out(), s.seconds(),
+                s.resumed() > 0 ? " (" + s.resumed() + " projections resumed)" : "");
+    }
+}
