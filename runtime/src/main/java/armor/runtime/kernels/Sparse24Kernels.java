@@ -31,8 +31,13 @@ public final class Sparse24Kernels {
     /** Shifts that bring lane i's first / second position to bits 0..1. */
     private static final IntVector SHIFT_P0 = IntVector.fromArray(I, new int[] {0, 4, 8, 12, 16, 20, 24, 28}, 0);
     private static final IntVector SHIFT_P1 = IntVector.fromArray(I, new int[] {2, 6, 10, 14, 18, 22, 26, 30}, 0);
-    /** Token tile of the prefill kernel: 4 vectors of 8 tokens. */
-    public static final int TOKEN_TILE = 32;
+    /** Token tile of the prefill kernel: 8 vectors of 8 tokens (8 accumulators, 16 FMAs per group and row). */
+    public static final int TOKEN_TILE = 64;
+    /**
+     * Groups of columns per pass of the prefill kernel: 512 groups are 2048 columns, so the part of a 64-token tile
+     * of x that a pass reads is 512 KiB and stays in L2 however wide the layer is (down_proj: 8192 columns).
+     */
+    static final int CHUNK_GROUPS = 512;
 
     private Sparse24Kernels() {}
 
@@ -157,44 +162,55 @@ public final class Sparse24Kernels {
 
     /**
      * Prefill: y[t*yStride + yOff + r] = Σ_c W[r,c]·x_t[c] for rows [rowFrom, rowTo) and the tokens of {@code xt},
-     * the transposed input ({@code xt[c*tp + t]}, tp a multiple of 8, padded tokens zero); 16-bit values (bf16, or
-     * IEEE f16 when {@code f16}). Tiles of 32 tokens, then of 8, keep the tile of xt in cache across all rows.
+     * the input in {@link #transpose tile layout} (tp a multiple of 8, padded tokens zero); 16-bit values (bf16, or
+     * IEEE f16 when {@code f16}). Tiles of 64 tokens, then of 8, keep the tile of xt in cache across all rows.
      */
     public static void prefill16(short[] vals, boolean f16, int[] meta, int groups, float[] xt, int tp, int tokens,
                                  float[] y, int yStride, int yOff, int rowFrom, int rowTo) {
         float[] tile = new float[TOKEN_TILE];
         int t0 = 0;
+        int cols = 4 * groups;
         for (; t0 + TOKEN_TILE <= tp; t0 += TOKEN_TILE) {
+            int base = t0 * cols;
+            for (int gFrom = 0; gFrom < groups; gFrom += CHUNK_GROUPS) {
+            int gTo = Math.min(groups, gFrom + CHUNK_GROUPS);
             for (int r = rowFrom; r < rowTo; r++) {
                 int lane = r & 7, shift = 4 * lane;
-                int mi = (r >>> 3) * groups;
+                int mi = (r >>> 3) * groups + gFrom;
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-                FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-                for (int g = 0; g < groups; g++, mi++) {
+                FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
+                for (int g = gFrom; g < gTo; g++, mi++) {
                     int nib = meta[mi] >>> shift;
                     int vo = mi * 16 + lane;
                     short s0 = vals[vo], s1 = vals[vo + 8];
                     FloatVector v0 = FloatVector.broadcast(F, f16 ? Float.float16ToFloat(s0) : Float.intBitsToFloat(s0 << 16));
                     FloatVector v1 = FloatVector.broadcast(F, f16 ? Float.float16ToFloat(s1) : Float.intBitsToFloat(s1 << 16));
-                    int c0 = (4 * g + (nib & 3)) * tp + t0;
-                    int c1 = (4 * g + ((nib >>> 2) & 3)) * tp + t0;
-                    a0 = v0.fma(FloatVector.fromArray(F, xt, c0), a0);
-                    a1 = v0.fma(FloatVector.fromArray(F, xt, c0 + 8), a1);
-                    a2 = v0.fma(FloatVector.fromArray(F, xt, c0 + 16), a2);
-                    a3 = v0.fma(FloatVector.fromArray(F, xt, c0 + 24), a3);
-                    b0 = v1.fma(FloatVector.fromArray(F, xt, c1), b0);
-                    b1 = v1.fma(FloatVector.fromArray(F, xt, c1 + 8), b1);
-                    b2 = v1.fma(FloatVector.fromArray(F, xt, c1 + 16), b2);
-                    b3 = v1.fma(FloatVector.fromArray(F, xt, c1 + 24), b3);
+                    int c0 = base + (4 * g + (nib & 3)) * TOKEN_TILE;
+                    int c1 = base + (4 * g + ((nib >>> 2) & 3)) * TOKEN_TILE;
+                    a0 = v1.fma(FloatVector.fromArray(F, xt, c1), v0.fma(FloatVector.fromArray(F, xt, c0), a0));
+                    a1 = v1.fma(FloatVector.fromArray(F, xt, c1 + 8), v0.fma(FloatVector.fromArray(F, xt, c0 + 8), a1));
+                    a2 = v1.fma(FloatVector.fromArray(F, xt, c1 + 16), v0.fma(FloatVector.fromArray(F, xt, c0 + 16), a2));
+                    a3 = v1.fma(FloatVector.fromArray(F, xt, c1 + 24), v0.fma(FloatVector.fromArray(F, xt, c0 + 24), a3));
+                    a4 = v1.fma(FloatVector.fromArray(F, xt, c1 + 32), v0.fma(FloatVector.fromArray(F, xt, c0 + 32), a4));
+                    a5 = v1.fma(FloatVector.fromArray(F, xt, c1 + 40), v0.fma(FloatVector.fromArray(F, xt, c0 + 40), a5));
+                    a6 = v1.fma(FloatVector.fromArray(F, xt, c1 + 48), v0.fma(FloatVector.fromArray(F, xt, c0 + 48), a6));
+                    a7 = v1.fma(FloatVector.fromArray(F, xt, c1 + 56), v0.fma(FloatVector.fromArray(F, xt, c0 + 56), a7));
                 }
-                a0.add(b0).intoArray(tile, 0);
-                a1.add(b1).intoArray(tile, 8);
-                a2.add(b2).intoArray(tile, 16);
-                a3.add(b3).intoArray(tile, 24);
-                scatterTokens(tile, TOKEN_TILE, t0, tokens, y, yStride, yOff + r);
+                a0.intoArray(tile, 0);
+                a1.intoArray(tile, 8);
+                a2.intoArray(tile, 16);
+                a3.intoArray(tile, 24);
+                a4.intoArray(tile, 32);
+                a5.intoArray(tile, 40);
+                a6.intoArray(tile, 48);
+                a7.intoArray(tile, 56);
+                if (gFrom == 0) scatterTokens(tile, TOKEN_TILE, t0, tokens, y, yStride, yOff + r);
+                else addTokens(tile, TOKEN_TILE, t0, tokens, y, yStride, yOff + r);
+            }
             }
         }
         for (; t0 < tp; t0 += LANES) {
+            int base = t0 * cols;
             for (int r = rowFrom; r < rowTo; r++) {
                 int lane = r & 7, shift = 4 * lane;
                 int mi = (r >>> 3) * groups;
@@ -205,8 +221,8 @@ public final class Sparse24Kernels {
                     short s0 = vals[vo], s1 = vals[vo + 8];
                     float v0 = f16 ? Float.float16ToFloat(s0) : Float.intBitsToFloat(s0 << 16);
                     float v1 = f16 ? Float.float16ToFloat(s1) : Float.intBitsToFloat(s1 << 16);
-                    a0 = FloatVector.fromArray(F, xt, (4 * g + (nib & 3)) * tp + t0).fma(FloatVector.broadcast(F, v0), a0);
-                    b0 = FloatVector.fromArray(F, xt, (4 * g + ((nib >>> 2) & 3)) * tp + t0).fma(FloatVector.broadcast(F, v1), b0);
+                    a0 = FloatVector.fromArray(F, xt, base + (4 * g + (nib & 3)) * LANES).fma(FloatVector.broadcast(F, v0), a0);
+                    b0 = FloatVector.fromArray(F, xt, base + (4 * g + ((nib >>> 2) & 3)) * LANES).fma(FloatVector.broadcast(F, v1), b0);
                 }
                 a0.add(b0).intoArray(tile, 0);
                 scatterTokens(tile, LANES, t0, tokens, y, yStride, yOff + r);
@@ -219,36 +235,47 @@ public final class Sparse24Kernels {
                                   float[] y, int yStride, int yOff, int rowFrom, int rowTo) {
         float[] tile = new float[TOKEN_TILE];
         int t0 = 0;
+        int cols = 4 * groups;
         for (; t0 + TOKEN_TILE <= tp; t0 += TOKEN_TILE) {
+            int base = t0 * cols;
+            for (int gFrom = 0; gFrom < groups; gFrom += CHUNK_GROUPS) {
+            int gTo = Math.min(groups, gFrom + CHUNK_GROUPS);
             for (int r = rowFrom; r < rowTo; r++) {
                 int lane = r & 7, shift = 4 * lane;
-                int mi = (r >>> 3) * groups;
+                int mi = (r >>> 3) * groups + gFrom;
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-                FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-                for (int g = 0; g < groups; g++, mi++) {
+                FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
+                for (int g = gFrom; g < gTo; g++, mi++) {
                     int nib = meta[mi] >>> shift;
                     int vo = mi * 16 + lane;
                     FloatVector v0 = FloatVector.broadcast(F, vals[vo]);
                     FloatVector v1 = FloatVector.broadcast(F, vals[vo + 8]);
-                    int c0 = (4 * g + (nib & 3)) * tp + t0;
-                    int c1 = (4 * g + ((nib >>> 2) & 3)) * tp + t0;
-                    a0 = v0.fma(FloatVector.fromArray(F, xt, c0), a0);
-                    a1 = v0.fma(FloatVector.fromArray(F, xt, c0 + 8), a1);
-                    a2 = v0.fma(FloatVector.fromArray(F, xt, c0 + 16), a2);
-                    a3 = v0.fma(FloatVector.fromArray(F, xt, c0 + 24), a3);
-                    b0 = v1.fma(FloatVector.fromArray(F, xt, c1), b0);
-                    b1 = v1.fma(FloatVector.fromArray(F, xt, c1 + 8), b1);
-                    b2 = v1.fma(FloatVector.fromArray(F, xt, c1 + 16), b2);
-                    b3 = v1.fma(FloatVector.fromArray(F, xt, c1 + 24), b3);
+                    int c0 = base + (4 * g + (nib & 3)) * TOKEN_TILE;
+                    int c1 = base + (4 * g + ((nib >>> 2) & 3)) * TOKEN_TILE;
+                    a0 = v1.fma(FloatVector.fromArray(F, xt, c1), v0.fma(FloatVector.fromArray(F, xt, c0), a0));
+                    a1 = v1.fma(FloatVector.fromArray(F, xt, c1 + 8), v0.fma(FloatVector.fromArray(F, xt, c0 + 8), a1));
+                    a2 = v1.fma(FloatVector.fromArray(F, xt, c1 + 16), v0.fma(FloatVector.fromArray(F, xt, c0 + 16), a2));
+                    a3 = v1.fma(FloatVector.fromArray(F, xt, c1 + 24), v0.fma(FloatVector.fromArray(F, xt, c0 + 24), a3));
+                    a4 = v1.fma(FloatVector.fromArray(F, xt, c1 + 32), v0.fma(FloatVector.fromArray(F, xt, c0 + 32), a4));
+                    a5 = v1.fma(FloatVector.fromArray(F, xt, c1 + 40), v0.fma(FloatVector.fromArray(F, xt, c0 + 40), a5));
+                    a6 = v1.fma(FloatVector.fromArray(F, xt, c1 + 48), v0.fma(FloatVector.fromArray(F, xt, c0 + 48), a6));
+                    a7 = v1.fma(FloatVector.fromArray(F, xt, c1 + 56), v0.fma(FloatVector.fromArray(F, xt, c0 + 56), a7));
                 }
-                a0.add(b0).intoArray(tile, 0);
-                a1.add(b1).intoArray(tile, 8);
-                a2.add(b2).intoArray(tile, 16);
-                a3.add(b3).intoArray(tile, 24);
-                scatterTokens(tile, TOKEN_TILE, t0, tokens, y, yStride, yOff + r);
+                a0.intoArray(tile, 0);
+                a1.intoArray(tile, 8);
+                a2.intoArray(tile, 16);
+                a3.intoArray(tile, 24);
+                a4.intoArray(tile, 32);
+                a5.intoArray(tile, 40);
+                a6.intoArray(tile, 48);
+                a7.intoArray(tile, 56);
+                if (gFrom == 0) scatterTokens(tile, TOKEN_TILE, t0, tokens, y, yStride, yOff + r);
+                else addTokens(tile, TOKEN_TILE, t0, tokens, y, yStride, yOff + r);
+            }
             }
         }
         for (; t0 < tp; t0 += LANES) {
+            int base = t0 * cols;
             for (int r = rowFrom; r < rowTo; r++) {
                 int lane = r & 7, shift = 4 * lane;
                 int mi = (r >>> 3) * groups;
@@ -256,8 +283,8 @@ public final class Sparse24Kernels {
                 for (int g = 0; g < groups; g++, mi++) {
                     int nib = meta[mi] >>> shift;
                     int vo = mi * 16 + lane;
-                    a0 = FloatVector.fromArray(F, xt, (4 * g + (nib & 3)) * tp + t0).fma(FloatVector.broadcast(F, vals[vo]), a0);
-                    b0 = FloatVector.fromArray(F, xt, (4 * g + ((nib >>> 2) & 3)) * tp + t0).fma(FloatVector.broadcast(F, vals[vo + 8]), b0);
+                    a0 = FloatVector.fromArray(F, xt, base + (4 * g + (nib & 3)) * LANES).fma(FloatVector.broadcast(F, vals[vo]), a0);
+                    b0 = FloatVector.fromArray(F, xt, base + (4 * g + ((nib >>> 2) & 3)) * LANES).fma(FloatVector.broadcast(F, vals[vo + 8]), b0);
                 }
                 a0.add(b0).intoArray(tile, 0);
                 scatterTokens(tile, LANES, t0, tokens, y, yStride, yOff + r);
@@ -265,17 +292,32 @@ public final class Sparse24Kernels {
         }
     }
 
+    private static void addTokens(float[] tile, int n, int t0, int tokens, float[] y, int yStride, int yIndex) {
+        int end = Math.min(n, tokens - t0);
+        for (int i = 0; i < end; i++) y[(t0 + i) * yStride + yIndex] += tile[i];
+    }
+
     private static void scatterTokens(float[] tile, int n, int t0, int tokens, float[] y, int yStride, int yIndex) {
         int end = Math.min(n, tokens - t0);
         for (int i = 0; i < end; i++) y[(t0 + i) * yStride + yIndex] = tile[i];
     }
 
-    /** xt[c*tp + t] = x[t*cols + c] for t < tokens, zero for the padded tokens; tp = roundUp(tokens, 8). */
+    /**
+     * The prefill kernels' input layout: tokens padded to {@code tp = roundUp(tokens, 8)} (zeros) and cut into tiles
+     * of 64 tokens while they last, then of 8; the tile starting at token t0 with width w occupies
+     * {@code xt[t0*cols ...]}, column-major inside the tile ({@code xt[t0*cols + c*w + (t - t0)]}). Each tile is
+     * contiguous, so the columns a row selects never collide in the cache as a whole-length stride would.
+     */
     public static float[] transpose(float[] x, int xOff, int tokens, int cols, int tp) {
         float[] xt = new float[cols * tp];
-        for (int t = 0; t < tokens; t++) {
-            int src = xOff + t * cols;
-            for (int c = 0; c < cols; c++) xt[c * tp + t] = x[src + c];
+        for (int t0 = 0; t0 < tp; ) {
+            int w = t0 + TOKEN_TILE <= tp ? TOKEN_TILE : LANES;
+            int base = t0 * cols;
+            for (int t = t0; t < Math.min(t0 + w, tokens); t++) {
+                int src = xOff + t * cols, dst = base + (t - t0);
+                for (int c = 0; c < cols; c++) xt[dst + c * w] = x[src + c];
+            }
+            t0 += w;
         }
         return xt;
     }
