@@ -3,6 +3,7 @@ package armor.cli;
 import armor.tokenizer.Tokenizer;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -21,15 +22,18 @@ public final class TokenizeCommand implements Callable<Integer> {
     @Option(names = "--lines", description = "every input line is its own text: one JSON array a line")
     boolean lines;
 
+    @Option(names = "--show-tokens", description = "print [{\"id\": .., \"token\": vocabulary string, \"text\": decoded}, ...]")
+    boolean showTokens;
+
     @Override
     public Integer call() throws Exception {
         Tokenizer tokenizer = TokenizerCommands.load(model);
         String text = TokenizerCommands.readStdinUtf8(System.in);
         PrintStream out = TokenizerCommands.utf8Out();
-        if (lines) {
-            for (String line : TokenizerCommands.lines(text)) out.println(TokenizerCommands.json(tokenizer.encode(line, !noSpecial)));
-        } else {
-            out.println(TokenizerCommands.json(tokenizer.encode(text, !noSpecial)));
+        List<String> texts = lines ? TokenizerCommands.lines(text) : List.of(text);
+        for (String t : texts) {
+            int[] ids = tokenizer.encode(t, !noSpecial);
+            out.println(showTokens ? TokenizerCommands.tokensJson(tokenizer, ids) : TokenizerCommands.json(ids));
         }
         out.flush();
         return 0;

@@ -56,6 +56,17 @@ final class TokenizerCommands {
         return new PrintStream(System.out, true, StandardCharsets.UTF_8);
     }
 
+    /** Every id with its vocabulary string and its own decoded text, for reading a tokenization. */
+    static String tokensJson(Tokenizer tokenizer, int[] ids) {
+        com.fasterxml.jackson.databind.ObjectMapper mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        com.fasterxml.jackson.databind.node.ArrayNode array = mapper.createArrayNode();
+        for (int id : ids) {
+            array.addObject().put("id", id).put("token", tokenizer.idToToken(id))
+                    .put("text", tokenizer.decode(new int[] {id}, false));
+        }
+        return array.toString();
+    }
+
     static String json(int[] ids) {
         StringBuilder s = new StringBuilder(ids.length * 7 + 2).append('[');
         for (int i = 0; i < ids.length; i++) {

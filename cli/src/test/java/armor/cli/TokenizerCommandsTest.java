@@ -58,6 +58,13 @@ class TokenizerCommandsTest {
     }
 
     @Test
+    void showTokensListsVocabularyStringsAndText() {
+        Result r = run(utf8("Once upon"), "tokenize", "--model", model("stories260K-hf"), "--show-tokens");
+        assertEquals("[{\"id\":1,\"token\":\"<s>\",\"text\":\"<s>\"},{\"id\":403,\"token\":\"▁Once\",\"text\":\"Once\"},"
+                + "{\"id\":407,\"token\":\"▁upon\",\"text\":\"upon\"}]\n", r.out());
+    }
+
+    @Test
     void tokenizeLinesGivesOneArrayPerLine() {
         Result r = run(utf8("Once upon a time\nOnce\n"), "tokenize", "--model", model("stories260K-hf"), "--lines");
         assertEquals("[1, 403, 407, 261, 378]\n[1, 403]\n", r.out());
