@@ -15,10 +15,7 @@ sealed interface PreTokenizer {
      */
     void split(String text, boolean firstSection, List<String> out);
 
-    /** GPT-2's own split, used by {@code ByteLevel} with {@code use_regex: true}. */
-    Pattern GPT2_PATTERN = OnigurumaRegex.compile(
-            "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+", "ByteLevel");
-
+    /** GPT-2's own split ({@link FastSplit#GPT2_REGEX}), used by {@code ByteLevel} with {@code use_regex: true}. */
     FastSplit GPT2_SCANNER = new FastSplit(FastSplit.Family.GPT2);
 
     /** How {@code Split} treats the matched delimiters (tokenizers' SplitDelimiterBehavior). */
