@@ -12,6 +12,9 @@ import armor.runtime.kernels.Sparse24Kernels;
  * and the layer costs one parallel region, like a dense one.
  */
 public final class ArmorLinear implements Linear {
+    /** B' of at least this many bytes is applied by the pool at decode; smaller ones by the calling thread. */
+    static final long PARALLEL_B_BYTES = 1 << 20;
+
     private final Sparse24Matrix core;
     private final BlockDiagonal a, b;
     private final float[] bias;
@@ -96,9 +99,11 @@ public final class ArmorLinear implements Linear {
     public void forward(float[] x, float[] y, int tokens) {
         int n = core.cols(), m = core.rows();
         if (tokens == 1 && a.blockSize() % Sparse24Kernels.LANES == 0) {
-            // B'x on the calling thread: ~b·n multiply-adds from cache, cheaper than handing work to the pool and back
+            // B'x: small blocks on the calling thread (cheaper than a hand-off to the pool and back), large ones
+            // (down_proj: d_in·b·2 bytes = 2 MiB at 8192 × 128) split over the pool
             float[] u = new float[Sparse24Kernels.roundUp(n, 8)];
-            for (int k = 0; k < b.blocks(); k++) b.applyBlock(k, x, 0, n, u, 0, n, 1);
+            if (b.bytes() >= PARALLEL_B_BYTES) b.apply(x, n, u, n, 1);
+            else for (int k = 0; k < b.blocks(); k++) b.applyBlock(k, x, 0, n, u, 0, n, 1);
             float[] z = new float[m];
             int rbPerBlock = a.blockSize() / Sparse24Kernels.LANES;
             Parallel.forRange(a.blocks(), 1, (from, to) -> {
