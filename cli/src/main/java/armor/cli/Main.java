@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
                 ConvertCommand.class, ExportCommand.class, GpuCommand.class,
                 GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
-                PruneCommand.class, BenchArmorCommand.class,
+                PruneCommand.class, BenchArmorCommand.class, PruneServeCommand.class,
         })
 public final class Main {
     public static void main(String[] args) {

@@ -60,7 +60,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     static String curlExample(String base, String id, boolean withKey) {
-        return "curl " + base + "/v1/chat/completions -H 'Content-Type: application/json'"
+        return "curl -s " + base + "/v1/chat/completions -H 'Content-Type: application/json'"
                 + (withKey ? " -H \"Authorization: Bearer $ARMOR_API_KEY\"" : "")
                 + " -d '{\"model\": \"" + id + "\", \"messages\": [{\"role\": \"user\", \"content\": \"Once upon a time\"}],"
                 + " \"max_tokens\": 64, \"temperature\": 0.7}'";

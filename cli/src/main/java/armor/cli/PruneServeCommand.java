@@ -1,0 +1,165 @@
+package armor.cli;
+
+import armor.bench.DecodeBenchmark;
+import armor.pruner.calib.CalibrationSet;
+import armor.pruner.run.PruneJob;
+import armor.pruner.run.PruneMethod;
+import armor.pruner.run.Pruner;
+import armor.runtime.eval.Perplexity;
+import armor.runtime.eval.TextCorpus;
+import armor.runtime.kernels.Parallel;
+import armor.runtime.model.DecoderLayer;
+import armor.runtime.model.Model;
+import armor.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code armor prune-serve}: prunes a dense model, compares it with the original on text it was not calibrated on,
+ * then serves the pruned checkpoint. The calibration text is tokenized as one stream and cut into windows: the
+ * first ones calibrate, the last {@code --heldout} are only scored (the perplexity protocol of {@code armor eval ppl}).
+ */
+@Command(name = "prune-serve", mixinStandardHelpOptions = true,
+        description = "Prune a model (ARMOR or a baseline), print a before/after table (held-out perplexity, weight "
+                + "bytes, decode tokens/s), then serve the pruned model over the OpenAI-compatible API.")
+public final class PruneServeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--model", required = true, description = "dense Hugging Face model folder")
+    Path model;
+
+    @Option(names = "--method", defaultValue = "armor", description = "armor, nowag-p, wanda, sparsegpt or magnitude (default ${DEFAULT-VALUE})")
+    String method;
+
+    @Option(names = "--calib", required = true, description = "calibration text: plain text, or JSON lines with a \"text\" field")
+    Path calib;
+
+    @Option(names = "--samples", defaultValue = "32", description = "calibration windows at most (default ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seq", defaultValue = "256", description = "tokens per window (default ${DEFAULT-VALUE}; capped by the context)")
+    int seq;
+
+    @Option(names = "--heldout", defaultValue = "8", description = "last windows kept out of calibration and scored (default ${DEFAULT-VALUE})")
+    int heldout;
+
+    @Option(names = "--iters", defaultValue = "2000", description = "ARMOR iteration budget (default ${DEFAULT-VALUE})")
+    int iters;
+
+    @Option(names = "--block", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
+    int block;
+
+    @Option(names = "--seed", defaultValue = "0", description = "seed of ARMOR (default ${DEFAULT-VALUE})")
+    long seed;
+
+    @Option(names = "--out", description = "checkpoint folder (default: <model folder name>-<method>-2of4 here); "
+            + "an existing complete checkpoint there is served without pruning again")
+    Path out;
+
+    @Option(names = "--no-serve", description = "stop after the comparison table")
+    boolean noServe;
+
+    @Mixin
+    ServerOptions server;
+
+    @Override
+    public Integer call() throws Exception {
+        server.check();
+        PruneMethod m;
+        try {
+            m = PruneMethod.parse(method);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
+        if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
+        Path dir = model.toAbsolutePath().normalize();
+        Path target = out != null ? out : Path.of(dir.getFileName() + "-" + m.cliName() + "-2of4");
+
+        Measured before;
+        HeldOut split;
+        try (Model dense = Model.load(model)) {
+            Tokenizer tok = dense.requireTokenizer();
+            int window = Math.min(seq, dense.config().maxPositions());
+            split = HeldOut.of(calib, tok, dense.config().bosTokenId(), window, samples, heldout);
+            System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %d:%d%n",
+                    calib, split.total(), window, split.calibration(), split.scoreFrom(), split.total());
+            before = measure("dense", dense, split);
+        }
+
+        if (Files.exists(target.resolve("config.json"))) {
+            System.err.println("armor: " + target + " already holds a checkpoint: serving it without pruning again"
+                    + " (delete it to prune anew)");
+        } else {
+            PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, block, seed,
+                    target, Parallel.threads());
+            Pruner.run(job, new PruneReporter());
+        }
+
+        try (Model pruned = Model.load(target)) {
+            Measured after = measure("pruned", pruned, split);
+            printTable(m, before, after, split);
+            if (noServe) return 0;
+            ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
+        }
+        return 0;
+    }
+
+    /** Which windows calibrate and which are scored. */
+    record HeldOut(int[] stream, int seq, int total, int scoreFrom, String calibration) {
+        static HeldOut of(Path file, Tokenizer tok, int bos, int seq, int samples, int heldout) throws java.io.IOException {
+            int[] stream = CalibrationSet.oneStream(tok, TextCorpus.read(file), bos);
+            int total = stream.length / seq;
+            if (total < 2) {
+                throw new IllegalArgumentException(file + ": " + stream.length + " tokens make " + total
+                        + " windows of " + seq + "; expected at least 2 (one to calibrate, one held out), lower --seq");
+            }
+            int held = Math.min(heldout, total / 2);
+            int scoreFrom = total - held;
+            return new HeldOut(stream, seq, total, scoreFrom, "0:" + Math.min(samples, scoreFrom));
+        }
+    }
+
+    record Measured(double perplexity, long weightBytes, double decodeTokensPerSecond, String kinds) {}
+
+    private static Measured measure(String label, Model m, HeldOut split) {
+        System.err.printf("armor: %s: perplexity on %d held-out windows...%n", label, split.total() - split.scoreFrom());
+        Perplexity.Result ppl = Perplexity.compute(m, split.stream(), split.seq(), split.scoreFrom(), split.total(), null);
+        System.err.printf("armor: %s: decode speed...%n", label);
+        DecodeBenchmark.Result speed = DecodeBenchmark.run(label, m, 16, 8, 32);
+        return new Measured(ppl.perplexity(), m.decoder().weightBytesPerToken(), speed.tokensPerSecond(), kinds(m));
+    }
+
+    /** The kinds of the model's projections, e.g. "dense" or "armor". */
+    private static String kinds(Model m) {
+        java.util.Set<String> k = new java.util.TreeSet<>();
+        for (int l = 0; l < m.decoder().numLayers(); l++) {
+            for (String p : DecoderLayer.PROJECTIONS) k.add(m.decoder().layer(l).linear(p).kind());
+        }
+        return String.join("+", k);
+    }
+
+    private static void printTable(PruneMethod m, Measured b, Measured a, HeldOut split) {
+        System.out.printf(Locale.ROOT, "%n%-40s %14s %14s %9s%n", "", "dense", m.cliName() + " 2:4", "change");
+        System.out.printf(Locale.ROOT, "%-40s %14s %14s %9s%n", "projection kinds", b.kinds(), a.kinds(), "");
+        System.out.printf(Locale.ROOT, "%-40s %14.4f %14.4f %+8.1f%%%n",
+                "perplexity (" + (split.total() - split.scoreFrom()) + " held-out windows of " + split.seq() + ")",
+                b.perplexity(), a.perplexity(), 100 * (a.perplexity() / b.perplexity() - 1));
+        System.out.printf(Locale.ROOT, "%-40s %14d %14d %+8.1f%%%n", "weight bytes read per token", b.weightBytes(),
+                a.weightBytes(), 100 * ((double) a.weightBytes() / b.weightBytes() - 1));
+        System.out.printf(Locale.ROOT, "%-40s %14.1f %14.1f %+8.1f%%%n%n", "decode tokens/s (batch 1)",
+                b.decodeTokensPerSecond(), a.decodeTokensPerSecond(),
+                100 * (a.decodeTokensPerSecond() / b.decodeTokensPerSecond() - 1));
+        System.out.flush();
+    }
+}
