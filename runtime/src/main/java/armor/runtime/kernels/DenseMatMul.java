@@ -43,25 +43,48 @@ public final class DenseMatMul {
 
     // ---------------------------------------------------------------- bf16
 
+    /**
+     * Four rows at a time, one accumulator each: four independent weight streams keep more cache-line fills in
+     * flight than one row with four accumulators (measured ~15-25 % more bandwidth on one core), and each x chunk is
+     * loaded once for the four rows.
+     */
     public static void bf16MatVec(MemorySegment w, int in, float[] x, float[] y, int rowFrom, int rowTo) {
-        int bound = in - in % (4 * L);
-        int bound1 = in - in % L;
-        for (int r = rowFrom; r < rowTo; r++) {
-            long row = (long) r * in * 2;
+        int bound = in - in % L;
+        long rowBytes = 2L * in;
+        int r = rowFrom;
+        for (; r + 4 <= rowTo; r += 4) {
+            long r0 = r * rowBytes, r1 = r0 + rowBytes, r2 = r1 + rowBytes, r3 = r2 + rowBytes;
             FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
                     a3 = FloatVector.zero(F);
             int k = 0;
-            for (; k < bound; k += 4 * L) {
-                long o = row + 2L * k;
-                a0 = bf16(w, o).fma(FloatVector.fromArray(F, x, k), a0);
-                a1 = bf16(w, o + 2L * L).fma(FloatVector.fromArray(F, x, k + L), a1);
-                a2 = bf16(w, o + 4L * L).fma(FloatVector.fromArray(F, x, k + 2 * L), a2);
-                a3 = bf16(w, o + 6L * L).fma(FloatVector.fromArray(F, x, k + 3 * L), a3);
+            for (; k < bound; k += L) {
+                FloatVector xv = FloatVector.fromArray(F, x, k);
+                long o = 2L * k;
+                a0 = bf16(w, r0 + o).fma(xv, a0);
+                a1 = bf16(w, r1 + o).fma(xv, a1);
+                a2 = bf16(w, r2 + o).fma(xv, a2);
+                a3 = bf16(w, r3 + o).fma(xv, a3);
             }
-            for (; k < bound1; k += L) {
-                a0 = bf16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                    s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; k < in; k++) {
+                long o = 2L * k;
+                s0 += bf16ToFloat(w.get(SHORT, r0 + o)) * x[k];
+                s1 += bf16ToFloat(w.get(SHORT, r1 + o)) * x[k];
+                s2 += bf16ToFloat(w.get(SHORT, r2 + o)) * x[k];
+                s3 += bf16ToFloat(w.get(SHORT, r3 + o)) * x[k];
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            y[r] = s0;
+            y[r + 1] = s1;
+            y[r + 2] = s2;
+            y[r + 3] = s3;
+        }
+        for (; r < rowTo; r++) {
+            long row = r * rowBytes;
+            FloatVector a0 = FloatVector.zero(F);
+            int k = 0;
+            for (; k < bound; k += L) a0 = bf16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
+            float sum = a0.reduceLanes(VectorOperators.ADD);
             for (; k < in; k++) sum += bf16ToFloat(w.get(SHORT, row + 2L * k)) * x[k];
             y[r] = sum;
         }
