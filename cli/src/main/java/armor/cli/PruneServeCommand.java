@@ -10,6 +10,7 @@ import armor.runtime.eval.TextCorpus;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.sparse.SparsityConfig;
 import armor.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -84,7 +85,7 @@ public final class PruneServeCommand implements Callable<Integer> {
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
         Path dir = model.toAbsolutePath().normalize();
-        Path target = out != null ? out : Path.of(dir.getFileName() + "-" + m.cliName() + "-2of4");
+        Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4");
 
         Measured before;
         HeldOut split;
@@ -98,8 +99,9 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
 
         if (Files.exists(target.resolve("config.json"))) {
-            System.err.println("armor: " + target + " already holds a checkpoint: serving it without pruning again"
-                    + " (delete it to prune anew)");
+            checkReusable(target, m, split);
+            System.err.println("armor: " + target + " already holds a checkpoint made with these settings: serving it"
+                    + " without pruning again (delete it to prune anew)");
         } else {
             PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, block, seed,
                     target, Parallel.threads());
@@ -115,8 +117,41 @@ public final class PruneServeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */
+    private void checkReusable(Path target, PruneMethod m, HeldOut split) throws java.io.IOException {
+        com.fasterxml.jackson.databind.JsonNode sc = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(target.resolve("config.json").toFile()).get(SparsityConfig.KEY);
+        java.util.List<String> diffs = new java.util.ArrayList<>();
+        if (sc == null) diffs.add("no " + SparsityConfig.KEY + " (a dense model)");
+        else {
+            differs(diffs, "method", sc.path("method").asText(), m.cliName());
+            if (m == PruneMethod.ARMOR) {
+                differs(diffs, "block_size", sc.path("block_size").asText(), String.valueOf(block));
+                differs(diffs, "iterations", sc.path("iterations").asText(), String.valueOf(iters));
+            }
+            if (m.needsData()) {
+                differs(diffs, "calibration.sequence_length", sc.path("calibration").path("sequence_length").asText(),
+                        String.valueOf(split.seq()));
+                differs(diffs, "calibration.samples", sc.path("calibration").path("samples").asText(),
+                        String.valueOf(split.calibrationWindows()));
+            }
+        }
+        if (!diffs.isEmpty()) {
+            throw new IllegalArgumentException(target + " holds a checkpoint pruned differently (" + String.join(", ", diffs)
+                    + "); give another --out or delete it");
+        }
+    }
+
+    private static void differs(java.util.List<String> diffs, String field, String found, String expected) {
+        if (!found.equals(expected)) diffs.add(field + " " + found + ", this run " + expected);
+    }
+
     /** Which windows calibrate and which are scored. */
     record HeldOut(int[] stream, int seq, int total, int scoreFrom, String calibration) {
+        int calibrationWindows() {
+            return Integer.parseInt(calibration.substring(calibration.indexOf(':') + 1));
+        }
+
         static HeldOut of(Path file, Tokenizer tok, int bos, int seq, int samples, int heldout) throws java.io.IOException {
             int[] stream = CalibrationSet.oneStream(tok, TextCorpus.read(file), bos);
             int total = stream.length / seq;

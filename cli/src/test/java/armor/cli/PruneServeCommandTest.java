@@ -48,6 +48,11 @@ class PruneServeCommandTest {
         assertEquals(0, again[0]);
         assertEquals(written, Files.getLastModifiedTime(out.resolve("config.json")).toMillis());
         assertArrayEquals(ppl, row((String) again[1], "perplexity (2 held-out windows of 128)"), 1e-9);
+
+        // Asking for another method on the same folder is refused rather than serving the wrong model.
+        String[] other = args.clone();
+        other[4] = "wanda";
+        assertEquals(1, ServeCommandsTest.run(other)[0]);
     }
 
     @Test
