@@ -53,8 +53,8 @@ public final class KindComparison {
     public record Variant(String kind, Model model, long weightBytes) {}
 
     /**
-     * Measures all variants with their repetitions interleaved (dense, 2:4, ARMOR, dense, 2:4, ...), so that a
-     * change of machine load during the run hits every kind alike and the ratios stay fair.
+     * Measures all variants interleaved (decode token by token, prefill repetition by repetition), so that a change
+     * of machine load during the run hits every kind alike and the ratios stay fair.
      */
     public static List<Result> measure(List<Variant> variants, Settings s, Consumer<String> log) {
         int n = variants.size();
@@ -70,14 +70,23 @@ public final class KindComparison {
                 next[v] = Sampler.argmax(model.forward(List.of(Step.of(seqs[v], tokens(s.promptTokens(), vocab, 1))), false, null));
                 for (int i = 0; i < s.warmupTokens(); i++) next[v] = decodeOne(model, seqs[v], next[v]);
             }
+            // token by token in turn (dense, 2:4, ARMOR, dense, ...): on a shared machine the load changes within
+            // seconds, and alternating single tokens gives every kind the same share of good and bad moments
             for (int r = 0; r < s.decodeRepetitions(); r++) {
-                for (int v = 0; v < n; v++) {
-                    Model model = variants.get(v).model();
-                    long t0 = System.nanoTime();
-                    for (int i = 0; i < s.decodeTokens(); i++) next[v] = decodeOne(model, seqs[v], next[v]);
-                    decode[v][r] = s.decodeTokens() / ((System.nanoTime() - t0) / 1e9);
-                    log.accept(String.format(Locale.ROOT, "decode %d/%d %-6s %.2f tok/s", r + 1, s.decodeRepetitions(), variants.get(v).kind(), decode[v][r]));
+                long[] nanos = new long[n];
+                for (int i = 0; i < s.decodeTokens(); i++) {
+                    for (int v = 0; v < n; v++) {
+                        long t0 = System.nanoTime();
+                        next[v] = decodeOne(variants.get(v).model(), seqs[v], next[v]);
+                        nanos[v] += System.nanoTime() - t0;
+                    }
                 }
+                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "decode %d/%d:", r + 1, s.decodeRepetitions()));
+                for (int v = 0; v < n; v++) {
+                    decode[v][r] = s.decodeTokens() / (nanos[v] / 1e9);
+                    line.append(String.format(Locale.ROOT, " %s %.2f tok/s", variants.get(v).kind(), decode[v][r]));
+                }
+                log.accept(line.toString());
             }
         } finally {
             for (SequenceState q : seqs) if (q != null) q.free();
