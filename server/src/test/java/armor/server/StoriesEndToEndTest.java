@@ -95,6 +95,44 @@ class StoriesEndToEndTest {
         assertEquals(expected, text.toString());
     }
 
+    @Test
+    void stopStringsNChoicesAndChatLogprobsOnTheRealModel() throws Exception {
+        String prompt = fixture.get("prompt").asText();
+        String greedy = tokenizer.decode(ids(fixture.get("greedy_ids")), true);
+        JsonNode s = json(post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"" + prompt
+                + "\",\"max_tokens\":48,\"temperature\":0,\"stop\":[\"Lily\"]}").body()).get("choices").get(0);
+        assertEquals(greedy.substring(0, greedy.indexOf("Lily")), s.get("text").asText());
+        assertEquals("stop", s.get("finish_reason").asText());
+
+        JsonNode n = json(post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"" + prompt
+                + "\",\"max_tokens\":20,\"temperature\":1,\"seed\":5,\"n\":3}").body());
+        assertEquals(3, n.get("choices").size());
+        java.util.Set<String> texts = new java.util.HashSet<>();
+        for (JsonNode c : n.get("choices")) texts.add(c.get("text").asText());
+        assertTrue(texts.size() > 1, "independent samples: " + texts);
+        assertEquals(ids(fixture.get("input_ids")).length, n.get("usage").get("prompt_tokens").asInt());
+
+        // Chat through the plain fallback: the same prompt ids, so the first logprob is transformers' own.
+        JsonNode c = json(post("/v1/chat/completions", "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\","
+                + "\"content\":\"" + prompt + "\"}],\"max_tokens\":8,\"temperature\":0,\"logprobs\":true,"
+                + "\"top_logprobs\":2}").body()).get("choices").get(0);
+        JsonNode content = c.get("logprobs").get("content");
+        assertEquals(8, content.size());
+        for (JsonNode e : content) {
+            assertEquals(e.get("token").asText(), e.get("top_logprobs").get(0).get("token").asText(), "greedy = top-1");
+            assertEquals(e.get("logprob").asDouble(), e.get("top_logprobs").get(0).get("logprob").asDouble(), 1e-6);
+        }
+        JsonNode lastLogits = fixture.get("last_logits");
+        JsonNode logits = lastLogits.isTextual() ? uncheckedJson(lastLogits.asText()) : lastLogits;
+        double max = Double.NEGATIVE_INFINITY, sum = 0;
+        for (JsonNode v : logits) max = Math.max(max, v.asDouble());
+        for (JsonNode v : logits) sum += Math.exp(v.asDouble() - max);
+        int first = ids(fixture.get("greedy_ids"))[0];
+        assertEquals(logits.get(first).asDouble() - max - Math.log(sum), content.get(0).get("logprob").asDouble(), 1e-3);
+        assertEquals(tokenizer.decode(Arrays.copyOf(ids(fixture.get("greedy_ids")), 8), true),
+                c.get("message").get("content").asText());
+    }
+
     /**
      * 32 concurrent streaming clients, 4 seeds each used by 8 of them: every response complete and well formed, none
      * lost, and clients with the same seed get the same text although they ran in batches of different make-up.
