@@ -82,7 +82,7 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
     }
 
     @Override
-    public float[][] decode(List<Seq> seqs, int[] tokens) {
+    public float[][] step(List<Seq> seqs, List<int[]> tokens) {
         decodeCalls.incrementAndGet();
         if (failNextDecode) {
             failNextDecode = false;
@@ -99,13 +99,20 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
         float[][] out = new float[seqs.size()][];
         for (int i = 0; i < seqs.size(); i++) {
             Seq s = seqs.get(i);
-            if (s.freed) throw new IllegalStateException("decode on a freed sequence");
-            s.length++;
-            s.last = tokens[i];
-            if (s.length > context) throw new IllegalStateException("context overflow " + s.length);
-            out[i] = logits(s.length, s.promptLength, s.last);
+            if (s.freed) throw new IllegalStateException("step on a freed sequence");
+            int[] t = tokens.get(i);
+            // A sequence's first step carries its prompt; later steps carry one sampled token.
+            out[i] = s.length == 0 ? prefill(s, t, null) : next(s, t);
         }
         return out;
+    }
+
+    private float[] next(Seq s, int[] tokens) {
+        if (tokens.length != 1) throw new IllegalStateException("a running sequence advances by one token");
+        s.length++;
+        s.last = tokens[0];
+        if (s.length > context) throw new IllegalStateException("context overflow " + s.length);
+        return logits(s.length, s.promptLength, s.last);
     }
 
     @Override

@@ -9,8 +9,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The runtime's {@link Model} as the scheduler's {@link BatchDecoder}: a decode step over several sequences is one
- * {@code forward} over one step per sequence, so every weight is read once for the whole batch.
+ * The runtime's {@link Model} as the scheduler's {@link BatchDecoder}: a step over several sequences is one
+ * {@code forward} over one {@link Step} per sequence, so every weight is read once for the whole batch.
  */
 public final class RuntimeDecoder implements BatchDecoder<SequenceState> {
     private final Model model;
@@ -51,16 +51,9 @@ public final class RuntimeDecoder implements BatchDecoder<SequenceState> {
     }
 
     @Override
-    public float[][] prefillBatch(List<SequenceState> sequences, List<int[]> prompts) {
+    public float[][] step(List<SequenceState> sequences, List<int[]> tokens) {
         List<Step> steps = new ArrayList<>(sequences.size());
-        for (int i = 0; i < sequences.size(); i++) steps.add(Step.of(sequences.get(i), prompts.get(i)));
-        return rows(model.forward(steps, false, null), sequences.size());
-    }
-
-    @Override
-    public float[][] decode(List<SequenceState> sequences, int[] tokens) {
-        List<Step> steps = new ArrayList<>(sequences.size());
-        for (int i = 0; i < sequences.size(); i++) steps.add(Step.of(sequences.get(i), tokens[i]));
+        for (int i = 0; i < sequences.size(); i++) steps.add(new Step(sequences.get(i), tokens.get(i)));
         return rows(model.forward(steps, false, null), sequences.size());
     }
 

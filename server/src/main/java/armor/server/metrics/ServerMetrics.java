@@ -72,12 +72,21 @@ public final class ServerMetrics {
         while (!recentSteps.isEmpty() && now - recentSteps.peekFirst()[0] > RATE_WINDOW_NANOS) recentSteps.removeFirst();
     }
 
-    /** Tokens produced by decode steps (first tokens, which come from prefill, not counted). */
+    /** A step that also prefilled joining sequences: counts toward the token rate, not the decode-only counters. */
+    public synchronized void mixedStep(int tokens, long durationNanos) {
+        decodeSteps.increment();
+        lastBatchSize.set(tokens);
+        long now = System.nanoTime();
+        recentSteps.addLast(new long[] {now, tokens, durationNanos});
+        while (!recentSteps.isEmpty() && now - recentSteps.peekFirst()[0] > RATE_WINDOW_NANOS) recentSteps.removeFirst();
+    }
+
+    /** Tokens produced by decode-only steps (steps in which prompts joined are not counted). */
     public long decodeTokens() {
         return decodeTokens.sum();
     }
 
-    /** Time spent inside decode steps (the model's batched forward passes). */
+    /** Time spent inside decode-only steps (the model's batched forward passes). */
     public long decodeNanos() {
         return decodeNanos.sum();
     }
@@ -105,8 +114,8 @@ public final class ServerMetrics {
         }
         counter(sb, "armor_prompt_tokens_total", "Prompt tokens processed.", promptTokens.sum());
         counter(sb, "armor_completion_tokens_total", "Tokens generated.", completionTokens.sum());
-        counter(sb, "armor_decode_steps_total", "Batched decode steps run.", decodeSteps.sum());
-        sb.append("# HELP armor_decode_seconds_total Time spent in batched decode steps.\n");
+        counter(sb, "armor_decode_steps_total", "Batched steps run (decode, with or without joining prompts).", decodeSteps.sum());
+        sb.append("# HELP armor_decode_seconds_total Time spent in decode-only steps (no prompt joined).\n");
         sb.append("# TYPE armor_decode_seconds_total counter\narmor_decode_seconds_total ").append(decodeNanos.sum() / 1e9)
                 .append('\n');
         counter(sb, "armor_rejected_total", "Requests refused because the queue was full or the server stopping.", rejected.sum());

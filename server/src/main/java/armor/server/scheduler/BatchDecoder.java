@@ -3,8 +3,8 @@ package armor.server.scheduler;
 import java.util.List;
 
 /**
- * The model as the scheduler drives it: one KV cache per sequence, prompts prefilled one sequence at a time, and
- * decode steps that advance several sequences together in one pass over the weights. Only the scheduler thread
+ * The model as the scheduler drives it: one KV cache per sequence, and steps that advance several sequences
+ * together in one pass over the weights (prompts of new sequences and single tokens of running ones alike). Only the scheduler thread
  * calls it, so implementations need not be thread-safe.
  *
  * @param <S> the per-sequence state (the KV cache and its position)
@@ -25,20 +25,12 @@ public interface BatchDecoder<S> {
     float[] prefill(S sequence, int[] tokens, PositionLogits eachPosition);
 
     /**
-     * Prefills several new sequences in one pass (the weights read once for all prompts) and returns the logits
-     * after each one's last token. The default prefills them one by one.
+     * One batched pass over the weights: appends {@code tokens.get(i)} — a new sequence's whole prompt, or the one
+     * token a running sequence sampled last — to {@code sequences.get(i)} for every i, and returns the logits after
+     * each sequence's last token, {@code [i][vocab]}. Prompts of joining sequences thus ride along with the decode
+     * step of the running ones.
      */
-    default float[][] prefillBatch(List<S> sequences, List<int[]> prompts) {
-        float[][] out = new float[sequences.size()][];
-        for (int i = 0; i < out.length; i++) out[i] = prefill(sequences.get(i), prompts.get(i), null);
-        return out;
-    }
-
-    /**
-     * One batched decode step: appends {@code tokens[i]} to {@code sequences.get(i)} for every i and returns the
-     * logits that follow each, {@code [i][vocab]}.
-     */
-    float[][] decode(List<S> sequences, int[] tokens);
+    float[][] step(List<S> sequences, List<int[]> tokens);
 
     /** Frees the sequence's KV cache. */
     void release(S sequence);

@@ -9,9 +9,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Continuous batching on one thread that owns the model: between decode steps it admits waiting sequences (prefill,
- * first token), then advances every active sequence by one token in a single batched step, and drops the ones that
- * finished or were cancelled. The queue of waiting sequences is bounded; a full queue refuses new work with 429.
+ * Continuous batching on one thread that owns the model. Each step is one pass over the weights that advances every
+ * running sequence by one token and, in the same pass, prefills the prompts of sequences joining from the queue
+ * (as many as free batch slots allow); finished and cancelled sequences leave between steps, their KV caches freed.
+ * The queue of waiting sequences is bounded; a full queue refuses new work with 429.
  */
 public final class BatchScheduler<S> implements AutoCloseable {
     private final BatchDecoder<S> decoder;
@@ -124,12 +125,17 @@ public final class BatchScheduler<S> implements AutoCloseable {
                     }
                 }
                 if (stopped) break;
-                while (!queue.isEmpty() && active.size() + admitted.size() < maxBatch) admitted.add(queue.pollFirst());
+                int promptTokens = 0;
+                while (!queue.isEmpty() && active.size() + admitted.size() < maxBatch) {
+                    int len = queue.peekFirst().request.prompt().length;
+                    if (!admitted.isEmpty() && promptTokens + len > PREFILL_TOKENS_PER_STEP) break;
+                    admitted.add(queue.pollFirst());
+                    promptTokens += len;
+                }
             }
-            admit(admitted, active);
-            activeCount = active.size();
+            List<Running> joining = admit(admitted, active);
             dropCancelled(active);
-            if (!active.isEmpty()) step(active);
+            if (!active.isEmpty() || !joining.isEmpty()) step(active, joining);
             activeCount = active.size();
         }
         // Stopped: whatever is left is cancelled, its cache freed, its client told.
@@ -150,14 +156,15 @@ public final class BatchScheduler<S> implements AutoCloseable {
         for (Waiting w : left) w.request.listener().onError(gone);
     }
 
+    /** Prompt tokens that join one step at most, bounding the activations a step allocates. */
+    private static final int PREFILL_TOKENS_PER_STEP = 4096;
+
     /**
-     * Starts newly admitted sequences: their prompts are prefilled together, in passes of at most
-     * {@link #PREFILL_TOKENS_PER_PASS} tokens, except those whose prompt tokens are scored (they need the logits of
-     * every position and go one by one).
+     * Sorts newly admitted sequences: cancelled ones end, those whose prompt tokens are scored are prefilled alone
+     * (they need the logits of every position), and the rest are returned to join the next step with their prompts.
      */
-    private void admit(List<Waiting> admitted, List<Running> active) {
-        List<Waiting> group = new ArrayList<>();
-        int groupTokens = 0;
+    private List<Running> admit(List<Waiting> admitted, List<Running> active) {
+        List<Running> joining = new ArrayList<>();
         for (Waiting w : admitted) {
             if (w.handle.isCancelled()) {
                 metrics.cancelled();
@@ -166,53 +173,14 @@ public final class BatchScheduler<S> implements AutoCloseable {
                 Running r = start(w);
                 if (r != null) active.add(r);
             } else {
-                if (!group.isEmpty() && groupTokens + w.request.prompt().length > PREFILL_TOKENS_PER_PASS) {
-                    startTogether(group, active);
-                    group.clear();
-                    groupTokens = 0;
+                try {
+                    joining.add(new Running(w, decoder.newSequence()));
+                } catch (RuntimeException e) {
+                    w.request.listener().onError(e);
                 }
-                group.add(w);
-                groupTokens += w.request.prompt().length;
             }
         }
-        if (!group.isEmpty()) startTogether(group, active);
-    }
-
-    /** Tokens of prompts prefilled in one pass, bounding the activations a pass allocates. */
-    private static final int PREFILL_TOKENS_PER_PASS = 4096;
-
-    private void startTogether(List<Waiting> group, List<Running> active) {
-        if (group.size() == 1) {
-            Running r = start(group.getFirst());
-            if (r != null) active.add(r);
-            return;
-        }
-        List<Running> runs = new ArrayList<>(group.size());
-        float[][] logits;
-        try {
-            List<S> caches = new ArrayList<>(group.size());
-            List<int[]> prompts = new ArrayList<>(group.size());
-            for (Waiting w : group) {
-                Running r = new Running(w, decoder.newSequence());
-                runs.add(r);
-                caches.add(r.cache);
-                prompts.add(w.request.prompt());
-            }
-            logits = decoder.prefillBatch(caches, prompts);
-        } catch (RuntimeException e) {
-            for (Running r : runs) r.release();
-            for (Waiting w : group) w.request.listener().onError(e);
-            return;
-        }
-        for (int i = 0; i < runs.size(); i++) {
-            Running r = runs.get(i);
-            try {
-                if (firstToken(r, logits[i])) active.add(r);
-            } catch (RuntimeException e) {
-                r.release();
-                r.request.listener().onError(e);
-            }
-        }
+        return joining;
     }
 
     /** After prefill: counts the prompt, and samples the first token unless only the prompt was wanted. */
@@ -253,31 +221,44 @@ public final class BatchScheduler<S> implements AutoCloseable {
         }
     }
 
-    private void step(List<Running> active) {
-        List<S> caches = new ArrayList<>(active.size());
-        int[] tokens = new int[active.size()];
-        for (int i = 0; i < active.size(); i++) {
-            caches.add(active.get(i).cache);
-            tokens[i] = active.get(i).lastToken;
+    /**
+     * One pass over the weights for every running sequence (its last token) and every joining one (its prompt);
+     * then each samples its next token. Joining sequences become running ones.
+     */
+    private void step(List<Running> active, List<Running> joining) {
+        List<S> caches = new ArrayList<>(active.size() + joining.size());
+        List<int[]> tokens = new ArrayList<>(active.size() + joining.size());
+        for (Running r : active) {
+            caches.add(r.cache);
+            tokens.add(new int[] {r.lastToken});
+        }
+        for (Running r : joining) {
+            caches.add(r.cache);
+            tokens.add(r.request.prompt());
         }
         long t0 = System.nanoTime();
         float[][] logits;
         try {
-            logits = decoder.decode(caches, tokens);
+            logits = decoder.step(caches, tokens);
         } catch (RuntimeException e) {
-            for (Running r : active) {
-                r.release();
-                r.request.listener().onError(e);
+            for (List<Running> group : List.of(active, joining)) {
+                for (Running r : group) {
+                    r.release();
+                    r.request.listener().onError(e);
+                }
             }
             active.clear();
             return;
         }
-        metrics.decodeStep(active.size(), System.nanoTime() - t0);
-        List<Running> still = new ArrayList<>(active.size());
-        for (int i = 0; i < active.size(); i++) {
-            Running r = active.get(i);
+        long nanos = System.nanoTime() - t0;
+        if (joining.isEmpty()) metrics.decodeStep(active.size(), nanos);
+        else metrics.mixedStep(active.size() + joining.size(), nanos);
+        List<Running> still = new ArrayList<>(active.size() + joining.size());
+        for (int i = 0; i < caches.size(); i++) {
+            Running r = i < active.size() ? active.get(i) : joining.get(i - active.size());
             try {
-                if (accept(r, logits[i])) still.add(r);
+                boolean continues = i < active.size() ? accept(r, logits[i]) : firstToken(r, logits[i]);
+                if (continues) still.add(r);
             } catch (RuntimeException e) {
                 r.release();
                 r.request.listener().onError(e);
