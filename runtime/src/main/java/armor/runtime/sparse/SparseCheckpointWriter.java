@@ -67,6 +67,11 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         try {
             Files.createDirectories(this.target.getParent());
             this.tmp = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".tmp-");
+            try { // createTempDirectory makes it owner-only; a model folder is usually shared
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+            } catch (UnsupportedOperationException ignored) {
+                // not a POSIX file system: keep its defaults
+            }
         } catch (IOException e) {
             source.close();
             throw new UncheckedIOException(target + ": cannot create the output folder: " + e.getMessage(), e);
