@@ -72,7 +72,10 @@ public final class DenseLinear implements Linear {
                 if (tokens == 1) Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f32MatVec(w, in, x, y, a, b));
                 else Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f32MatMat(w, in, out, x, y, tokens, a, b));
             }
-            case F16 -> Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f16MatMat(w, in, out, x, y, tokens, a, b));
+            case F16 -> {
+                if (tokens == 1) Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f16MatVec(w, in, x, y, a, b));
+                else Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f16MatMat(w, in, out, x, y, tokens, a, b));
+            }
             default -> throw new IllegalStateException("unreachable: dtype checked in the constructor");
         }
         if (bias != null) {

@@ -74,6 +74,33 @@ class DenseLinearTest {
     }
 
     @Test
+    void halfFloatSpecialValuesConvertExactly() {
+        // zero, -zero, subnormals, smallest normal, ordinary values, max finite, ±inf; each alone in a row of 16
+        // zeros, at every lane, times x = ones: the row's sum is the converted value itself
+        short[] specials = {0x0000, (short) 0x8000, 0x0001, 0x03FF, 0x0200, (short) 0x83FF, (short) 0x8001, 0x0400,
+                0x3C00, (short) 0xC000, 0x7BFF, 0x3555, 0x5640, 0x1234, 0x7C00, (short) 0xFC00};
+        int n = 16, rows = specials.length * n;
+        short[] w = new short[rows * n];
+        for (int i = 0; i < specials.length; i++) for (int lane = 0; lane < n; lane++) w[(i * n + lane) * n + lane] = specials[i];
+        Tensor t = new Tensor("w", DType.F16, new long[]{rows, n}, MemorySegment.ofArray(w));
+        float[] x = new float[n];
+        java.util.Arrays.fill(x, 1f);
+        for (int tokens : new int[]{1, 4}) {
+            float[] xs = new float[tokens * n];
+            for (int tk = 0; tk < tokens; tk++) System.arraycopy(x, 0, xs, tk * n, n);
+            float[] y = new float[tokens * rows];
+            new DenseLinear(t, null).forward(xs, y, tokens);
+            for (int tk = 0; tk < tokens; tk++) {
+                for (int r = 0; r < rows; r++) {
+                    float expected = Float.float16ToFloat(specials[r / n]);
+                    assertEquals(Float.floatToRawIntBits(expected + 0f), Float.floatToRawIntBits(y[tk * rows + r] + 0f),
+                            "half 0x" + Integer.toHexString(specials[r / n] & 0xFFFF) + " at lane " + r % n);
+                }
+            }
+        }
+    }
+
+    @Test
     void rejectsNonFloatWeights() {
         Tensor t = new Tensor("model.layers.0.mlp.up_proj.weight", DType.I32, new long[]{2, 2},
                 MemorySegment.ofArray(new int[4]));
