@@ -8,6 +8,7 @@ import armor.runtime.kernels.Parallel;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -19,8 +20,24 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "dense Hugging Face model folder")
     Path model;
 
-    @Option(names = "--method", required = true, description = "armor, nowag-p, wanda, sparsegpt or magnitude")
-    String method;
+    @Option(names = "--method", required = true, converter = MethodConverter.class,
+            description = "armor, nowag-p, wanda, sparsegpt or magnitude")
+    PruneMethod method;
+
+    /** Lets picocli report an unknown method as bad usage (exit code 2). */
+    static final class MethodConverter implements CommandLine.ITypeConverter<PruneMethod> {
+        @Override
+        public PruneMethod convert(String value) {
+            try {
+                return PruneMethod.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
 
     @Option(names = "--calib", description = "calibration text: plain text, or JSON lines with a \"text\" field "
             + "(needed by every method but magnitude)")
@@ -53,15 +70,27 @@ public final class PruneCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PruneMethod m = PruneMethod.parse(method);
-        if (samples < 1) throw new IllegalArgumentException("--samples " + samples + ", expected at least 1");
-        if (seq < 2) throw new IllegalArgumentException("--seq " + seq + ", expected at least 2");
-        if (iters < 0) throw new IllegalArgumentException("--iters " + iters + ", expected 0 or more");
-        PruneJob job = new PruneJob(model, m, calib, samples, seq, windows, iters, block, seed, out,
+        if (samples < 1) throw usage("--samples " + samples + ", expected at least 1");
+        if (seq < 2) throw usage("--seq " + seq + ", expected at least 2");
+        if (iters < 0) throw usage("--iters " + iters + ", expected 0 or more");
+        if (method == PruneMethod.ARMOR && (block < 4 || block % 4 != 0)) {
+            throw usage("--block " + block + ", expected a positive multiple of 4");
+        }
+        if (method.needsData() && calib == null) throw usage("--method " + method.cliName() + " needs --calib FILE");
+        if (threads != null && threads < 1) throw usage("--threads " + threads + ", expected at least 1");
+        PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, block, seed, out,
                 threads == null ? Parallel.threads() : threads);
         Pruner.Summary s = Pruner.run(job, new PruneReporter());
         printSummary(s);
         return 0;
+    }
+
+    private static String loss(double v) {
+        return Double.isNaN(v) ? "-" : String.format(Locale.ROOT, "%.6f", v);
+    }
+
+    private CommandLine.ParameterException usage(String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
     private static void printSummary(Pruner.Summary s) {
@@ -70,8 +99,9 @@ public final class PruneCommand implements Callable<Integer> {
         double before = 0, after = 0;
         int n = 0;
         for (LinearResult r : s.results()) {
-            System.out.printf(Locale.ROOT, "%-34s %11s %12.6f %12.6f %7d %8.2f%n", r.prefix(),
-                    r.rows() + "×" + r.cols(), r.lossBefore(), r.lossAfter(), r.iterations(), r.seconds());
+            System.out.printf(Locale.ROOT, "%-34s %11s %12s %12s %7d %8.2f%n", r.prefix(),
+                    r.rows() + "×" + r.cols(), loss(r.lossBefore()), loss(r.lossAfter()), r.iterations(),
+                    r.seconds());
             if (!Double.isNaN(r.lossAfter())) {
                 before += r.lossBefore();
                 after += r.lossAfter();

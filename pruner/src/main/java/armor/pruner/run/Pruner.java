@@ -2,7 +2,6 @@ package armor.pruner.run;
 
 import armor.pruner.armor.ArmorOptimizer;
 import armor.pruner.armor.ArmorSettings;
-import armor.pruner.armor.BlockRule;
 import armor.pruner.armor.Overhead;
 import armor.pruner.calib.ActivationStatistics;
 import armor.pruner.calib.CalibrationSet;
@@ -313,6 +312,9 @@ public final class Pruner {
                 .withSeed(job.seed()).withThreads(1);
         ArmorOptimizer opt = new ArmorOptimizer(w, t.rows(), t.cols(), h, settings);
         int iterations = opt.run((it, l) -> {
+            if (Thread.currentThread().isInterrupted()) {
+                throw new IllegalStateException("pruning of " + t.prefix() + " stopped: another projection failed");
+            }
             long d = progress.incrementAndGet();
             if (it % 50 == 0) {
                 report(d, total, String.format(Locale.ROOT, "%s it %d loss %.5f (NoWag-P %.5f)", t.prefix(), it, l,
@@ -327,7 +329,7 @@ public final class Pruner {
 
     private void report(long done, long total, String status) {
         synchronized (rep) {
-            rep.progress(job.method().cliName(), done, total, status);
+            rep.progress("prune " + job.method().cliName(), done, total, status);
         }
     }
 
@@ -357,8 +359,4 @@ public final class Pruner {
         }
     }
 
-    /** Block sizes ARMOR uses for a matrix (for reports). */
-    public static int[] blocks(int rows, int cols, int block) {
-        return new int[] {BlockRule.blockFor(rows, block), BlockRule.blockFor(cols, block)};
-    }
 }
