@@ -26,8 +26,8 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Option(names = "--text", required = true, description = "text file (.txt, or JSON lines with a text field)")
     Path text;
 
-    @Option(names = "--seq", defaultValue = "2048", description = "window length in tokens (default ${DEFAULT-VALUE})")
-    int seq;
+    @Option(names = "--seq", description = "window length in tokens (default: the model's context, at most 2048)")
+    Integer seqOption;
 
     @Option(names = "--windows", description = "window range A:B (0-based, B exclusive); default all")
     String windows;
@@ -35,6 +35,7 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         try (Model m = Model.load(model)) {
+            int seq = seqOption != null ? seqOption : Math.min(2048, m.config().maxPositions());
             Tokenizer tok = m.requireTokenizer();
             String content = TextCorpus.read(text);
             int[] body = tok.encode(content, false);
