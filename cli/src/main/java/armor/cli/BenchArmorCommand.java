@@ -3,6 +3,7 @@ package armor.cli;
 import armor.bench.ArmorIterationBench;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -29,13 +30,17 @@ public final class BenchArmorCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "10", description = "timed iterations (default ${DEFAULT-VALUE})")
     int iters;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Override
     public Integer call() {
         if (rows < 1 || cols < 4 || cols % 4 != 0) {
-            throw new IllegalArgumentException("--rows " + rows + " --cols " + cols
+            throw new CommandLine.ParameterException(spec.commandLine(), "--rows " + rows + " --cols " + cols
                     + ": expected positive sizes with cols divisible by 4");
         }
-        if (iters < 1) throw new IllegalArgumentException("--iters " + iters + ", expected at least 1");
+        if (iters < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--iters " + iters + ", expected at least 1");
+        if (threads < 1) throw new CommandLine.ParameterException(spec.commandLine(), "--threads " + threads + ", expected at least 1");
         System.err.printf(Locale.ROOT, "armor: ARMOR iterations on a random %d×%d matrix, b = %d, %d threads%n",
                 rows, cols, block, threads);
         ArmorIterationBench.Result r = ArmorIterationBench.run(rows, cols, block, threads, warmup, iters, null);
