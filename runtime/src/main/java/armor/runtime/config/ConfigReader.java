@@ -62,6 +62,10 @@ public final class ConfigReader {
         if (!act.equals("silu")) {
             throw new CheckpointException(where + ": unsupported hidden_act " + act + ", expected silu");
         }
+        if (root.path("use_sliding_window").asBoolean(false)) {
+            throw new CheckpointException(where + ": use_sliding_window is true; sliding-window attention is not "
+                    + "supported, expected false");
+        }
         int hidden = positive(where, root, "hidden_size");
         int heads = positive(where, root, "num_attention_heads");
         int kvHeads = root.has("num_key_value_heads") && !root.get("num_key_value_heads").isNull()

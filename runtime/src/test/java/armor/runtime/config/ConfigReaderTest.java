@@ -112,6 +112,12 @@ class ConfigReaderTest {
     }
 
     @Test
+    void slidingWindowAttentionIsRefused() throws Exception {
+        String m = error("{\"architectures\":[\"Qwen2ForCausalLM\"]," + BASE + ",\"use_sliding_window\":true,\"sliding_window\":64}");
+        assertTrue(m.contains("config.json") && m.contains("use_sliding_window") && m.contains("expected false"), m);
+    }
+
+    @Test
     void missingConfigFile() {
         String m = assertThrows(CheckpointException.class, () -> ConfigReader.read(Path.of("/nonexistent-dir"))).getMessage();
         assertTrue(m.contains("config.json") && m.contains("not found"), m);
