@@ -12,6 +12,8 @@ import armor.runtime.tensor.Tensor;
 public final class DenseLinear implements Linear {
     /** Rows per unit of work: large enough to amortise a task, small enough to balance two to 64 cores. */
     private static final int GRAIN = 16;
+    /** Multiply-adds below which a product runs on the calling thread alone (~10 µs of work). */
+    private static final long SERIAL_WORK = 1 << 16;
 
     private final Tensor weight;
     private final float[] bias;
@@ -63,21 +65,18 @@ public final class DenseLinear implements Linear {
     @Override
     public void forward(float[] x, float[] y, int tokens) {
         var w = weight.data();
-        switch (weight.dtype()) {
-            case BF16 -> {
-                if (tokens == 1) Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.bf16MatVec(w, in, x, y, a, b));
-                else Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.bf16MatMat(w, in, out, x, y, tokens, a, b));
-            }
-            case F32 -> {
-                if (tokens == 1) Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f32MatVec(w, in, x, y, a, b));
-                else Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f32MatMat(w, in, out, x, y, tokens, a, b));
-            }
-            case F16 -> {
-                if (tokens == 1) Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f16MatVec(w, in, x, y, a, b));
-                else Parallel.forRange(out, GRAIN, (a, b) -> DenseMatMul.f16MatMat(w, in, out, x, y, tokens, a, b));
-            }
+        Parallel.RangeBody rows = switch (weight.dtype()) {
+            case BF16 -> tokens == 1 ? (a, b) -> DenseMatMul.bf16MatVec(w, in, x, y, a, b)
+                    : (a, b) -> DenseMatMul.bf16MatMat(w, in, out, x, y, tokens, a, b);
+            case F32 -> tokens == 1 ? (a, b) -> DenseMatMul.f32MatVec(w, in, x, y, a, b)
+                    : (a, b) -> DenseMatMul.f32MatMat(w, in, out, x, y, tokens, a, b);
+            case F16 -> tokens == 1 ? (a, b) -> DenseMatMul.f16MatVec(w, in, x, y, a, b)
+                    : (a, b) -> DenseMatMul.f16MatMat(w, in, out, x, y, tokens, a, b);
             default -> throw new IllegalStateException("unreachable: dtype checked in the constructor");
-        }
+        };
+        // Tiny products (small models) cost less than handing work to another thread.
+        if ((long) out * in * tokens < SERIAL_WORK) rows.run(0, out);
+        else Parallel.forRange(out, GRAIN, rows);
         if (bias != null) {
             for (int t = 0; t < tokens; t++) {
                 int o = t * out;

@@ -238,7 +238,9 @@ public final class Decoder {
         final int heads = config.numHeads(), hd = config.headDim(), qDim = config.qDim(), kvDim = config.kvDim();
         final int group = heads / config.numKvHeads();
         final float scale = (float) (1.0 / Math.sqrt(hd));
-        Parallel.forRange(n * heads, 1, (from, to) -> {
+        int longest = 0;
+        for (int i = 0; i < n; i++) longest = Math.max(longest, rowPos[i] + 1);
+        Parallel.RangeBody units = (from, to) -> {
             float[] scores = null;
             for (int unit = from; unit < to; unit++) {
                 int i = unit / heads, h = unit % heads;
@@ -264,7 +266,10 @@ public final class Decoder {
                 for (int d = 0; d < hd; d++) att[ao + d] = 0;
                 for (int t = 0; t < len; t++) axpy(scores[t] * inv, values, t * kvDim + kvo, att, ao, hd);
             }
-        });
+        };
+        // Short contexts of small models cost less than handing work to another thread.
+        if ((long) n * heads * longest * hd < (1 << 15)) units.run(0, n * heads);
+        else Parallel.forRange(n * heads, 1, units);
     }
 
     /** {@code a[ao ..] · b[bo ..]} over {@code n} elements (a head's query and key). */
