@@ -77,7 +77,8 @@ public final class BenchServeCommand implements Callable<Integer> {
         try (m) {
             System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
                     Parallel.threads(), label, promptTokens, tokens);
-            ServeBenchmark.run(m, Math.max(1, concurrency.getFirst()), promptTokens, 2); // JIT warm-up, untimed
+            // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
+            for (int c : new java.util.TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4);
             System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s%n", "concurrency", "decode tok/s",
                     "per-seq tok/s", "wall tok/s", "speed-up");
             double base = Double.NaN;
