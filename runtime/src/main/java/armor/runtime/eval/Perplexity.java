@@ -1,6 +1,11 @@
 package armor.runtime.eval;
 
 import armor.runtime.model.Model;
+import armor.runtime.model.SequenceState;
+import armor.runtime.model.Step;
+
+import java.util.Arrays;
+import java.util.List;
 
 /**
  * Perplexity with the protocol of the shared data notes: the text is one token stream with a single BOS at the
@@ -16,6 +21,9 @@ public final class Perplexity {
     }
 
     public record Result(double perplexity, double meanNll, long scoredTokens, int windows) {}
+
+    /** Tokens per forward pass inside a window (bounds the logits buffer to CHUNK × vocab floats). */
+    private static final int CHUNK = 256;
 
     private Perplexity() {}
 
@@ -43,13 +51,25 @@ public final class Perplexity {
         int vocab = model.config().vocabSize();
         double nll = 0;
         long scored = 0;
-        int[] window = new int[seq];
         for (int w = fromWindow; w < toWindow; w++) {
-            System.arraycopy(stream, w * seq, window, 0, seq);
-            float[] logits = model.logits(window);
-            for (int t = 0; t < seq - 1; t++) {
-                nll += negativeLogLikelihood(logits, t * vocab, vocab, window[t + 1]);
-                scored++;
+            int start = w * seq;
+            SequenceState state = model.newSequence(seq);
+            try {
+                // The window goes through in chunks (one sequence, so later chunks attend to the earlier ones):
+                // all-position logits of a whole window would be seq × vocab floats (1 GB for 2048 × 128k).
+                for (int c = 0; c < seq; c += CHUNK) {
+                    int len = Math.min(CHUNK, seq - c);
+                    int[] chunk = Arrays.copyOfRange(stream, start + c, start + c + len);
+                    float[] logits = model.forward(List.of(Step.of(state, chunk)), true, null);
+                    for (int t = 0; t < len; t++) {
+                        int pos = c + t;
+                        if (pos == seq - 1) break; // the window's last token predicts nothing inside the window
+                        nll += negativeLogLikelihood(logits, t * vocab, vocab, stream[start + pos + 1]);
+                        scored++;
+                    }
+                }
+            } finally {
+                state.free();
             }
             if (progress != null) progress.windowDone(w - fromWindow + 1, toWindow - fromWindow);
         }
