@@ -9,7 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>
  * X is read through two strides, so the same kernel serves {@code X} and {@code Xᵀ}: element (i, k) of X is
  * {@code x[xo + i*xsi + k*xsk]}. Y and out are row-major with leading dimensions {@code ldy} and {@code ldo}.
- * The register tile is 4 rows × 2 vectors: per k, two vector loads of Y and four broadcasts of X feed eight FMAs.
+ * The register tile is 8 rows × 2 vectors with 32 vector registers (AVX-512), 6 × 2 with 16 (AVX2), 4 × 2 on the
+ * edges: per k, two vector loads of Y and one broadcast of X per row feed two FMAs per row.
  */
 final class BlockGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -21,19 +22,62 @@ final class BlockGemm {
                      float[] x, int xo, int xsi, int xsk,
                      float[] y, int yo, int ldy,
                      float[] out, int oo, int ldo, boolean accumulate) {
-        if (WIDE) {
-            int m8 = M - M % 8, n2 = N - N % (2 * L);
-            if (m8 > 0 && n2 > 0) {
-                // j outer: the K×2L panel of Y stays in L1 while the 8-row tiles go down X
-                for (int j = 0; j < n2; j += 2 * L) {
-                    for (int i = 0; i < m8; i += 8) tile8x2(i, j, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+        int rows = WIDE ? 8 : 6;
+        int mt = M - M % rows, n2 = N - N % (2 * L);
+        if (mt > 0 && n2 > 0) {
+            // j outer: the K×2L panel of Y stays in L1 while the row tiles go down X
+            for (int j = 0; j < n2; j += 2 * L) {
+                for (int i = 0; i < mt; i += rows) {
+                    if (WIDE) tile8x2(i, j, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+                    else tile6x2(i, j, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
                 }
-                if (n2 < N) gemmFrom(0, m8, n2, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
-                if (m8 < M) gemmFrom(m8, M, 0, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
-                return;
             }
+            if (n2 < N) gemmFrom(0, mt, n2, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+            if (mt < M) gemmFrom(mt, M, 0, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+            return;
         }
         gemmFrom(0, M, 0, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+    }
+
+    /** AVX2 has 16 vector registers: a 6×2 tile (12 accumulators, 2 loads, 1 broadcast) fits without spills. */
+    private static void tile6x2(int i, int j, int K, float[] x, int xo, int xsi, int xsk, float[] y, int yo, int ldy,
+                                float[] out, int oo, int ldo, boolean accumulate) {
+        int x0 = xo + i * xsi;
+        int o0 = oo + i * ldo + j;
+        FloatVector c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        if (accumulate) {
+            c00 = FloatVector.fromArray(S, out, o0); c01 = FloatVector.fromArray(S, out, o0 + L);
+            c10 = FloatVector.fromArray(S, out, o0 + ldo); c11 = FloatVector.fromArray(S, out, o0 + ldo + L);
+            c20 = FloatVector.fromArray(S, out, o0 + 2 * ldo); c21 = FloatVector.fromArray(S, out, o0 + 2 * ldo + L);
+            c30 = FloatVector.fromArray(S, out, o0 + 3 * ldo); c31 = FloatVector.fromArray(S, out, o0 + 3 * ldo + L);
+            c40 = FloatVector.fromArray(S, out, o0 + 4 * ldo); c41 = FloatVector.fromArray(S, out, o0 + 4 * ldo + L);
+            c50 = FloatVector.fromArray(S, out, o0 + 5 * ldo); c51 = FloatVector.fromArray(S, out, o0 + 5 * ldo + L);
+        } else {
+            c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
+        }
+        int yk = yo + j;
+        for (int k = 0, kx = x0; k < K; k++, kx += xsk, yk += ldy) {
+            FloatVector y0 = FloatVector.fromArray(S, y, yk);
+            FloatVector y1 = FloatVector.fromArray(S, y, yk + L);
+            FloatVector a = FloatVector.broadcast(S, x[kx]);
+            c00 = a.fma(y0, c00); c01 = a.fma(y1, c01);
+            a = FloatVector.broadcast(S, x[kx + xsi]);
+            c10 = a.fma(y0, c10); c11 = a.fma(y1, c11);
+            a = FloatVector.broadcast(S, x[kx + 2 * xsi]);
+            c20 = a.fma(y0, c20); c21 = a.fma(y1, c21);
+            a = FloatVector.broadcast(S, x[kx + 3 * xsi]);
+            c30 = a.fma(y0, c30); c31 = a.fma(y1, c31);
+            a = FloatVector.broadcast(S, x[kx + 4 * xsi]);
+            c40 = a.fma(y0, c40); c41 = a.fma(y1, c41);
+            a = FloatVector.broadcast(S, x[kx + 5 * xsi]);
+            c50 = a.fma(y0, c50); c51 = a.fma(y1, c51);
+        }
+        c00.intoArray(out, o0); c01.intoArray(out, o0 + L);
+        c10.intoArray(out, o0 + ldo); c11.intoArray(out, o0 + ldo + L);
+        c20.intoArray(out, o0 + 2 * ldo); c21.intoArray(out, o0 + 2 * ldo + L);
+        c30.intoArray(out, o0 + 3 * ldo); c31.intoArray(out, o0 + 3 * ldo + L);
+        c40.intoArray(out, o0 + 4 * ldo); c41.intoArray(out, o0 + 4 * ldo + L);
+        c50.intoArray(out, o0 + 5 * ldo); c51.intoArray(out, o0 + 5 * ldo + L);
     }
 
     /** AVX-512 has 32 vector registers: an 8×2 tile (16 accumulators) halves the loads per FMA. */
