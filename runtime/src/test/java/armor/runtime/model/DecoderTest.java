@@ -115,7 +115,7 @@ class DecoderTest {
                 public long weightBytes() { return original.weightBytes(); }
                 public String kind() { return "wrapped"; }
             });
-            assertArrayEquals(before, m.logits(prompt), 0f);
+            assertArrayEquals(before, m.logits(prompt), 1e-5f); // lane sums differ between JIT tiers by ~1e-7
             assertEquals(1, calls[0]);
             Tensor zeros = new Tensor("zero", DType.F32, new long[]{original.outFeatures(), original.inFeatures()},
                     java.lang.foreign.MemorySegment.ofArray(new float[original.outFeatures() * original.inFeatures()]));
@@ -197,7 +197,9 @@ class DecoderTest {
             assertEquals(DType.BF16, m.weights().tensor("model.layers.1.self_attn.q_norm.weight").dtype());
             // seeded: same seed, same weights
             try (Model again = Model.random(c, DType.BF16, 7)) {
-                assertArrayEquals(logits, again.logits(new int[]{1, 2, 3}));
+                for (String name : m.weights().names()) {
+                    assertEquals(-1, m.weights().tensor(name).data().mismatch(again.weights().tensor(name).data()), name);
+                }
             }
         }
     }

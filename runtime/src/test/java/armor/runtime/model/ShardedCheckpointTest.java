@@ -46,7 +46,8 @@ class ShardedCheckpointTest {
             Files.writeString(dir.resolve(CheckpointWeights.INDEX), index);
         }
         try (Model m = Model.load(dir)) {
-            assertArrayEquals(expected, m.logits(prompt), 0f);
+            // not bit-exact: the Vector API's interpreted fallback and its compiled form sum lanes in different orders
+            assertArrayEquals(expected, m.logits(prompt), 1e-5f);
         }
     }
 }
