@@ -1,6 +1,7 @@
 package armor.cli;
 
 import armor.runtime.model.Model;
+import armor.server.AccessLog;
 import armor.server.ModelServer;
 import armor.server.ServerConfig;
 import armor.tokenizer.Tokenizer;
@@ -42,7 +43,8 @@ public final class ServeCommand implements Callable<Integer> {
     static void serve(Model m, Tokenizer tok, Path folder, ServerOptions o, PrintStream err) throws InterruptedException {
         String id = o.servedName != null ? o.servedName : folder.toAbsolutePath().normalize().getFileName().toString();
         ServerConfig config = o.config();
-        ModelServer server = ModelServer.start(m, tok, id, config, o.maxBatch, o.maxQueue, o.maxTokens);
+        ModelServer server = ModelServer.start(m, tok, id, config, o.maxBatch, o.maxQueue, o.maxTokens,
+                o.quiet ? AccessLog.NONE : line -> err.println("armor: " + line));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             err.println("armor: shutting down (running requests get " + o.graceSeconds + " s to finish)...");

@@ -48,6 +48,9 @@ public final class ServerOptions {
             description = "seconds running requests get to finish on Ctrl-C before they are cancelled (default ${DEFAULT-VALUE})")
     int graceSeconds;
 
+    @Option(names = "--quiet", description = "no access-log line per request on stderr")
+    boolean quiet;
+
     /** Checks the ranges (bad usage, exit code 2); each failure names the option and what is accepted. */
     void check() {
         if (maxBatch < 1 || maxBatch > 1024) throw bad("--max-batch " + maxBatch + ", expected 1..1024");

@@ -34,12 +34,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private final Engine engine;
     private final RequestParser parser;
     private final ServerMetrics metrics;
+    private final AccessLog accessLog;
     private final long created = System.currentTimeMillis() / 1000;
 
     private GenerationResponder inFlight;                        // event-loop confined
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
 
-    ApiHandler(ServerConfig config, Engine engine, RequestParser parser, ServerMetrics metrics) {
+    ApiHandler(ServerConfig config, Engine engine, RequestParser parser, ServerMetrics metrics, AccessLog accessLog) {
+        this.accessLog = accessLog;
         this.config = config;
         this.engine = engine;
         this.parser = parser;
@@ -90,11 +92,13 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             route(ctx, req, path, endpoint, keepAlive);
         } catch (ApiException e) {
             metrics.request(endpoint, e.status());
+            logRefused(ctx, req, e.status());
             HttpReplies.error(ctx, keepAlive, e);
         } catch (RuntimeException e) {
             ApiException wrapped = new ApiException(500, "server_error", null, "internal_error",
                     "Internal error: " + e);
             metrics.request(endpoint, 500);
+            logRefused(ctx, req, 500);
             HttpReplies.error(ctx, keepAlive, wrapped);
         }
     }
@@ -130,7 +134,8 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 checkModel(r.model());
                 var shape = new GenerationResponder.Shape(ResponseFormat.CHAT, r.model(), r.stream(), r.includeUsage(),
                         r.params().wantsLogprobs());
-                start(ctx, keepAlive, endpoint, shape, List.of(new PromptInput.Chat(r.messages())), r.params());
+                start(ctx, keepAlive, endpoint, shape, List.of(new PromptInput.Chat(r.messages())), r.params(),
+                        origin(ctx, req, r.user()));
             }
             case "/v1/completions" -> {
                 requireMethod(m, HttpMethod.POST, path);
@@ -139,7 +144,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
                 checkModel(r.model());
                 var shape = new GenerationResponder.Shape(ResponseFormat.TEXT, r.model(), r.stream(), r.includeUsage(),
                         r.params().wantsLogprobs());
-                start(ctx, keepAlive, endpoint, shape, r.prompts(), r.params());
+                start(ctx, keepAlive, endpoint, shape, r.prompts(), r.params(), origin(ctx, req, r.user()));
             }
             default -> {
                 if (path.startsWith("/v1/models/")) {
@@ -158,10 +163,10 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void start(ChannelHandlerContext ctx, boolean keepAlive, String endpoint, GenerationResponder.Shape shape,
-                       List<PromptInput> prompts, GenerationParams params) {
+                       List<PromptInput> prompts, GenerationParams params, GenerationResponder.Origin origin) {
         int n = params.n();
         GenerationResponder responder = new GenerationResponder(ctx, keepAlive, shape, prompts.size() * n, metrics,
-                endpoint, () -> ctx.executor().execute(() -> finished(ctx)));
+                endpoint, origin, () -> ctx.executor().execute(() -> finished(ctx)));
         inFlight = responder;
         // Holding the responder's lock while queueing keeps engine callbacks from overtaking the response headers.
         synchronized (responder) {
@@ -179,6 +184,20 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
             }
             responder.allStarted();
         }
+    }
+
+    private GenerationResponder.Origin origin(ChannelHandlerContext ctx, FullHttpRequest req, String user) {
+        return new GenerationResponder.Origin(client(ctx), req.method() + " " + req.uri(), user, System.nanoTime(),
+                accessLog);
+    }
+
+    private void logRefused(ChannelHandlerContext ctx, FullHttpRequest req, int status) {
+        accessLog.log(client(ctx) + " \"" + req.method() + " " + req.uri() + "\" " + status);
+    }
+
+    private static String client(ChannelHandlerContext ctx) {
+        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a
+                ? a.getHostString() + ":" + a.getPort() : String.valueOf(ctx.channel().remoteAddress());
     }
 
     /** The in-flight response is complete: serve the next request that waited on this connection. */

@@ -33,12 +33,16 @@ final class GenerationResponder implements ChoiceListener {
     /** What the request asked for that shapes the response. */
     record Shape(ResponseFormat format, String model, boolean stream, boolean includeUsage, boolean logprobs) {}
 
+    /** Who asked, for the access log: client address, method and path, the request's {@code user} field. */
+    record Origin(String client, String request, String user, long startNanos, AccessLog log) {}
+
     private final ChannelHandlerContext ctx;
     private final boolean keepAlive;
     private final Shape shape;
     private final ServerMetrics metrics;
     private final String endpoint;
     private final Runnable onDone;
+    private final Origin origin;
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
 
@@ -59,7 +63,8 @@ final class GenerationResponder implements ChoiceListener {
     }
 
     GenerationResponder(ChannelHandlerContext ctx, boolean keepAlive, Shape shape, int choiceCount,
-                        ServerMetrics metrics, String endpoint, Runnable onDone) {
+                        ServerMetrics metrics, String endpoint, Origin origin, Runnable onDone) {
+        this.origin = origin;
         this.ctx = ctx;
         this.keepAlive = keepAlive;
         this.shape = shape;
@@ -102,6 +107,7 @@ final class GenerationResponder implements ChoiceListener {
         done = true;
         for (Generation g : generations) g.cancel();
         metrics.request(endpoint, e.status());
+        logLine(e.status());
         HttpReplies.error(ctx, keepAlive, e);
         onDone.run();
     }
@@ -112,6 +118,7 @@ final class GenerationResponder implements ChoiceListener {
         done = true;
         for (Generation g : generations) g.cancel();
         metrics.request(endpoint, 499); // nginx's "client closed request"
+        logLine(499);
     }
 
     @Override
@@ -152,6 +159,7 @@ final class GenerationResponder implements ChoiceListener {
         ApiException e = error instanceof ApiException a ? a
                 : new ApiException(500, "server_error", null, "internal_error", "Generation failed: " + error);
         metrics.request(endpoint, e.status());
+        logLine(e.status());
         if (headersSent) {
             event(HttpReplies.errorBody(e));
             sseData("[DONE]");
@@ -167,6 +175,7 @@ final class GenerationResponder implements ChoiceListener {
         int completionTokens = 0;
         for (ChoiceState c : choices) completionTokens += c.completionTokens;
         metrics.request(endpoint, 200);
+        logLine(200);
         if (shape.stream()) {
             if (shape.includeUsage()) {
                 ObjectNode last = envelope(true);
@@ -187,6 +196,19 @@ final class GenerationResponder implements ChoiceListener {
             HttpReplies.json(ctx, keepAlive, 200, resp, null);
         }
         onDone.run();
+    }
+
+    private void logLine(int status) {
+        int completion = 0;
+        for (ChoiceState c : choices) completion += c.completionTokens;
+        origin.log().log(String.format(java.util.Locale.ROOT, "%s \"%s\" %d %.3fs prompt=%d completion=%d%s%s",
+                origin.client(), origin.request(), status, (System.nanoTime() - origin.startNanos()) / 1e9, promptTokens,
+                completion, shape.stream() ? " stream" : "", origin.user() == null ? "" : " user=" + quoted(origin.user())));
+    }
+
+    private static String quoted(String s) {
+        return s.chars().allMatch(ch -> ch > ' ' && ch < 127 && ch != '"') ? s
+                : '"' + s.replace("\\", "\\\\").replace("\"", "\\\"").replaceAll("\\p{Cntrl}", "?") + '"';
     }
 
     private ObjectNode envelope(boolean chunk) {

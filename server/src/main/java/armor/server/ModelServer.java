@@ -33,13 +33,19 @@ public final class ModelServer implements AutoCloseable {
      */
     public static ModelServer start(Model model, Tokenizer tokenizer, String modelId, ServerConfig config,
                                     int maxBatch, int maxQueue, int maxNewTokensDefault) {
+        return start(model, tokenizer, modelId, config, maxBatch, maxQueue, maxNewTokensDefault, AccessLog.NONE);
+    }
+
+    /** As above, with one access-log line per answered API request. */
+    public static ModelServer start(Model model, Tokenizer tokenizer, String modelId, ServerConfig config,
+                                    int maxBatch, int maxQueue, int maxNewTokensDefault, AccessLog accessLog) {
         ServerMetrics metrics = new ServerMetrics();
         BatchScheduler<?> scheduler = new BatchScheduler<>(new RuntimeDecoder(model), maxBatch, maxQueue, metrics);
         Set<Integer> stops = new LinkedHashSet<>(model.config().eosTokenIds());
         tokenizer.eosTokenId().ifPresent(stops::add);
         CompletionEngine engine = new CompletionEngine(modelId, tokenizer, scheduler, stops, maxNewTokensDefault);
         try {
-            return new ModelServer(OpenAiServer.start(config, engine, metrics), metrics, modelId);
+            return new ModelServer(OpenAiServer.start(config, engine, metrics, accessLog), metrics, modelId);
         } catch (RuntimeException e) {
             scheduler.close();
             throw e;

@@ -40,7 +40,8 @@ public final class OpenAiServer implements AutoCloseable {
     private final Engine engine;
     private boolean closed;
 
-    private OpenAiServer(ServerConfig config, Engine engine, ServerMetrics metrics) throws InterruptedException {
+    private OpenAiServer(ServerConfig config, Engine engine, ServerMetrics metrics, AccessLog accessLog)
+            throws InterruptedException {
         this.engine = engine;
         RequestParser parser = new RequestParser(config.limits());
         boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
@@ -57,7 +58,7 @@ public final class OpenAiServer implements AutoCloseable {
                         ch.pipeline()
                                 .addLast(new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast(new JsonBodyLimit(config.maxBodyBytes(), metrics))
-                                .addLast(new ApiHandler(config, engine, parser, metrics));
+                                .addLast(new ApiHandler(config, engine, parser, metrics, accessLog));
                     }
                 });
         try {
@@ -71,8 +72,13 @@ public final class OpenAiServer implements AutoCloseable {
 
     /** Binds and starts serving; the engine is shut down with the server. */
     public static OpenAiServer start(ServerConfig config, Engine engine, ServerMetrics metrics) {
+        return start(config, engine, metrics, AccessLog.NONE);
+    }
+
+    /** Binds and starts serving, with one access-log line per answered API request. */
+    public static OpenAiServer start(ServerConfig config, Engine engine, ServerMetrics metrics, AccessLog accessLog) {
         try {
-            return new OpenAiServer(config, engine, metrics);
+            return new OpenAiServer(config, engine, metrics, accessLog);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while binding", e);

@@ -66,6 +66,19 @@ class ServerHttpTest {
     }
 
     @Test
+    void accessLogNamesTheClientRequestStatusTokensAndUser() throws Exception {
+        ts.post("/v1/chat/completions", chat(",\"temperature\":0,\"max_tokens\":3,\"user\":\"alice\""));
+        ts.post("/v1/chat/completions", chat(",\"temperature\":\"hot\""));
+        long deadline = System.currentTimeMillis() + 2000;
+        java.util.function.Predicate<String> ok = l -> l.contains("\"POST /v1/chat/completions\" 200 ")
+                && l.contains(" prompt=" + chatPromptTokens() + " completion=3 user=alice");
+        while (ts.accessLog.stream().noneMatch(ok) && System.currentTimeMillis() < deadline) Thread.sleep(5);
+        assertTrue(ts.accessLog.stream().anyMatch(ok), String.join("\n", ts.accessLog));
+        assertTrue(ts.accessLog.stream().anyMatch(l -> l.startsWith("127.0.0.1:") && l.endsWith("\"POST /v1/chat/completions\" 400")),
+                String.join("\n", ts.accessLog));
+    }
+
+    @Test
     void maxTokensEndsWithLength() throws Exception {
         for (String field : List.of("max_tokens", "max_completion_tokens")) {
             JsonNode j = json(ts.post("/v1/chat/completions", chat(",\"temperature\":0,\"" + field + "\":7")).body());

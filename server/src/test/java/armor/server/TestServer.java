@@ -30,6 +30,7 @@ final class TestServer implements AutoCloseable {
     final ServerMetrics metrics = new ServerMetrics();
     final BatchScheduler<FakeStoryDecoder.Seq> scheduler;
     final OpenAiServer server;
+    final List<String> accessLog = java.util.Collections.synchronizedList(new ArrayList<>());
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes) {
@@ -39,7 +40,7 @@ final class TestServer implements AutoCloseable {
                 Set.of(FakeByteTokenizer.EOS), 256);
         ServerConfig config = ServerConfig.loopback(0).withApiKey(apiKey).withMaxBodyBytes(maxBodyBytes)
                 .withLimits(new RequestLimits(8, 1000));
-        server = OpenAiServer.start(config, engine, metrics);
+        server = OpenAiServer.start(config, engine, metrics, accessLog::add);
     }
 
     TestServer() {
