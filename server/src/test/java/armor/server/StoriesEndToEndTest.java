@@ -96,6 +96,30 @@ class StoriesEndToEndTest {
     }
 
     @Test
+    void seededChatStreamsTheSameTextItReturnsWhole() throws Exception {
+        String body = "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"Lily wanted\"}],"
+                + "\"max_tokens\":60,\"temperature\":0.9,\"top_p\":0.9,\"seed\":42";
+        JsonNode whole = json(post("/v1/chat/completions", body + "}").body());
+        String expected = whole.get("choices").get(0).get("message").get("content").asText();
+        StringBuilder streamed = new StringBuilder();
+        JsonNode usage = null;
+        for (String e : sseEvents(post("/v1/chat/completions", body
+                + ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}").body())) {
+            if (e.equals("[DONE]")) break;
+            JsonNode ch = json(e);
+            if (ch.get("choices").isEmpty()) usage = ch.get("usage");
+            else if (ch.get("choices").get(0).get("delta").has("content")) {
+                streamed.append(ch.get("choices").get(0).get("delta").get("content").asText());
+            }
+        }
+        assertEquals(expected, streamed.toString());
+        assertEquals(whole.get("usage"), usage);
+        String greedy = json(post("/v1/chat/completions", body.replace("0.9,\"top_p", "0,\"top_p") + "}").body())
+                .get("choices").get(0).get("message").get("content").asText();
+        assertNotEquals(greedy, expected, "the seed samples, it does not fall back to greedy");
+    }
+
+    @Test
     void stopStringsNChoicesAndChatLogprobsOnTheRealModel() throws Exception {
         String prompt = fixture.get("prompt").asText();
         String greedy = tokenizer.decode(ids(fixture.get("greedy_ids")), true);
