@@ -14,6 +14,7 @@ import picocli.CommandLine.Spec;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -78,7 +79,7 @@ public final class BenchServeCommand implements Callable<Integer> {
             System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
                     Parallel.threads(), label, promptTokens, tokens);
             // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
-            for (int c : new java.util.TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4);
+            for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4);
             System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s%n", "concurrency", "decode tok/s",
                     "per-seq tok/s", "wall tok/s", "speed-up");
             double base = Double.NaN;

@@ -12,6 +12,8 @@ import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.sparse.SparsityConfig;
 import armor.tokenizer.Tokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -19,9 +21,14 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -118,10 +125,10 @@ public final class PruneServeCommand implements Callable<Integer> {
     }
 
     /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */
-    private void checkReusable(Path target, PruneMethod m, HeldOut split) throws java.io.IOException {
-        com.fasterxml.jackson.databind.JsonNode sc = new com.fasterxml.jackson.databind.ObjectMapper()
+    private void checkReusable(Path target, PruneMethod m, HeldOut split) throws IOException {
+        JsonNode sc = new ObjectMapper()
                 .readTree(target.resolve("config.json").toFile()).get(SparsityConfig.KEY);
-        java.util.List<String> diffs = new java.util.ArrayList<>();
+        List<String> diffs = new ArrayList<>();
         if (sc == null) diffs.add("no " + SparsityConfig.KEY + " (a dense model)");
         else {
             differs(diffs, "method", sc.path("method").asText(), m.cliName());
@@ -142,7 +149,7 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
     }
 
-    private static void differs(java.util.List<String> diffs, String field, String found, String expected) {
+    private static void differs(List<String> diffs, String field, String found, String expected) {
         if (!found.equals(expected)) diffs.add(field + " " + found + ", this run " + expected);
     }
 
@@ -152,7 +159,7 @@ public final class PruneServeCommand implements Callable<Integer> {
             return Integer.parseInt(calibration.substring(calibration.indexOf(':') + 1));
         }
 
-        static HeldOut of(Path file, Tokenizer tok, int bos, int seq, int samples, int heldout) throws java.io.IOException {
+        static HeldOut of(Path file, Tokenizer tok, int bos, int seq, int samples, int heldout) throws IOException {
             int[] stream = CalibrationSet.oneStream(tok, TextCorpus.read(file), bos);
             int total = stream.length / seq;
             if (total < 2) {
@@ -177,7 +184,7 @@ public final class PruneServeCommand implements Callable<Integer> {
 
     /** The kinds of the model's projections, e.g. "dense" or "armor". */
     private static String kinds(Model m) {
-        java.util.Set<String> k = new java.util.TreeSet<>();
+        Set<String> k = new TreeSet<>();
         for (int l = 0; l < m.decoder().numLayers(); l++) {
             for (String p : DecoderLayer.PROJECTIONS) k.add(m.decoder().layer(l).linear(p).kind());
         }

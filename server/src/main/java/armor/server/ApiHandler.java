@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.util.ReferenceCountUtil;
 
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
@@ -196,7 +197,7 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     }
 
     private static String client(ChannelHandlerContext ctx) {
-        return ctx.channel().remoteAddress() instanceof java.net.InetSocketAddress a
+        return ctx.channel().remoteAddress() instanceof InetSocketAddress a
                 ? a.getHostString() + ":" + a.getPort() : String.valueOf(ctx.channel().remoteAddress());
     }
 

@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 
 /**
@@ -201,7 +202,7 @@ final class GenerationResponder implements ChoiceListener {
     private void logLine(int status) {
         int completion = 0;
         for (ChoiceState c : choices) completion += c.completionTokens;
-        origin.log().log(String.format(java.util.Locale.ROOT, "%s \"%s\" %d %.3fs prompt=%d completion=%d%s%s",
+        origin.log().log(String.format(Locale.ROOT, "%s \"%s\" %d %.3fs prompt=%d completion=%d%s%s",
                 origin.client(), origin.request(), status, (System.nanoTime() - origin.startNanos()) / 1e9, promptTokens,
                 completion, shape.stream() ? " stream" : "", origin.user() == null ? "" : " user=" + quoted(origin.user())));
     }

@@ -5,6 +5,7 @@ import armor.tokenizer.Tokenizer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -53,7 +54,7 @@ final class TokenTexts {
 
     private static int[] byteLevelInverse() {
         int[] inv = new int[256 + 256];
-        java.util.Arrays.fill(inv, -1);
+        Arrays.fill(inv, -1);
         int extra = 0;
         for (int b = 0; b < 256; b++) {
             boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
