@@ -21,6 +21,10 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
     final AtomicInteger maxBatchSeen = new AtomicInteger();
     final AtomicInteger live = new AtomicInteger();
     final AtomicInteger decodeCalls = new AtomicInteger();
+    /** Most prompt tokens fed for one sequence in one step (the scheduler's prefill chunk). */
+    final AtomicInteger maxPromptChunk = new AtomicInteger();
+    /** Steps that advanced a running sequence by a token and fed a joining sequence's prompt chunk together. */
+    final AtomicInteger interleavedSteps = new AtomicInteger();
     /** When set, the next decode step fails (a model error must fail only the requests in that step). */
     volatile boolean failNextDecode;
 
@@ -97,13 +101,23 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
             }
         }
         float[][] out = new float[seqs.size()][];
+        boolean decoded = false, prefilled = false;
         for (int i = 0; i < seqs.size(); i++) {
             Seq s = seqs.get(i);
             if (s.freed) throw new IllegalStateException("step on a freed sequence");
             int[] t = tokens.get(i);
-            // A sequence's first step carries its prompt; later steps carry one sampled token.
-            out[i] = s.length == 0 ? prefill(s, t, null) : next(s, t);
+            // A sequence's first step and any step of several tokens carry (a chunk of) its prompt; later steps one
+            // sampled token. (Tests keep prompt chunks after the first longer than one token.)
+            if (s.length == 0 || t.length > 1) {
+                maxPromptChunk.accumulateAndGet(t.length, Math::max);
+                prefilled |= s.length > 0 || t.length > 1;
+                out[i] = prefill(s, t, null);
+            } else {
+                decoded = true;
+                out[i] = next(s, t);
+            }
         }
+        if (decoded && prefilled) interleavedSteps.incrementAndGet();
         return out;
     }
 

@@ -65,6 +65,30 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void aLongPromptIsPrefilledInChunksWhileRunningStreamsKeepDecoding() throws Exception {
+        try (TestServer ts = new TestServer(512, 4, 4, null, 4096, 8)) {
+            ts.decoder.stepDelayMillis = 10;
+            HttpResponse<InputStream> a = ts.postStream("/v1/completions",
+                    "{\"model\":\"fake-story\",\"prompt\":\"abc\",\"max_tokens\":60,\"temperature\":0,\"stream\":true}");
+            BufferedReader ar = TestServer.reader(a.body());
+            TestServer.firstEvent(ar); // A is decoding
+            // B: BOS + 43 bytes = 44 prompt tokens, fed as 8+8+8+8+8+4 while A goes on.
+            HttpResponse<String> b = ts.post("/v1/completions", "{\"model\":\"fake-story\",\"prompt\":\"" + "x".repeat(43)
+                    + "\",\"max_tokens\":10,\"temperature\":0}");
+            assertEquals(200, b.statusCode(), b.body());
+            assertEquals(FakeStoryDecoder.STORY.substring(0, 10), json(b.body()).get("choices").get(0).get("text").asText());
+            assertEquals(44, json(b.body()).get("usage").get("prompt_tokens").asInt());
+            assertEquals(8, ts.decoder.maxPromptChunk.get(), "no step fed more than the chunk");
+            assertTrue(ts.decoder.interleavedSteps.get() >= 5, "A decoded during B's prefill: " + ts.decoder.interleavedSteps);
+            StringBuilder text = new StringBuilder();
+            for (String e : TestServer.sseEvents(ar)) {
+                if (!e.equals("[DONE]")) text.append(json(e).get("choices").get(0).get("text").asText());
+            }
+            assertEquals(FakeStoryDecoder.STORY.substring(1, 60), text.toString(), "A's stream after its first event");
+        }
+    }
+
+    @Test
     void gracefulShutdownFinishesRunningRequestsThenRefusesNewOnes() throws Exception {
         TestServer ts = new TestServer(512, 2, 2, null, 4096);
         ts.decoder.stepDelayMillis = 10;

@@ -2,6 +2,14 @@ package armor.server;
 
 import armor.runtime.eval.Perplexity;
 import armor.runtime.model.Model;
+import armor.server.engine.RuntimeDecoder;
+import armor.server.metrics.ServerMetrics;
+import armor.server.scheduler.BatchScheduler;
+import armor.server.scheduler.FinishReason;
+import armor.server.scheduler.SamplingOptions;
+import armor.server.scheduler.SequenceListener;
+import armor.server.scheduler.SequenceRequest;
+import armor.server.scheduler.TokenLogprob;
 import armor.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -15,7 +23,15 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 import static armor.server.TestServer.json;
 import static armor.server.TestServer.sseEvents;
@@ -95,6 +111,48 @@ class StoriesEndToEndTest {
         assertEquals(expected, text.toString());
     }
 
+    /** Prompts fed in chunks of 3 tokens across steps still give transformers' greedy continuation. */
+    @Test
+    void chunkedPrefillOnTheRuntimeReproducesTransformers() throws Exception {
+        int[] input = ids(fixture.get("input_ids"));
+        int[] greedy = ids(fixture.get("greedy_ids"));
+        var metrics = new ServerMetrics();
+        try (var scheduler = new BatchScheduler<>(new RuntimeDecoder(model),
+                4, 4, 3, metrics)) {
+            int[][] got = new int[2][];
+            var done = new CountDownLatch(2);
+            List<SequenceRequest> reqs = new ArrayList<>();
+            for (int k = 0; k < 2; k++) {
+                int slot = k;
+                List<Integer> out = new ArrayList<>();
+                reqs.add(new SequenceRequest(input, greedy.length,
+                        SamplingOptions.greedy(), -1, false, Set.of(),
+                        new SequenceListener() {
+                            @Override
+                            public boolean onToken(int token, TokenLogprob lp) {
+                                out.add(token);
+                                return true;
+                            }
+
+                            @Override
+                            public void onFinish(FinishReason reason, int n) {
+                                got[slot] = out.stream().mapToInt(Integer::intValue).toArray();
+                                done.countDown();
+                            }
+
+                            @Override
+                            public void onError(RuntimeException error) {
+                                done.countDown();
+                            }
+                        }));
+            }
+            scheduler.submit(reqs);
+            assertTrue(done.await(60, TimeUnit.SECONDS));
+            assertArrayEquals(greedy, got[0]);
+            assertArrayEquals(greedy, got[1]);
+        }
+    }
+
     @Test
     void seededChatStreamsTheSameTextItReturnsWhole() throws Exception {
         String body = "{\"model\":\"stories260K\",\"messages\":[{\"role\":\"user\",\"content\":\"Lily wanted\"}],"
@@ -131,7 +189,7 @@ class StoriesEndToEndTest {
         JsonNode n = json(post("/v1/completions", "{\"model\":\"stories260K\",\"prompt\":\"" + prompt
                 + "\",\"max_tokens\":20,\"temperature\":1,\"seed\":5,\"n\":3}").body());
         assertEquals(3, n.get("choices").size());
-        java.util.Set<String> texts = new java.util.HashSet<>();
+        Set<String> texts = new HashSet<>();
         for (JsonNode c : n.get("choices")) texts.add(c.get("text").asText());
         assertTrue(texts.size() > 1, "independent samples: " + texts);
         assertEquals(ids(fixture.get("input_ids")).length, n.get("usage").get("prompt_tokens").asInt());
@@ -165,10 +223,10 @@ class StoriesEndToEndTest {
     void thirtyTwoConcurrentStreamingClients() throws Exception {
         int clients = 32, maxTokens = 48;
         String[] prompts = {"Once upon a time", "Lily and Ben", "The little dog", "One day"};
-        java.util.List<java.util.concurrent.Future<String[]>> futures = new java.util.ArrayList<>();
+        List<Future<String[]>> futures = new ArrayList<>();
         long[] latencies = new long[clients];
         long t0 = System.nanoTime();
-        try (var pool = java.util.concurrent.Executors.newFixedThreadPool(clients)) {
+        try (var pool = Executors.newFixedThreadPool(clients)) {
             for (int c = 0; c < clients; c++) {
                 int id = c;
                 futures.add(pool.submit(() -> {
@@ -183,9 +241,9 @@ class StoriesEndToEndTest {
             long totalTokens = 0;
             String[] textBySeed = new String[4];
             for (int c = 0; c < clients; c++) {
-                String[] r = futures.get(c).get(120, java.util.concurrent.TimeUnit.SECONDS);
+                String[] r = futures.get(c).get(120, TimeUnit.SECONDS);
                 assertEquals("200", r[0], r[1]);
-                java.util.List<String> events = sseEvents(r[1]);
+                List<String> events = sseEvents(r[1]);
                 assertEquals("[DONE]", events.getLast(), "client " + c + " stream complete");
                 StringBuilder text = new StringBuilder();
                 String finish = null;

@@ -34,8 +34,12 @@ final class TestServer implements AutoCloseable {
     final HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes) {
+        this(context, maxBatch, maxQueue, apiKey, maxBodyBytes, BatchScheduler.DEFAULT_PREFILL_CHUNK);
+    }
+
+    TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk) {
         decoder = new FakeStoryDecoder(context);
-        scheduler = new BatchScheduler<>(decoder, maxBatch, maxQueue, metrics);
+        scheduler = new BatchScheduler<>(decoder, maxBatch, maxQueue, prefillChunk, metrics);
         CompletionEngine engine = new CompletionEngine(MODEL, new FakeByteTokenizer(), scheduler,
                 Set.of(FakeByteTokenizer.EOS), 256);
         ServerConfig config = ServerConfig.loopback(0).withApiKey(apiKey).withMaxBodyBytes(maxBodyBytes)

@@ -6,18 +6,21 @@ import armor.server.metrics.ServerMetrics;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Continuous batching on one thread that owns the model. Each step is one pass over the weights that advances every
- * running sequence by one token and, in the same pass, prefills the prompts of sequences joining from the queue
- * (as many as free batch slots allow); finished and cancelled sequences leave between steps, their KV caches freed.
+ * running sequence by one token and, in the same pass, feeds the next chunk of the prompts of sequences joining
+ * from the queue (as many as free batch slots allow; long prompts take several steps, so running streams never
+ * stall behind them); finished and cancelled sequences leave between steps, their KV caches freed.
  * The queue of waiting sequences is bounded; a full queue refuses new work with 429.
  */
 public final class BatchScheduler<S> implements AutoCloseable {
     private final BatchDecoder<S> decoder;
     private final int maxBatch;
     private final int maxQueue;
+    private final int prefillChunk;
     private final ServerMetrics metrics;
     private final Thread thread;
 
@@ -36,6 +39,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
         final TokenSampler sampler;
         final S cache;
         int generated;
+        /** Prompt tokens already fed to the model; the prompt goes in chunks across steps. */
+        int prefilled;
         int lastToken;
         private boolean released;
 
@@ -55,8 +60,22 @@ public final class BatchScheduler<S> implements AutoCloseable {
         }
     }
 
+    /** Prompt tokens fed per step by default: long prompts go in chunks, so running streams keep flowing. */
+    public static final int DEFAULT_PREFILL_CHUNK = 512;
+
     public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, ServerMetrics metrics) {
-        if (maxBatch < 1 || maxQueue < 0) throw new IllegalArgumentException("maxBatch >= 1 and maxQueue >= 0 required");
+        this(decoder, maxBatch, maxQueue, DEFAULT_PREFILL_CHUNK, metrics);
+    }
+
+    /**
+     * @param prefillChunk prompt tokens (of all joining sequences together) fed to the model per step; a longer
+     *                     prompt is prefilled over several steps while the running sequences go on decoding
+     */
+    public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, int prefillChunk, ServerMetrics metrics) {
+        if (maxBatch < 1 || maxQueue < 0 || prefillChunk < 1) {
+            throw new IllegalArgumentException("maxBatch >= 1, maxQueue >= 0 and prefillChunk >= 1 required");
+        }
+        this.prefillChunk = prefillChunk;
         this.decoder = decoder;
         this.maxBatch = maxBatch;
         this.maxQueue = maxQueue;
@@ -113,11 +132,12 @@ public final class BatchScheduler<S> implements AutoCloseable {
     }
 
     private void loop() {
-        List<Running> active = new ArrayList<>();
+        List<Running> active = new ArrayList<>();     // decoding: each step feeds the token sampled last
+        List<Running> prefilling = new ArrayList<>(); // joining: each step feeds the next chunk of the prompt
         while (true) {
             List<Waiting> admitted = new ArrayList<>();
             synchronized (lock) {
-                while (queue.isEmpty() && active.isEmpty() && !stopped) {
+                while (queue.isEmpty() && active.isEmpty() && prefilling.isEmpty() && !stopped) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -125,26 +145,25 @@ public final class BatchScheduler<S> implements AutoCloseable {
                     }
                 }
                 if (stopped) break;
-                int promptTokens = 0;
-                while (!queue.isEmpty() && active.size() + admitted.size() < maxBatch) {
-                    int len = queue.peekFirst().request.prompt().length;
-                    if (!admitted.isEmpty() && promptTokens + len > PREFILL_TOKENS_PER_STEP) break;
+                while (!queue.isEmpty() && active.size() + prefilling.size() + admitted.size() < maxBatch) {
                     admitted.add(queue.pollFirst());
-                    promptTokens += len;
                 }
             }
-            List<Running> joining = admit(admitted, active);
+            prefilling.addAll(admit(admitted, active));
             dropCancelled(active);
-            if (!active.isEmpty() || !joining.isEmpty()) step(active, joining);
-            activeCount = active.size();
+            dropCancelled(prefilling);
+            if (!active.isEmpty() || !prefilling.isEmpty()) step(active, prefilling);
+            activeCount = active.size() + prefilling.size();
         }
         // Stopped: whatever is left is cancelled, its cache freed, its client told.
         ApiException gone = new ApiException(503, "server_error", null, "shutting_down",
                 "The server shut down before this request finished.", 5);
-        for (Running r : active) {
-            r.release();
-            metrics.cancelled();
-            r.request.listener().onError(gone);
+        for (List<Running> group : List.of(active, prefilling)) {
+            for (Running r : group) {
+                r.release();
+                metrics.cancelled();
+                r.request.listener().onError(gone);
+            }
         }
         activeCount = 0;
         List<Waiting> left;
@@ -156,12 +175,9 @@ public final class BatchScheduler<S> implements AutoCloseable {
         for (Waiting w : left) w.request.listener().onError(gone);
     }
 
-    /** Prompt tokens that join one step at most, bounding the activations a step allocates. */
-    private static final int PREFILL_TOKENS_PER_STEP = 4096;
-
     /**
      * Sorts newly admitted sequences: cancelled ones end, those whose prompt tokens are scored are prefilled alone
-     * (they need the logits of every position), and the rest are returned to join the next step with their prompts.
+     * (they need the logits of every position), and the rest are returned to join the next steps with their prompts.
      */
     private List<Running> admit(List<Waiting> admitted, List<Running> active) {
         List<Running> joining = new ArrayList<>();
@@ -222,43 +238,64 @@ public final class BatchScheduler<S> implements AutoCloseable {
     }
 
     /**
-     * One pass over the weights for every running sequence (its last token) and every joining one (its prompt);
-     * then each samples its next token. Joining sequences become running ones.
+     * One pass over the weights for every running sequence (its last token) and for the next chunk of the joining
+     * sequences' prompts (at most {@code prefillChunk} tokens in all, first come first served); then every running
+     * sequence samples its next token, and every joining one whose prompt is now complete samples its first.
      */
-    private void step(List<Running> active, List<Running> joining) {
-        List<S> caches = new ArrayList<>(active.size() + joining.size());
-        List<int[]> tokens = new ArrayList<>(active.size() + joining.size());
+    private void step(List<Running> active, List<Running> prefilling) {
+        List<S> caches = new ArrayList<>(active.size() + prefilling.size());
+        List<int[]> tokens = new ArrayList<>(active.size() + prefilling.size());
         for (Running r : active) {
             caches.add(r.cache);
             tokens.add(new int[] {r.lastToken});
         }
-        for (Running r : joining) {
+        List<Running> chunked = new ArrayList<>();
+        int budget = prefillChunk;
+        for (Running r : prefilling) {
+            if (budget == 0) break;
+            int[] prompt = r.request.prompt();
+            int n = Math.min(budget, prompt.length - r.prefilled);
             caches.add(r.cache);
-            tokens.add(r.request.prompt());
+            tokens.add(r.prefilled == 0 && n == prompt.length ? prompt
+                    : Arrays.copyOfRange(prompt, r.prefilled, r.prefilled + n));
+            chunked.add(r);
+            budget -= n;
         }
         long t0 = System.nanoTime();
         float[][] logits;
         try {
             logits = decoder.step(caches, tokens);
         } catch (RuntimeException e) {
-            for (List<Running> group : List.of(active, joining)) {
+            for (List<Running> group : List.of(active, chunked)) {
                 for (Running r : group) {
                     r.release();
                     r.request.listener().onError(e);
                 }
             }
+            prefilling.removeAll(chunked);
             active.clear();
             return;
         }
         long nanos = System.nanoTime() - t0;
-        if (joining.isEmpty()) metrics.decodeStep(active.size(), nanos);
-        else metrics.mixedStep(active.size() + joining.size(), nanos);
-        List<Running> still = new ArrayList<>(active.size() + joining.size());
-        for (int i = 0; i < caches.size(); i++) {
-            Running r = i < active.size() ? active.get(i) : joining.get(i - active.size());
+        if (chunked.isEmpty()) metrics.decodeStep(active.size(), nanos);
+        else metrics.mixedStep(active.size() + chunked.size(), nanos);
+        List<Running> still = new ArrayList<>(active.size() + chunked.size());
+        for (int i = 0; i < active.size(); i++) {
+            Running r = active.get(i);
             try {
-                boolean continues = i < active.size() ? accept(r, logits[i]) : firstToken(r, logits[i]);
-                if (continues) still.add(r);
+                if (accept(r, logits[i])) still.add(r);
+            } catch (RuntimeException e) {
+                r.release();
+                r.request.listener().onError(e);
+            }
+        }
+        for (int j = 0; j < chunked.size(); j++) {
+            Running r = chunked.get(j);
+            r.prefilled += tokens.get(active.size() + j).length;
+            if (r.prefilled < r.request.prompt().length) continue; // more chunks to come
+            prefilling.remove(r);
+            try {
+                if (firstToken(r, logits[active.size() + j])) still.add(r);
             } catch (RuntimeException e) {
                 r.release();
                 r.request.listener().onError(e);
