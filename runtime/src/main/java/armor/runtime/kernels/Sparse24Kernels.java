@@ -10,8 +10,10 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * CPU kernels for a 2:4 core in the row-interleaved layout of {@code armor.runtime.linear.Sparse24Matrix}:
  * rows in blocks of 8 (one row a lane); for row block {@code rb} and group {@code g} of four input columns,
- * {@code vals[((rb*groups + g)*2 + k)*8 + lane]} is the k-th kept value of row {@code 8rb+lane} and
- * {@code meta[rb*groups + g]} holds the 8 rows' nibbles ({@code p0 | p1 << 2}), lane i at bits 4i..4i+3.
+ * {@code meta[rb*groups + g]} holds the 8 rows' nibbles ({@code p0 | p1 << 2}), lane i at bits 4i..4i+3, and the
+ * kept values of row {@code 8rb+lane} are: for 16-bit dtypes both in one int,
+ * {@code vals[(rb*groups + g)*8 + lane] = v0 | v1 << 16}, so that one 256-bit load and two ALU operations give
+ * both value vectors (bf16: shift left 16 / mask the high half); for f32 {@code vals[((rb*groups + g)*2 + k)*8 + lane]}.
  *
  * <p>Decode (one token) keeps rows in lanes: per group it loads the two value vectors, widens them in registers,
  * and picks each lane's x among the group's four by a lane permute whose indices come from the nibbles. x is read
@@ -68,7 +70,7 @@ public final class Sparse24Kernels {
      * y[yOff + r] = Σ_c W[r,c]·x[c] for the rows of row blocks [rbFrom, rbTo); bf16 values. {@code x} has at least
      * {@code roundUp(4*groups, 8)} entries (zero padded).
      */
-    public static void decodeBf16(short[] vals, int[] meta, int groups, float[] x, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
+    public static void decodeBf16(int[] vals, int[] meta, int groups, float[] x, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
         for (int rb = rbFrom; rb < rbTo; rb++) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int mi = rb * groups;
@@ -77,29 +79,37 @@ public final class Sparse24Kernels {
                 IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
                 IntVector m0 = IntVector.broadcast(I, meta[mi]);
                 IntVector m1 = IntVector.broadcast(I, meta[mi + 1]);
-                int vo = mi * 16;
+                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+                IntVector v1 = IntVector.fromArray(I, vals, mi * 8 + 8);
                 FloatVector x00 = m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
-                acc0 = bf16x8(vals, vo).fma(x00, acc0);
-                acc1 = bf16x8(vals, vo + 8).fma(x01, acc1);
-                acc0 = bf16x8(vals, vo + 16).fma(x10, acc0);
-                acc1 = bf16x8(vals, vo + 24).fma(x11, acc1);
+                acc0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x00, acc0);
+                acc1 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(x01, acc1);
+                acc0 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x10, acc0);
+                acc1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(x11, acc1);
             }
             if (g < groups) {
                 IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
                 IntVector m0 = IntVector.broadcast(I, meta[mi]);
-                int vo = mi * 16;
-                acc0 = bf16x8(vals, vo).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
-                acc1 = bf16x8(vals, vo + 8).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
+                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+                acc0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
+                acc1 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
             }
             storeRows(acc0.add(acc1), y, yOff, rb * LANES, rows);
         }
     }
 
+    /** Widens IEEE f16 bit patterns held in the low 16 bits of each int lane (upper bits zero); see {@link #f16x8}. */
+    private static FloatVector f16Lanes(IntVector i) {
+        IntVector sign = i.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        FloatVector mag = i.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+        return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
+    }
+
     /** As {@link #decodeBf16} for IEEE f16 values. */
-    public static void decodeF16(short[] vals, int[] meta, int groups, float[] x, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
+    public static void decodeF16(int[] vals, int[] meta, int groups, float[] x, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
         for (int rb = rbFrom; rb < rbTo; rb++) {
             FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
             int mi = rb * groups;
@@ -108,22 +118,23 @@ public final class Sparse24Kernels {
                 IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
                 IntVector m0 = IntVector.broadcast(I, meta[mi]);
                 IntVector m1 = IntVector.broadcast(I, meta[mi + 1]);
-                int vo = mi * 16;
+                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+                IntVector v1 = IntVector.fromArray(I, vals, mi * 8 + 8);
                 FloatVector x00 = m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
-                acc0 = f16x8(vals, vo).fma(x00, acc0);
-                acc1 = f16x8(vals, vo + 8).fma(x01, acc1);
-                acc0 = f16x8(vals, vo + 16).fma(x10, acc0);
-                acc1 = f16x8(vals, vo + 24).fma(x11, acc1);
+                acc0 = f16Lanes(v0.and(0xFFFF)).fma(x00, acc0);
+                acc1 = f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(x01, acc1);
+                acc0 = f16Lanes(v1.and(0xFFFF)).fma(x10, acc0);
+                acc1 = f16Lanes(v1.lanewise(VectorOperators.LSHR, 16)).fma(x11, acc1);
             }
             if (g < groups) {
                 IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
                 IntVector m0 = IntVector.broadcast(I, meta[mi]);
-                int vo = mi * 16;
-                acc0 = f16x8(vals, vo).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
-                acc1 = f16x8(vals, vo + 8).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
+                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+                acc0 = f16Lanes(v0.and(0xFFFF)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
+                acc1 = f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
             }
             storeRows(acc0.add(acc1), y, yOff, rb * LANES, rows);
         }
@@ -165,7 +176,7 @@ public final class Sparse24Kernels {
      * the input in {@link #transpose tile layout} (tp a multiple of 8, padded tokens zero); 16-bit values (bf16, or
      * IEEE f16 when {@code f16}). Tiles of 64 tokens, then of 8, keep the tile of xt in cache across all rows.
      */
-    public static void prefill16(short[] vals, boolean f16, int[] meta, int groups, float[] xt, int tp, int tokens,
+    public static void prefill16(int[] vals, boolean f16, int[] meta, int groups, float[] xt, int tp, int tokens,
                                  float[] y, int yStride, int yOff, int rowFrom, int rowTo) {
         float[] tile = new float[TOKEN_TILE];
         int t0 = 0;
@@ -181,8 +192,8 @@ public final class Sparse24Kernels {
                 FloatVector a4 = FloatVector.zero(F), a5 = FloatVector.zero(F), a6 = FloatVector.zero(F), a7 = FloatVector.zero(F);
                 for (int g = gFrom; g < gTo; g++, mi++) {
                     int nib = meta[mi] >>> shift;
-                    int vo = mi * 16 + lane;
-                    short s0 = vals[vo], s1 = vals[vo + 8];
+                    int pair = vals[mi * 8 + lane];
+                    short s0 = (short) pair, s1 = (short) (pair >>> 16);
                     FloatVector v0 = FloatVector.broadcast(F, f16 ? Float.float16ToFloat(s0) : Float.intBitsToFloat(s0 << 16));
                     FloatVector v1 = FloatVector.broadcast(F, f16 ? Float.float16ToFloat(s1) : Float.intBitsToFloat(s1 << 16));
                     int c0 = base + (4 * g + (nib & 3)) * TOKEN_TILE;
@@ -217,8 +228,8 @@ public final class Sparse24Kernels {
                 FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
                 for (int g = 0; g < groups; g++, mi++) {
                     int nib = meta[mi] >>> shift;
-                    int vo = mi * 16 + lane;
-                    short s0 = vals[vo], s1 = vals[vo + 8];
+                    int pair = vals[mi * 8 + lane];
+                    short s0 = (short) pair, s1 = (short) (pair >>> 16);
                     float v0 = f16 ? Float.float16ToFloat(s0) : Float.intBitsToFloat(s0 << 16);
                     float v1 = f16 ? Float.float16ToFloat(s1) : Float.intBitsToFloat(s1 << 16);
                     a0 = FloatVector.fromArray(F, xt, base + (4 * g + (nib & 3)) * LANES).fma(FloatVector.broadcast(F, v0), a0);

@@ -11,7 +11,7 @@ import java.nio.ByteOrder;
 
 /**
  * A 2:4 core repacked at load into the kernels' row-interleaved layout (see {@link Sparse24Kernels}), values kept in
- * the stored dtype (bf16, f16: {@code short[]}; f32: {@code float[]}). Rows are padded to a multiple of 8 with zero
+ * the stored dtype (bf16, f16: both kept values of a row and group in one {@code int}; f32: {@code float[]}). Rows are padded to a multiple of 8 with zero
  * values; the padded rows are computed and dropped.
  */
 public final class Sparse24Matrix {
@@ -22,7 +22,7 @@ public final class Sparse24Matrix {
 
     private final int rows, cols, groups, rowBlocks;
     private final DType dtype;
-    private final short[] vals16;
+    private final int[] vals16;
     private final float[] vals32;
     private final int[] meta;
 
@@ -37,7 +37,7 @@ public final class Sparse24Matrix {
         this.dtype = dtype;
         long n = (long) rowBlocks * groups * 16;
         if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
-        this.vals16 = dtype == DType.F32 ? null : new short[(int) n];
+        this.vals16 = dtype == DType.F32 ? null : new int[(int) (n / 2)];
         this.vals32 = dtype == DType.F32 ? new float[(int) n] : null;
         this.meta = new int[rowBlocks * groups];
     }
@@ -99,9 +99,7 @@ public final class Sparse24Matrix {
     }
 
     private void putBits(int r, int g, int nib, short v0, short v1) {
-        int vo = valueIndex(r, g);
-        vals16[vo] = v0;
-        vals16[vo + 8] = v1;
+        vals16[((r >>> 3) * groups + g) * 8 + (r & 7)] = (v0 & 0xffff) | (v1 << 16);
         meta[(r >>> 3) * groups + g] |= nib << (4 * (r & 7));
     }
 
@@ -133,9 +131,15 @@ public final class Sparse24Matrix {
         byte[] mb = new byte[rows * mc];
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
-                int vo = valueIndex(r, g);
-                v[r * half + 2 * g] = value(vo);
-                v[r * half + 2 * g + 1] = value(vo + 8);
+                if (dtype == DType.F32) {
+                    int vo = valueIndex(r, g);
+                    v[r * half + 2 * g] = vals32[vo];
+                    v[r * half + 2 * g + 1] = vals32[vo + 8];
+                } else {
+                    int pair = vals16[((r >>> 3) * groups + g) * 8 + (r & 7)];
+                    v[r * half + 2 * g] = widen((short) pair);
+                    v[r * half + 2 * g + 1] = widen((short) (pair >>> 16));
+                }
                 int nib = (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
                 mb[r * mc + (g >>> 1)] |= (byte) (nib << ((g & 1) * 4));
             }
@@ -143,12 +147,8 @@ public final class Sparse24Matrix {
         return new Sparse24Core(rows, cols, v, mb);
     }
 
-    private float value(int i) {
-        return switch (dtype) {
-            case BF16 -> HalfFloat.bf16ToFloat(vals16[i]);
-            case F16 -> HalfFloat.f16ToFloat(vals16[i]);
-            default -> vals32[i];
-        };
+    private float widen(short bits) {
+        return dtype == DType.F16 ? HalfFloat.f16ToFloat(bits) : HalfFloat.bf16ToFloat(bits);
     }
 
     /** y[yOff + r] = (W x)[r] for one token, x[xOff..xOff+cols); split over the pool by row blocks. */
