@@ -48,6 +48,10 @@ public final class ServerOptions {
             description = "seconds running requests get to finish on Ctrl-C before they are cancelled (default ${DEFAULT-VALUE})")
     int graceSeconds;
 
+    @Option(names = "--idle-seconds", defaultValue = "" + ServerConfig.DEFAULT_IDLE_SECONDS,
+            description = "close connections silent this long with no request in flight (default ${DEFAULT-VALUE})")
+    int idleSeconds;
+
     @Option(names = "--quiet", description = "no access-log line per request on stderr")
     boolean quiet;
 
@@ -59,6 +63,7 @@ public final class ServerOptions {
         if (maxN < 1 || maxN > 128) throw bad("--max-n " + maxN + ", expected 1..128");
         if (maxBodyBytes < 1024) throw bad("--max-body-bytes " + maxBodyBytes + ", expected >= 1024");
         if (port < 0 || port > 65535) throw bad("--port " + port + ", expected 0..65535");
+        if (idleSeconds < 1) throw bad("--idle-seconds " + idleSeconds + ", expected >= 1");
         if (graceSeconds < 0) throw bad("--shutdown-grace " + graceSeconds + ", expected >= 0");
     }
 
@@ -69,6 +74,6 @@ public final class ServerOptions {
     ServerConfig config() {
         String key = apiKey != null ? apiKey : System.getenv("ARMOR_API_KEY");
         return new ServerConfig(host, port, key == null || key.isEmpty() ? null : key, maxBodyBytes,
-                new RequestLimits(maxN, maxTokens));
+                new RequestLimits(maxN, maxTokens), idleSeconds);
     }
 }

@@ -18,6 +18,7 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
+import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 
 import java.net.InetSocketAddress;
@@ -72,6 +73,13 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         inFlight = null;
         while (!waiting.isEmpty()) waiting.pollFirst().release();
         ctx.fireChannelInactive();
+    }
+
+    /** No traffic for the idle time: close, unless a response is still being generated (it writes when it can). */
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof IdleStateEvent && inFlight == null && waiting.isEmpty()) ctx.close();
+        else ctx.fireUserEventTriggered(evt);
     }
 
     @Override

@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpUtil;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.netty.util.concurrent.GlobalEventExecutor;
 
 import java.net.InetSocketAddress;
@@ -56,6 +57,7 @@ public final class OpenAiServer implements AutoCloseable {
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
                         ch.pipeline()
+                                .addLast(new IdleStateHandler(0, 0, config.idleSeconds(), TimeUnit.SECONDS))
                                 .addLast(new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast(new JsonBodyLimit(config.maxBodyBytes(), metrics))
                                 .addLast(new ApiHandler(config, engine, parser, metrics, accessLog));

@@ -10,24 +10,36 @@ import armor.server.api.RequestLimits;
  * @param apiKey        when not null, every /v1 and /metrics request needs {@code Authorization: Bearer <apiKey>}
  * @param maxBodyBytes  larger request bodies are refused with 413
  * @param limits        per-request limits (n, max_tokens)
+ * @param idleSeconds   a connection with no request in flight and no traffic for this long is closed (slow or
+ *                      abandoned clients do not hold connections forever)
  */
-public record ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits) {
+public record ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits,
+                           int idleSeconds) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_MAX_BODY_BYTES = 4 << 20;
+    public static final int DEFAULT_IDLE_SECONDS = 120;
+
+    public ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits) {
+        this(host, port, apiKey, maxBodyBytes, limits, DEFAULT_IDLE_SECONDS);
+    }
 
     public static ServerConfig loopback(int port) {
         return new ServerConfig(DEFAULT_HOST, port, null, DEFAULT_MAX_BODY_BYTES, RequestLimits.defaults());
     }
 
     public ServerConfig withApiKey(String key) {
-        return new ServerConfig(host, port, key, maxBodyBytes, limits);
+        return new ServerConfig(host, port, key, maxBodyBytes, limits, idleSeconds);
     }
 
     public ServerConfig withMaxBodyBytes(int bytes) {
-        return new ServerConfig(host, port, apiKey, bytes, limits);
+        return new ServerConfig(host, port, apiKey, bytes, limits, idleSeconds);
     }
 
     public ServerConfig withLimits(RequestLimits l) {
-        return new ServerConfig(host, port, apiKey, maxBodyBytes, l);
+        return new ServerConfig(host, port, apiKey, maxBodyBytes, l, idleSeconds);
+    }
+
+    public ServerConfig withIdleSeconds(int seconds) {
+        return new ServerConfig(host, port, apiKey, maxBodyBytes, limits, seconds);
     }
 }

@@ -89,6 +89,22 @@ class ServerLifecycleTest {
     }
 
     @Test
+    void idleConnectionsAreClosedButSlowGenerationsAreNot() throws Exception {
+        TestServer ts = new TestServer(512, 2, 2, null, 4096, 512, 1);
+        try (ts; java.net.Socket idle = new java.net.Socket("127.0.0.1", ts.server.port())) {
+            idle.setSoTimeout(5000);
+            long t0 = System.nanoTime();
+            assertEquals(-1, idle.getInputStream().read(), "the server closed the silent connection");
+            assertTrue((System.nanoTime() - t0) / 1e9 < 4);
+            // A non-streamed generation quieter than the idle time on the wire still completes.
+            ts.decoder.stepDelayMillis = 60;
+            HttpResponse<String> r = ts.post("/v1/completions", BODY.replace("\"max_tokens\":10", "\"max_tokens\":25"));
+            assertEquals(200, r.statusCode(), r.body());
+            assertEquals(FakeStoryDecoder.STORY.substring(0, 25), json(r.body()).get("choices").get(0).get("text").asText());
+        }
+    }
+
+    @Test
     void gracefulShutdownFinishesRunningRequestsThenRefusesNewOnes() throws Exception {
         TestServer ts = new TestServer(512, 2, 2, null, 4096);
         ts.decoder.stepDelayMillis = 10;

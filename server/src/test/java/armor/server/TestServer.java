@@ -38,12 +38,17 @@ final class TestServer implements AutoCloseable {
     }
 
     TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk) {
+        this(context, maxBatch, maxQueue, apiKey, maxBodyBytes, prefillChunk, ServerConfig.DEFAULT_IDLE_SECONDS);
+    }
+
+    TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk,
+               int idleSeconds) {
         decoder = new FakeStoryDecoder(context);
         scheduler = new BatchScheduler<>(decoder, maxBatch, maxQueue, prefillChunk, metrics);
         CompletionEngine engine = new CompletionEngine(MODEL, new FakeByteTokenizer(), scheduler,
                 Set.of(FakeByteTokenizer.EOS), 256);
         ServerConfig config = ServerConfig.loopback(0).withApiKey(apiKey).withMaxBodyBytes(maxBodyBytes)
-                .withLimits(new RequestLimits(8, 1000));
+                .withLimits(new RequestLimits(8, 1000)).withIdleSeconds(idleSeconds);
         server = OpenAiServer.start(config, engine, metrics, accessLog::add);
     }
 
