@@ -12,7 +12,6 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.concurrent.Callable;
 
 /** {@code armor generate}: streams the generated text (only) to stdout; statistics go to stderr. */
@@ -25,41 +24,16 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--prompt", required = true, description = "prompt text")
     String prompt;
 
-    @Option(names = "--max-tokens", defaultValue = "256", description = "tokens to generate at most (default ${DEFAULT-VALUE})")
-    int maxTokens;
-
-    @Option(names = "--temperature", defaultValue = "1.0", description = "0 = greedy (default ${DEFAULT-VALUE})")
-    float temperature;
-
-    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens; 0 = off")
-    int topK;
-
-    @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus sampling threshold; 1 = off")
-    float topP;
-
-    @Option(names = "--min-p", defaultValue = "0.0", description = "drop tokens below min-p × the top probability; 0 = off")
-    float minP;
-
-    @Option(names = "--repetition-penalty", defaultValue = "1.0", description = "penalise tokens already seen; 1 = off")
-    float repetitionPenalty;
-
-    @Option(names = "--seed", description = "random seed (default: random, printed to stderr)")
-    Long seed;
-
-    @Option(names = "--stop", description = "stop string (repeatable)")
-    List<String> stop = List.of();
-
-    @Option(names = "--ignore-eos", description = "keep generating past end-of-sequence tokens")
-    boolean ignoreEos;
+    @Mixin
+    SamplingOptions sampling;
 
     @Mixin
     DeviceOption device;
 
     @Override
     public Integer call() throws Exception {
-        long s = seed != null ? seed : System.nanoTime();
-        SamplingParams params = new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, s, maxTokens,
-                stop, ignoreEos);
+        long s = sampling.seedOrRandom();
+        SamplingParams params = sampling.params(s);
         PrintStream err = System.err;
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
         try (Model m = Model.load(model)) {

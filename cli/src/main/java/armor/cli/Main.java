@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 // each command registers itself here
                 ConvertCommand.class, ExportCommand.class, GpuCommand.class,
-                GenerateCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
+                GenerateCommand.class, ChatCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
                 PruneCommand.class, BenchArmorCommand.class, PruneServeCommand.class,
         })

@@ -86,7 +86,7 @@ class RuntimeCommandsTest {
         assertTrue(missing.err().contains("/nonexistent/model") && missing.err().contains("not found"), missing.err());
 
         Run badFlag = run("generate", "--model", STORIES, "--prompt", "x", "--top-p", "2");
-        assertEquals(1, badFlag.exit());
+        assertEquals(2, badFlag.exit()); // a flag value out of range is bad usage
         assertTrue(badFlag.err().contains("top-p 2.0, expected in (0, 1]"), badFlag.err());
 
         Run usage = run("generate", "--model", STORIES);

@@ -3,6 +3,7 @@ package armor.runtime.generate;
 /**
  * @param tokens       generated ids (the stop token excluded)
  * @param text         the generated text (empty without a tokenizer), stop string excluded
+ * @param promptTokens prompt tokens prefilled (those a reused KV cache already held not counted)
  * @param prefillNanos time to process the prompt and pick the first token
  * @param decodeNanos  time for the remaining tokens
  */

@@ -1,0 +1,87 @@
+package armor.cli;
+
+import armor.runtime.generate.GenerationResult;
+import armor.runtime.model.Model;
+import armor.tokenizer.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+import java.io.BufferedReader;
+import java.io.Console;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code armor chat}: one user turn per line of stdin, the reply streamed to stdout, statistics and notices to
+ * stderr (so piped output is the replies alone). The conversation goes through the model's chat template.
+ */
+@Command(name = "chat", mixinStandardHelpOptions = true,
+        description = {"Chat with a model: each line read from stdin is a user turn, the reply streams to stdout.",
+                "The conversation is rendered with the model's chat template (plain text joined by newlines for "
+                        + "base models without one); the KV cache is kept between turns.",
+                "Commands: /reset forgets the conversation, /exit (or end of input) quits."})
+public final class ChatCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "Hugging Face model folder")
+    Path model;
+
+    @Option(names = "--system", description = "system message at the start of the conversation")
+    String system;
+
+    @Mixin
+    SamplingOptions sampling;
+
+    @Mixin
+    DeviceOption device;
+
+    @Override
+    public Integer call() throws Exception {
+        long seed = sampling.seedOrRandom();
+        var params = sampling.params(seed);
+        PrintStream err = System.err;
+        PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        Console console = System.console();
+        boolean interactive = console != null && console.isTerminal();
+        var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        try (Model m = Model.load(model)) {
+            device.requireCpu(err);
+            Tokenizer tok = m.requireTokenizer();
+            try (ChatSession chat = new ChatSession(m, tok, system, params)) {
+                if (interactive) err.println("armor: chatting with " + model + " (seed " + seed + "); /reset, /exit");
+                while (true) {
+                    if (interactive) {
+                        err.print("> ");
+                        err.flush();
+                    }
+                    String line = in.readLine();
+                    if (line == null || line.strip().equals("/exit")) break;
+                    if (line.strip().equals("/reset")) {
+                        chat.reset();
+                        err.println("armor: conversation reset");
+                        continue;
+                    }
+                    if (line.isBlank()) continue;
+                    GenerationResult r;
+                    try {
+                        r = chat.send(line, (id, text) -> {
+                            if (!text.isEmpty()) out.print(text);
+                        });
+                    } catch (IllegalArgumentException e) {
+                        err.println("armor: " + e.getMessage());
+                        continue;
+                    }
+                    out.println();
+                    out.flush();
+                    err.printf("armor: prompt %d new tokens (%d reused), %.1f tok/s; generated %d tokens, %.2f tok/s; "
+                                    + "stop: %s; seed %d%n", r.promptTokens(), chat.reusedLastTurn(),
+                            r.promptTokensPerSecond(), r.tokens().length, r.decodeTokensPerSecond(),
+                            r.stopReason().name().toLowerCase(), seed);
+                }
+            }
+        }
+        return 0;
+    }
+}

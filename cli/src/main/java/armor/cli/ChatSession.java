@@ -1,0 +1,137 @@
+package armor.cli;
+
+import armor.runtime.generate.GenerationResult;
+import armor.runtime.generate.Generator;
+import armor.runtime.generate.Sampler;
+import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.TokenListener;
+import armor.runtime.model.Model;
+import armor.runtime.model.SequenceState;
+import armor.tokenizer.ChatMessage;
+import armor.tokenizer.ChatTemplate;
+import armor.tokenizer.PlainChatTemplate;
+import armor.tokenizer.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A multi-turn conversation with one model. Every turn renders the whole conversation with the chat template and
+ * encodes it; the KV cache keeps the tokens the previous turns already processed, so only the part after the
+ * longest common prefix with them is prefilled (all of it when the new rendering does not extend the old one).
+ */
+final class ChatSession implements AutoCloseable {
+    private final Model model;
+    private final Tokenizer tokenizer;
+    private final ChatTemplate template;
+    private final boolean plainTemplate;
+    private final String system;
+    private final SamplingParams params;
+    private final Sampler sampler;
+    private final Generator generator;
+    private final List<ChatMessage> messages = new ArrayList<>();
+    private SequenceState sequence;
+    /** The tokens whose keys and values the sequence's cache holds, in order. */
+    private int[] cached = new int[0];
+    private int reusedLastTurn;
+
+    /** @param system the system message, or null for none */
+    ChatSession(Model model, Tokenizer tokenizer, String system, SamplingParams params) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.template = tokenizer.chatTemplateOrPlain();
+        this.plainTemplate = template instanceof PlainChatTemplate;
+        this.system = system;
+        this.params = params;
+        this.sampler = new Sampler(params);
+        this.generator = new Generator(model, tokenizer, endOfTurnIds(template, tokenizer));
+        this.sequence = model.newSequence(256);
+        reset();
+    }
+
+    /**
+     * The special tokens the template writes right after an assistant message (e.g. {@code <|im_end|>},
+     * {@code <|eot_id|>}): the model emits them to end its turn. Found by rendering a marker reply, so it works for
+     * any template without a list of known markers.
+     */
+    static Set<Integer> endOfTurnIds(ChatTemplate template, Tokenizer tokenizer) {
+        String marker = "ARMOR-END-OF-TURN-PROBE";
+        String rendered;
+        try {
+            rendered = template.render(List.of(new ChatMessage("user", "hi"), new ChatMessage("assistant", marker)), false);
+        } catch (RuntimeException e) {
+            return Set.of(); // a template that refuses this shape: EOS alone ends the turn
+        }
+        int at = rendered.lastIndexOf(marker);
+        if (at < 0) return Set.of();
+        String after = rendered.substring(at + marker.length()).strip();
+        Set<Integer> ids = new HashSet<>();
+        int[] tail = after.isEmpty() ? new int[0] : tokenizer.encode(after, false);
+        if (tail.length > 0 && tokenizer.isSpecial(tail[0])) ids.add(tail[0]);
+        return ids;
+    }
+
+    /** Forgets the conversation (the system message stays). */
+    void reset() {
+        messages.clear();
+        if (system != null) messages.add(new ChatMessage("system", system));
+        sequence.truncate(0);
+        cached = new int[0];
+    }
+
+    /** Adds the user's message, streams the reply to {@code listener}, and adds the reply to the conversation. */
+    GenerationResult send(String userText, TokenListener listener) {
+        messages.add(new ChatMessage("user", userText));
+        int[] prompt;
+        try {
+            // a real template writes its own BOS; the plain fallback is an ordinary prompt (as generate encodes it)
+            prompt = tokenizer.encode(template.render(messages, true), plainTemplate);
+        } catch (RuntimeException e) {
+            messages.removeLast();
+            throw e;
+        }
+        int context = model.config().maxPositions();
+        if (prompt.length >= context) {
+            messages.removeLast();
+            throw new IllegalArgumentException("the conversation is " + prompt.length + " tokens, the context length is "
+                    + context + " (max_position_embeddings in config.json): /reset to start over");
+        }
+        // at least one prompt token must be prefilled again: its logits pick the first reply token
+        int keep = Math.min(commonPrefix(cached, prompt), prompt.length - 1);
+        sequence.truncate(keep);
+        reusedLastTurn = keep;
+        GenerationResult r;
+        try {
+            r = generator.generate(sequence, prompt, sampler, params, listener);
+        } catch (RuntimeException e) {
+            messages.removeLast();
+            sequence.truncate(0);
+            cached = new int[0];
+            throw e;
+        }
+        int[] all = Arrays.copyOf(prompt, prompt.length + r.tokens().length);
+        System.arraycopy(r.tokens(), 0, all, prompt.length, r.tokens().length);
+        cached = Arrays.copyOf(all, sequence.length());
+        messages.add(new ChatMessage("assistant", r.text()));
+        return r;
+    }
+
+    /** Prompt tokens of the last turn whose cache entries were kept from earlier turns. */
+    int reusedLastTurn() {
+        return reusedLastTurn;
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int n = Math.min(a.length, b.length);
+        int i = Arrays.mismatch(a, 0, n, b, 0, n);
+        return i < 0 ? n : i;
+    }
+
+    @Override
+    public void close() {
+        sequence.free();
+    }
+}
