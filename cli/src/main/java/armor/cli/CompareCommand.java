@@ -1,10 +1,7 @@
 package armor.cli;
 
-import armor.pruner.calib.CalibrationSet;
 import armor.runtime.eval.Perplexity;
-import armor.runtime.eval.TextCorpus;
 import armor.runtime.model.Model;
-import armor.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -14,7 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /**
@@ -28,34 +25,23 @@ public final class CompareCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "MODEL", description = "model folders (dense or pruned)")
     List<Path> models;
 
-    @Option(names = "--text", required = true, description = "text file (.txt, or JSON lines with a text field)")
-    Path text;
-
-    @Option(names = "--seq", defaultValue = "2048", description = "window length in tokens (default ${DEFAULT-VALUE})")
-    int seq;
-
-    @Option(names = "--windows", description = "window range A:B (0-based, B exclusive, either may be empty)")
-    String windows;
+    @Mixin
+    PerplexityOptions options;
 
     record Row(String name, String kind, double ppl, double nll, int windows, double seconds) {}
 
     @Override
     public Integer call() throws Exception {
-        String content = TextCorpus.read(text);
+        String content = options.readText();
         List<Row> rows = new ArrayList<>();
+        int seq = 0; // the same windows for every model: --seq, or the default for the first model
         for (Path dir : models) {
             long t0 = System.nanoTime();
             try (Model m = Model.load(dir)) {
-                Tokenizer tok = m.requireTokenizer();
-                int bos = tok.bosTokenId().orElse(m.config().bosTokenId());
-                int[] stream = CalibrationSet.oneStream(tok, content, bos);
-                int total = Perplexity.windowCount(stream.length, seq);
-                int from = 0, to = total;
-                if (windows != null) {
-                    int[] ab = CalibrationSet.parseWindows(windows);
-                    from = ab[0];
-                    to = ab[1] < 0 ? total : ab[1];
-                }
+                if (seq == 0) seq = options.seq(m);
+                int[] stream = PerplexityOptions.stream(m, content);
+                int[] range = options.range(Perplexity.windowCount(stream.length, seq));
+                int from = range[0], to = range[1];
                 ProgressLine progress = new ProgressLine("ppl " + dir.getFileName(), "windows");
                 Perplexity.Result r = Perplexity.compute(m, stream, seq, from, to, progress::update);
                 progress.done();

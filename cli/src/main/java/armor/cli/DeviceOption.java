@@ -7,6 +7,7 @@ import armor.runtime.cuda.DeviceRequest;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Option;
 
 /**
@@ -55,7 +56,11 @@ public final class DeviceOption {
     static final class Converter implements ITypeConverter<DeviceRequest> {
         @Override
         public DeviceRequest convert(String value) {
-            return DeviceRequest.parse(value);
+            try {
+                return DeviceRequest.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new TypeConversionException(e.getMessage()); // picocli then names the option, not the class
+            }
         }
     }
 }

@@ -56,7 +56,7 @@ public final class GpuCommand implements Callable<Integer> {
             description = "token counts to time: decode batches and a prefill (default ${DEFAULT-VALUE})")
     List<Integer> tokens;
 
-    @Option(names = "--repetitions", defaultValue = "20", description = "timed passes per point; the median is reported")
+    @Option(names = "--repetitions", defaultValue = "20", description = "timed passes per point; the median is reported (default ${DEFAULT-VALUE})")
     int repetitions;
 
     @Option(names = "--decode", description = "time the whole decoder on the GPU: dense vs 2:4 vs ARMOR tokens/s of "

@@ -21,6 +21,12 @@ public final class Main {
     /** Runs the command line and returns the exit code (tests call this directly). */
     public static int run(String... args) {
         CommandLine cl = new CommandLine(new Main());
+        // a usage error is one line (the full usage would bury it); --help prints the options
+        cl.setParameterExceptionHandler((ex, args2) -> {
+            CommandLine cmd = ex.getCommandLine();
+            cmd.getErr().println("armor: " + ex.getMessage() + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
+            return 2;
+        });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {
             cmd.getErr().println("armor: " + (ex.getMessage() != null ? ex.getMessage() : ex.toString()));
             if (Boolean.getBoolean("armor.debug")) ex.printStackTrace(cmd.getErr());

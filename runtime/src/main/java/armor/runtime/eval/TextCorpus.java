@@ -19,6 +19,7 @@ public final class TextCorpus {
     private TextCorpus() {}
 
     public static String read(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, expected a text file");
         String content;
         try {
             content = Files.readString(file, StandardCharsets.UTF_8);

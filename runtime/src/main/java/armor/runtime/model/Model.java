@@ -35,6 +35,9 @@ public final class Model implements AutoCloseable {
 
     /** Loads {@code config.json}, {@code generation_config.json} and the safetensors weights of a model folder. */
     public static Model load(Path dir) {
+        if (Files.isRegularFile(dir)) {
+            throw new CheckpointException(dir + ": is a file, expected a model folder (the folder holding config.json)");
+        }
         if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": model folder not found");
         ModelConfig config = ConfigReader.read(dir);
         CheckpointWeights weights = CheckpointWeights.open(dir);

@@ -1,0 +1,63 @@
+package armor.cli;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+import static armor.cli.RuntimeCommandsTest.SHARED;
+import static armor.cli.RuntimeCommandsTest.STORIES;
+import static armor.cli.RuntimeCommandsTest.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Mistakes a new user makes, each answered with one line on stderr and the right exit code. */
+class CommandErrorsTest {
+    static final String TEXT = SHARED.resolve("data/tinystories/tinystories.txt").toString();
+
+    static void oneLine(RuntimeCommandsTest.Run r, int exit, String expected) {
+        assertEquals(exit, r.exit(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains(expected), r.err());
+        assertFalse(r.err().contains("java."), r.err()); // no exception class names
+    }
+
+    @Test
+    void usageErrorsAreOneLinePointingToHelp() {
+        oneLine(run("generate", "--model", STORIES), 2, "Missing required option: '--prompt=<prompt>' (see armor generate --help)");
+        oneLine(run("eval", "ppl", "--model", STORIES, "--text", TEXT, "--bogus"), 2, "see armor eval ppl --help");
+        oneLine(run("generate", "--model", STORIES, "--prompt", "x", "--device", "gpu"), 2,
+                "'gpu' is not a device: expected auto, cpu or cuda");
+    }
+
+    @Test
+    void perplexityWindowFlagsAreCheckedAsUsage() {
+        oneLine(run("eval", "ppl", "--model", STORIES, "--text", TEXT, "--seq", "0"), 2, "--seq 0, expected at least 2");
+        oneLine(run("eval", "compare", "--text", TEXT, "--seq", "1", STORIES), 2, "--seq 1, expected at least 2");
+        oneLine(run("eval", "ppl", "--model", STORIES, "--text", TEXT, "--windows", "abc"), 2,
+                "--windows abc, expected A:B with integers");
+    }
+
+    @Test
+    void aFolderForAFileAndAFileForAFolder(@TempDir Path tmp) {
+        oneLine(run("eval", "ppl", "--model", STORIES, "--text", tmp.toString()), 1, tmp + ": is a folder, expected a text file");
+        String config = SHARED.resolve("models/stories260K-hf/config.json").toString();
+        oneLine(run("generate", "--model", config, "--prompt", "x"), 1, config + ": is a file, expected a model folder");
+    }
+
+    @Test
+    void compareDefaultsToTheModelsContextLikePpl() {
+        // stories260K's context is 512: a fixed default of 2048 used to refuse it
+        RuntimeCommandsTest.Run r = run("eval", "compare", "--text", TEXT, "--windows", "0:2", STORIES);
+        assertEquals(0, r.exit(), r.err());
+        RuntimeCommandsTest.Run ppl = run("eval", "ppl", "--model", STORIES, "--text", TEXT, "--windows", "0:2");
+        assertTrue(r.out().contains(ppl.out().strip()), r.out() + " / " + ppl.out());
+    }
+
+    @Test
+    void gpuHelpShowsTheRepetitionsDefault() {
+        RuntimeCommandsTest.Run r = run("gpu", "--help");
+        assertTrue(r.out().replaceAll("\\s+", " ").contains("the median is reported (default 20)"), r.out());
+    }
+}
