@@ -47,6 +47,19 @@ class CommandErrorsTest {
     }
 
     @Test
+    void aBrokenTokenizerIsNamedOnce(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model");
+        java.nio.file.Files.createDirectory(model);
+        for (String f : new String[] {"config.json", "generation_config.json", "model.safetensors", "tokenizer_config.json"}) {
+            java.nio.file.Files.copy(Path.of(STORIES, f), model.resolve(f));
+        }
+        java.nio.file.Files.writeString(model.resolve("tokenizer.json"), "{\"model\": {\"type\": \"BPE\"}}");
+        RuntimeCommandsTest.Run r = run("generate", "--model", model.toString(), "--prompt", "x", "--device", "cpu");
+        oneLine(r, 1, "cannot load tokenizer: " + model.resolve("tokenizer.json") + ": model.vocab is missing");
+        assertEquals(1, r.err().split(java.util.regex.Pattern.quote(model.toString()), -1).length - 1, r.err());
+    }
+
+    @Test
     void compareDefaultsToTheModelsContextLikePpl() {
         // stories260K's context is 512: a fixed default of 2048 used to refuse it
         RuntimeCommandsTest.Run r = run("eval", "compare", "--text", TEXT, "--windows", "0:2", STORIES);

@@ -89,8 +89,10 @@ public final class Model implements AutoCloseable {
                 try {
                     tokenizer = Tokenizer.load(dir);
                 } catch (IOException e) {
-                    throw new CheckpointException(dir.resolve("tokenizer.json") + ": cannot load tokenizer: "
-                            + e.getMessage(), e);
+                    // the tokenizer's messages name their file already; add the folder only where one does not
+                    String why = String.valueOf(e.getMessage());
+                    throw new CheckpointException(why.contains(dir.toString()) ? "cannot load tokenizer: " + why
+                            : dir.resolve("tokenizer.json") + ": cannot load tokenizer: " + why, e);
                 }
             }
         }
