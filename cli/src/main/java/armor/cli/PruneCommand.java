@@ -4,7 +4,9 @@ import armor.pruner.run.LinearResult;
 import armor.pruner.run.PruneJob;
 import armor.pruner.run.PruneMethod;
 import armor.pruner.run.Pruner;
+import armor.runtime.config.ConfigReader;
 import armor.runtime.kernels.Parallel;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -46,8 +48,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "128", description = "calibration samples (default ${DEFAULT-VALUE})")
     int samples;
 
-    @Option(names = "--seq", defaultValue = "2048", description = "tokens per sample (default ${DEFAULT-VALUE})")
-    int seq;
+    @Option(names = "--seq", description = "tokens per sample (default: the model's context, at most 2048)")
+    Integer seqOption;
 
     @Option(names = "--windows", description = "calibrate on windows A:B of the text as one stream with one BOS, "
             + "cut into --seq windows (the perplexity protocol) instead of random samples")
@@ -71,6 +73,9 @@ public final class PruneCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (samples < 1) throw usage("--samples " + samples + ", expected at least 1");
+        // the paper calibrates on 2048-token samples; a model with a shorter context gets samples of its context
+        int seq = seqOption != null ? seqOption
+                : Files.isDirectory(model) ? Math.min(2048, ConfigReader.read(model).maxPositions()) : 2048;
         if (seq < 2) throw usage("--seq " + seq + ", expected at least 2");
         if (iters < 0) throw usage("--iters " + iters + ", expected 0 or more");
         if (method == PruneMethod.ARMOR && (block < 4 || block % 4 != 0)) {

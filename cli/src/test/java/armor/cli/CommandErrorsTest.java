@@ -69,6 +69,17 @@ class CommandErrorsTest {
     }
 
     @Test
+    void pruneDefaultsToTheModelsContextAndNamesAFolderGivenAsCalibration(@TempDir Path tmp) {
+        // stories260K's context is 512: the fixed default --seq 2048 used to refuse every calibrated method
+        RuntimeCommandsTest.Run r = run("prune", "--model", STORIES, "--method", "wanda", "--calib", TEXT,
+                "--samples", "2", "--out", tmp.resolve("wanda").toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("wrote " + tmp.resolve("wanda")), r.out());
+        oneLine(run("prune", "--model", STORIES, "--method", "wanda", "--calib", tmp.toString(), "--samples", "2",
+                "--out", tmp.resolve("x").toString()), 1, tmp + ": is a folder, expected a calibration text file");
+    }
+
+    @Test
     void gpuHelpShowsTheRepetitionsDefault() {
         RuntimeCommandsTest.Run r = run("gpu", "--help");
         assertTrue(r.out().replaceAll("\\s+", " ").contains("the median is reported (default 20)"), r.out());

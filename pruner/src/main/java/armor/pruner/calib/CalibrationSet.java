@@ -32,6 +32,7 @@ public record CalibrationSet(List<int[]> samples, int seq, String description) {
      * paragraphs (blocks separated by blank lines) of a plain text file. Blank documents are dropped.
      */
     public static List<String> documents(Path file) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, expected a calibration text file");
         String content;
         try {
             content = Files.readString(file, StandardCharsets.UTF_8);
