@@ -2,12 +2,7 @@ package armor.pruner.calib;
 
 import armor.runtime.eval.TextCorpus;
 import armor.tokenizer.Tokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,33 +27,10 @@ public record CalibrationSet(List<int[]> samples, int seq, String description) {
      * paragraphs (blocks separated by blank lines) of a plain text file. Blank documents are dropped.
      */
     public static List<String> documents(Path file) throws IOException {
-        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, expected a calibration text file");
-        String content;
-        try {
-            content = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file + ": calibration file not found");
-        }
+        String content = TextCorpus.readFile(file, "calibration text file");
         List<String> docs = new ArrayList<>();
-        String name = file.getFileName().toString();
-        if (name.endsWith(".json") || name.endsWith(".jsonl")) {
-            ObjectMapper json = new ObjectMapper();
-            int lineNo = 0;
-            for (String line : content.split("\n")) {
-                lineNo++;
-                if (line.isBlank()) continue;
-                JsonNode row;
-                try {
-                    row = json.readTree(line);
-                } catch (IOException e) {
-                    throw new IOException(file + ": line " + lineNo + " is not JSON, expected {\"text\": ...} per line");
-                }
-                JsonNode text = row == null ? null : row.get("text");
-                if (text == null || !text.isTextual()) {
-                    throw new IOException(file + ": line " + lineNo + " has no string field \"text\"");
-                }
-                if (!text.asText().isBlank()) docs.add(text.asText());
-            }
+        if (TextCorpus.isJsonLines(file)) {
+            for (String text : TextCorpus.jsonLinesTexts(file, content)) if (!text.isBlank()) docs.add(text);
         } else {
             for (String para : content.split("\\n\\s*\\n")) if (!para.isBlank()) docs.add(para.strip());
         }

@@ -19,15 +19,29 @@ public final class TextCorpus {
     private TextCorpus() {}
 
     public static String read(Path file) throws IOException {
-        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, expected a text file");
-        String content;
-        try {
-            content = Files.readString(file, StandardCharsets.UTF_8);
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file + ": file not found");
-        }
+        String content = readFile(file, "text file");
+        if (!isJsonLines(file)) return content;
+        return String.join("\n\n", jsonLinesTexts(file, content));
+    }
+
+    /** Whether a file is read as JSON lines, one {@code {"text": ...}} row a line (by its name: .json, .jsonl). */
+    public static boolean isJsonLines(Path file) {
         String name = file.getFileName().toString();
-        if (!name.endsWith(".json") && !name.endsWith(".jsonl")) return content;
+        return name.endsWith(".json") || name.endsWith(".jsonl");
+    }
+
+    /** A UTF-8 file's content; a missing file or a folder is an error naming the file as {@code what}. */
+    public static String readFile(Path file, String what) throws IOException {
+        if (Files.isDirectory(file)) throw new IOException(file + ": is a folder, expected a " + what);
+        try {
+            return Files.readString(file, StandardCharsets.UTF_8);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file + ": " + what + " not found");
+        }
+    }
+
+    /** The "text" field of every row of a JSON-lines file's content, in order (blank texts included). */
+    public static List<String> jsonLinesTexts(Path file, String content) throws IOException {
         ObjectMapper json = new ObjectMapper();
         List<String> rows = new ArrayList<>();
         int lineNo = 0;
@@ -46,6 +60,6 @@ public final class TextCorpus {
             }
             rows.add(text.asText());
         }
-        return String.join("\n\n", rows);
+        return rows;
     }
 }
