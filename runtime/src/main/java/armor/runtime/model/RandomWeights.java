@@ -2,8 +2,7 @@ package armor.runtime.model;
 
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
-import armor.runtime.safetensors.CheckpointException;
-import armor.runtime.safetensors.WeightSource;
+import armor.runtime.safetensors.TensorMapWeights;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 
@@ -14,7 +13,6 @@ import java.nio.ByteOrder;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * In-memory tensors of a given config with seeded random values, for benchmarks at real model shapes without
@@ -22,17 +20,17 @@ import java.util.Set;
  * layers), norms get 1. Filled in parallel with a counter-based generator so the result does not depend on the
  * thread count.
  */
-public final class RandomWeights implements WeightSource, AutoCloseable {
+public final class RandomWeights extends TensorMapWeights implements AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final Arena arena = Arena.ofShared();
-    private final Map<String, Tensor> tensors = new LinkedHashMap<>();
     private final DType dtype;
     private long seed;
 
     /** @param dtype F32, F16 or BF16 */
     public RandomWeights(ModelConfig c, DType dtype, long seed) {
+        super(new LinkedHashMap<>());
         this.dtype = dtype;
         this.seed = seed;
         int h = c.hiddenSize(), inter = c.intermediateSize();
@@ -115,22 +113,8 @@ public final class RandomWeights implements WeightSource, AutoCloseable {
         }
     }
 
-    @Override
-    public boolean has(String name) {
-        return tensors.containsKey(name);
-    }
 
-    @Override
-    public Tensor tensor(String name) {
-        Tensor t = tensors.get(name);
-        if (t == null) throw new CheckpointException(origin() + ": missing tensor " + name);
-        return t;
-    }
 
-    @Override
-    public Set<String> names() {
-        return Collections.unmodifiableSet(tensors.keySet());
-    }
 
     @Override
     public String origin() {

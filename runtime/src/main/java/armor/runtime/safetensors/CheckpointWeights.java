@@ -12,25 +12,23 @@ import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * The weights of a Hugging Face model folder: {@code model.safetensors}, or the shards listed in
  * {@code model.safetensors.index.json} ({@code weight_map: tensor name -> shard file}). All files are memory-mapped
  * into one shared arena, released by {@link #close()}.
  */
-public final class CheckpointWeights implements WeightSource, AutoCloseable {
+public final class CheckpointWeights extends TensorMapWeights implements AutoCloseable {
     public static final String SINGLE = "model.safetensors";
     public static final String INDEX = "model.safetensors.index.json";
 
     private final Path dir;
     private final Arena arena;
-    private final Map<String, Tensor> tensors;
 
     private CheckpointWeights(Path dir, Arena arena, Map<String, Tensor> tensors) {
+        super(tensors);
         this.dir = dir;
         this.arena = arena;
-        this.tensors = tensors;
     }
 
     public static CheckpointWeights open(Path dir) {
@@ -84,22 +82,8 @@ public final class CheckpointWeights implements WeightSource, AutoCloseable {
         }
     }
 
-    @Override
-    public boolean has(String name) {
-        return tensors.containsKey(name);
-    }
 
-    @Override
-    public Tensor tensor(String name) {
-        Tensor t = tensors.get(name);
-        if (t == null) throw new CheckpointException(dir + ": missing tensor " + name);
-        return t;
-    }
 
-    @Override
-    public Set<String> names() {
-        return tensors.keySet();
-    }
 
     @Override
     public String origin() {

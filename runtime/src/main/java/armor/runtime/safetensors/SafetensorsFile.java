@@ -17,7 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * One memory-mapped {@code .safetensors} file: an 8-byte little-endian header length, a JSON header
@@ -25,18 +24,17 @@ import java.util.Set;
  * opened (dtype known, offsets inside the data, byte count = elements × dtype size), so later reads cannot run off
  * the mapping. Tensors are views of the mapping: nothing is copied.
  */
-public final class SafetensorsFile implements WeightSource {
+public final class SafetensorsFile extends TensorMapWeights {
     /** Headers beyond this are not plausible (the format's own reader caps them at 100 MB). */
     private static final long MAX_HEADER = 100L << 20;
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path path;
-    private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
 
     private SafetensorsFile(Path path, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        super(tensors);
         this.path = path;
-        this.tensors = tensors;
         this.metadata = metadata;
     }
 
@@ -147,22 +145,8 @@ public final class SafetensorsFile implements WeightSource {
         return tensors;
     }
 
-    @Override
-    public boolean has(String name) {
-        return tensors.containsKey(name);
-    }
 
-    @Override
-    public Tensor tensor(String name) {
-        Tensor t = tensors.get(name);
-        if (t == null) throw new CheckpointException(path + ": missing tensor " + name);
-        return t;
-    }
 
-    @Override
-    public Set<String> names() {
-        return tensors.keySet();
-    }
 
     @Override
     public String origin() {
