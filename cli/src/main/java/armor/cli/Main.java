@@ -2,6 +2,7 @@ package armor.cli;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 /** The single {@code armor} command. Exit codes: 0 success, 2 bad usage, 1 other failure. */
 @Command(name = "armor", mixinStandardHelpOptions = true, version = "armor 0.1.0",
@@ -24,7 +25,9 @@ public final class Main {
         // a usage error is one line (the full usage would bury it); --help prints the options
         cl.setParameterExceptionHandler((ex, args2) -> {
             CommandLine cmd = ex.getCommandLine();
-            cmd.getErr().println("armor: " + ex.getMessage() + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
+            String hint = ex instanceof UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? "; did you mean " + String.join(" or ", u.getSuggestions()) + "?" : "";
+            cmd.getErr().println("armor: " + ex.getMessage() + hint + " (see " + cmd.getCommandSpec().qualifiedName() + " --help)");
             return 2;
         });
         cl.setExecutionExceptionHandler((ex, cmd, parsed) -> {

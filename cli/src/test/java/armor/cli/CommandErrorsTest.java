@@ -27,6 +27,8 @@ class CommandErrorsTest {
     void usageErrorsAreOneLinePointingToHelp() {
         oneLine(run("generate", "--model", STORIES), 2, "Missing required option: '--prompt=<prompt>' (see armor generate --help)");
         oneLine(run("eval", "ppl", "--model", STORIES, "--text", TEXT, "--bogus"), 2, "see armor eval ppl --help");
+        oneLine(run("generate", "--model", STORIES, "--prompt", "x", "--max-token", "3"), 2, "did you mean --max-tokens");
+        oneLine(run("genrate"), 2, "did you mean generate");
         oneLine(run("generate", "--model", STORIES, "--prompt", "x", "--device", "gpu"), 2,
                 "'gpu' is not a device: expected auto, cpu or cuda");
     }
