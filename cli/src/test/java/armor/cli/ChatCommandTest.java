@@ -72,6 +72,16 @@ class ChatCommandTest {
     }
 
     @Test
+    void aTurnBeyondTheContextIsRefusedAndTheChatGoesOn() {
+        String tooLong = "the cat ".repeat(600); // stories260K's context is 512 tokens
+        RuntimeCommandsTest.Run r = chat(tooLong + "\nOnce upon a time\n", "chat", "--model", STORIES,
+                "--temperature", "0", "--max-tokens", "24");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("the context length is 512"), r.err());
+        assertEquals(generate("Once upon a time"), r.out()); // the refused turn left nothing in the conversation
+    }
+
+    @Test
     void badSamplingValueIsAUsageError() {
         RuntimeCommandsTest.Run r = chat("hi\n", "chat", "--model", STORIES, "--top-p", "0");
         assertEquals(2, r.exit(), r.err());
