@@ -1,5 +1,6 @@
 package armor.cli;
 
+import armor.runtime.eval.TextCorpus;
 import armor.tokenizer.ChatMessage;
 import armor.tokenizer.ChatTemplate;
 import armor.tokenizer.Tokenizer;
@@ -48,7 +49,7 @@ public final class ChatTemplateCommand implements Callable<Integer> {
     static List<ChatMessage> readMessages(Path file) throws java.io.IOException {
         JsonNode root;
         try {
-            root = JSON.readTree(file.toFile());
+            root = JSON.readTree(TextCorpus.readFile(file, "messages file"));
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new IllegalArgumentException(file + ": not valid JSON: " + e.getOriginalMessage());
         }

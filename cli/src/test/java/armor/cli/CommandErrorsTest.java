@@ -44,6 +44,10 @@ class CommandErrorsTest {
     @Test
     void aFolderForAFileAndAFileForAFolder(@TempDir Path tmp) {
         oneLine(run("eval", "ppl", "--model", STORIES, "--text", tmp.toString()), 1, tmp + ": is a folder, expected a text file");
+        oneLine(run("chat-template", "--model", STORIES, "--messages", tmp.toString()), 1,
+                tmp + ": is a folder, expected a messages file");
+        oneLine(run("chat-template", "--model", STORIES, "--messages", tmp.resolve("none.json").toString()), 1,
+                tmp.resolve("none.json") + ": messages file not found");
         String config = SHARED.resolve("models/stories260K-hf/config.json").toString();
         oneLine(run("generate", "--model", config, "--prompt", "x"), 1, config + ": is a file, expected a model folder");
     }
