@@ -17,7 +17,8 @@ import java.util.concurrent.Callable;
 
 /**
  * {@code armor chat}: one user turn per line of stdin, the reply streamed to stdout, statistics and notices to
- * stderr (so piped output is the replies alone). The conversation goes through the model's chat template.
+ * stderr, so piped output is the replies alone. On a terminal (stdin and stdout) it prompts with {@code > } and
+ * prints everything to stdout. The conversation goes through the model's chat template.
  */
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = {"Chat with a model: each line read from stdin is a user turn, the reply streams to stdout.",
@@ -46,21 +47,24 @@ public final class ChatCommand implements Callable<Integer> {
         Console console = System.console();
         boolean interactive = console != null && console.isTerminal();
         var in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+        // on a terminal, notices and statistics go with the replies through stdout: the launcher passes stderr
+        // through a line-buffered filter, so they would reach the screen after the next "> " prompt
+        PrintStream info = interactive ? out : err;
         try (Model m = Model.load(model)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();
             try (ChatSession chat = new ChatSession(m, tok, system, params)) {
-                if (interactive) err.println("armor: chatting with " + model + " (seed " + seed + "); /reset, /exit");
+                if (interactive) info.println("armor: chatting with " + model + " (seed " + seed + "); /reset, /exit");
                 while (true) {
                     if (interactive) {
-                        err.print("> ");
-                        err.flush();
+                        out.print("> ");
+                        out.flush();
                     }
                     String line = in.readLine();
                     if (line == null || line.strip().equals("/exit")) break;
                     if (line.strip().equals("/reset")) {
                         chat.reset();
-                        err.println("armor: conversation reset");
+                        info.println("armor: conversation reset");
                         continue;
                     }
                     if (line.isBlank()) continue;
@@ -70,12 +74,12 @@ public final class ChatCommand implements Callable<Integer> {
                             if (!text.isEmpty()) out.print(text);
                         });
                     } catch (IllegalArgumentException e) {
-                        err.println("armor: " + e.getMessage());
+                        info.println("armor: " + e.getMessage());
                         continue;
                     }
                     out.println();
                     out.flush();
-                    err.printf("armor: prompt %d new tokens (%d reused), %.1f tok/s; generated %d tokens, %.2f tok/s; "
+                    info.printf("armor: prompt %d new tokens (%d reused), %.1f tok/s; generated %d tokens, %.2f tok/s; "
                                     + "stop: %s; seed %d%n", r.promptTokens(), chat.reusedLastTurn(),
                             r.promptTokensPerSecond(), r.tokens().length, r.decodeTokensPerSecond(),
                             r.stopReason().name().toLowerCase(), seed);
