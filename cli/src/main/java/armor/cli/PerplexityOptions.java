@@ -23,7 +23,7 @@ public final class PerplexityOptions {
     @Option(names = "--text", required = true, description = "text file (.txt, or JSON lines with a text field)")
     Path text;
 
-    @Option(names = "--seq", description = "window length in tokens (default: the model's context, at most 2048)")
+    @Option(names = "--seq", description = "window length in tokens (default: the context length of the (first) model, at most 2048)")
     Integer seq;
 
     @Option(names = "--windows", description = "window range A:B (0-based, B exclusive, either may be empty); default all")
