@@ -29,6 +29,7 @@ import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
@@ -79,6 +80,7 @@ public final class GpuCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (bench || decode) checkBenchmarkOptions();
         PrintWriter out = spec.commandLine().getOut();
         try {
             for (CudaDevices.Info d : CudaDevices.list()) {
@@ -124,6 +126,25 @@ public final class GpuCommand implements Callable<Integer> {
             if (decode) decodeBenchmark(out, config, cuda, handle, device);
         }
         return 0;
+    }
+
+    /** Bad benchmark options are usage errors (exit 2), found before the GPU is probed. */
+    private void checkBenchmarkOptions() {
+        String bad = null;
+        if (blockSize < 4 || blockSize % 4 != 0) bad = "--block-size " + blockSize + ", expected a positive multiple of 4";
+        else if (repetitions < 1) bad = "--repetitions " + repetitions + ", expected at least 1";
+        else if (steps < 1) bad = "--steps " + steps + ", expected at least 1";
+        else if (prefill < 0) bad = "--prefill " + prefill + ", expected 0 or more";
+        else if (tokens.stream().anyMatch(t -> t < 1)) bad = "--tokens " + tokens + ", expected counts of at least 1";
+        else if (batches.stream().anyMatch(b -> b < 1)) bad = "--batches " + batches + ", expected sizes of at least 1";
+        else if (model == null && !preset.equals("llama-3.2-1b")) {
+            try {
+                ModelPresets.config(preset);
+            } catch (IllegalArgumentException e) {
+                bad = e.getMessage();
+            }
+        }
+        if (bad != null) throw new ParameterException(spec.commandLine(), bad);
     }
 
     /** The whole decoder, dense vs 2:4 vs ARMOR, on the same weights (a dense checkpoint, or random ones). */

@@ -86,6 +86,13 @@ class CommandErrorsTest {
     }
 
     @Test
+    void badGpuBenchmarkOptionsAreUsageErrorsFoundBeforeTheGpu() {
+        oneLine(run("gpu", "--bench", "--preset", "nope"), 2, "--preset nope, expected one of llama-3.2-1b");
+        oneLine(run("gpu", "--decode", "--batches", "1,0"), 2, "--batches [1, 0], expected sizes of at least 1");
+        oneLine(run("gpu", "--bench", "--block-size", "6"), 2, "--block-size 6, expected a positive multiple of 4");
+    }
+
+    @Test
     void gpuHelpShowsTheRepetitionsDefault() {
         RuntimeCommandsTest.Run r = run("gpu", "--help");
         assertTrue(r.out().replaceAll("\\s+", " ").contains("the median is reported (default 20)"), r.out());
