@@ -41,7 +41,7 @@ final class FakeByteTokenizer implements Tokenizer {
     }
 
     @Override
-    public StreamDecoder streamDecoder(boolean skipSpecialTokens) {
+    public StreamDecoder streamDecoder(boolean skipSpecialTokens, int[] context) { // bytes need no context
         return new StreamDecoder() {
             final ByteArrayOutputStream pending = new ByteArrayOutputStream();
 

@@ -108,8 +108,8 @@ final class HfTokenizer implements Tokenizer {
     }
 
     @Override
-    public StreamDecoder streamDecoder(boolean skipSpecialTokens) {
-        return new IncrementalDecoder(this, skipSpecialTokens);
+    public StreamDecoder streamDecoder(boolean skipSpecialTokens, int[] context) {
+        return new IncrementalDecoder(this, skipSpecialTokens, context);
     }
 
     @Override

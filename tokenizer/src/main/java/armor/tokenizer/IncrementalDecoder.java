@@ -10,6 +10,8 @@ import java.util.Arrays;
  * incomplete UTF-8 character so far) is held back until the character is complete.
  */
 final class IncrementalDecoder implements StreamDecoder {
+    /** UTF-8 characters are at most 4 bytes, so a character boundary is at most 4 byte tokens back. */
+    private static final int MAX_CONTEXT_IDS = 4;
     private final Tokenizer tokenizer;
     private final boolean skipSpecialTokens;
     private int[] ids = new int[16];
@@ -19,9 +21,26 @@ final class IncrementalDecoder implements StreamDecoder {
     /** End of what has been emitted: ids[prefixOffset, readOffset) are already text. */
     private int readOffset;
 
-    IncrementalDecoder(Tokenizer tokenizer, boolean skipSpecialTokens) {
+    /**
+     * {@code context}: ids already shown (the prompt). The first window starts at its last few ids, from the last
+     * point where they decode to whole characters (a byte-fallback run that starts inside a character would decode
+     * to replacement characters and poison the window).
+     */
+    IncrementalDecoder(Tokenizer tokenizer, boolean skipSpecialTokens, int[] context) {
         this.tokenizer = tokenizer;
         this.skipSpecialTokens = skipSpecialTokens;
+        if (context.length > 0) {
+            ids = Arrays.copyOf(context, context.length + 16);
+            size = context.length;
+            readOffset = size;
+            prefixOffset = size;
+            for (int start = size - 1; start >= Math.max(0, size - MAX_CONTEXT_IDS); start--) {
+                if (!tokenizer.decode(Arrays.copyOfRange(ids, start, size), skipSpecialTokens).contains("\uFFFD")) {
+                    prefixOffset = start;
+                    break;
+                }
+            }
+        }
     }
 
     @Override

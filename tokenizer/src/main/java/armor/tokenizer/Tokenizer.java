@@ -36,7 +36,16 @@ public interface Tokenizer {
     String decode(int[] ids, boolean skipSpecialTokens);
 
     /** A decoder for streaming: feed ids one at a time, get only complete UTF-8 text back. */
-    StreamDecoder streamDecoder(boolean skipSpecialTokens);
+    default StreamDecoder streamDecoder(boolean skipSpecialTokens) {
+        return streamDecoder(skipSpecialTokens, new int[0]);
+    }
+
+    /**
+     * A stream decoder for text that continues {@code context} (the prompt's ids, which it does not emit): the
+     * first pieces are decoded in context, so prompt text + streamed text equals the decode of prompt + continuation
+     * (a sentencepiece continuation such as "▁time" after "Once upon a" keeps its leading space).
+     */
+    StreamDecoder streamDecoder(boolean skipSpecialTokens, int[] context);
 
     /** Number of ids (model vocabulary and added tokens): every valid id is below this. */
     int vocabSize();

@@ -67,7 +67,7 @@ public final class Generator {
         }
         int context = model.config().maxPositions();
         int vocab = model.config().vocabSize();
-        StreamDecoder text = tokenizer == null ? null : tokenizer.streamDecoder(true);
+        StreamDecoder text = tokenizer == null ? null : tokenizer.streamDecoder(true, prompt);
         StopStrings stops = new StopStrings(params.stopStrings());
         int[] history = Arrays.copyOf(prompt, prompt.length + params.maxTokens() + 1);
         int historyLength = prompt.length;

@@ -73,7 +73,7 @@ public final class CompletionEngine implements Engine {
         }
         List<SequenceRequest> seqs = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) {
-            ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer.streamDecoder(true), params.stop(),
+            ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer.streamDecoder(true, ids), params.stop(),
                     texts, echoText, ids, listener);
             SamplingOptions sampling = params.sampling().withSeed(params.sampling().seed() + i);
             seqs.add(new SequenceRequest(ids, maxNew, sampling, params.logprobs(), params.echo() && params.wantsLogprobs(),
