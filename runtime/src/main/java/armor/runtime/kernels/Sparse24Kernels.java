@@ -3,7 +3,6 @@ package armor.runtime.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -60,10 +59,13 @@ public final class Sparse24Kernels {
         return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
     }
 
-    /** Stores the 8 lanes of {@code acc} (rows r0..r0+7) into y, dropping rows at or past {@code rows}. */
-    private static void storeRows(FloatVector acc, float[] y, int yOff, int r0, int rows) {
-        if (r0 + LANES <= rows) acc.intoArray(y, yOff + r0);
-        else acc.intoArray(y, yOff + r0, VectorMask.fromLong(F, (1L << (rows - r0)) - 1));
+    /**
+     * Stores the rows of the last, partial row block (r0..rows-1). The full blocks are stored inline by the decode
+     * kernels: a call taking the vector as argument was not inlined (C2's node-count cutoff), so the vector was
+     * boxed and the kernels ran 15–25 % slower than the same loop with the store inline.
+     */
+    private static void storeLastRows(float[] acc, float[] y, int yOff, int r0, int rows) {
+        System.arraycopy(acc, 0, y, yOff + r0, rows - r0);
     }
 
     /**
@@ -90,15 +92,23 @@ public final class Sparse24Kernels {
                 acc0 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x10, acc0);
                 acc1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(x11, acc1);
             }
-            if (g < groups) {
-                IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
-                IntVector m0 = IntVector.broadcast(I, meta[mi]);
-                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
-                acc0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
-                acc1 = v0.and(0xFFFF0000).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
-            }
-            storeRows(acc0.add(acc1), y, yOff, rb * LANES, rows);
+            if (g < groups) acc0 = acc0.add(lastGroupBf16(vals, meta, mi, x, g));
+            FloatVector sum = acc0.add(acc1);
+            if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
+            else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
         }
+    }
+
+    /**
+     * The last group of a row block when the group count is odd, kept out of {@link #decodeBf16} so that its
+     * vector operations do not count against C2's inlining node budget for the kernel (see {@link #storeLastRows}).
+     */
+    private static FloatVector lastGroupBf16(int[] vals, int[] meta, int mi, float[] x, int g) {
+        IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
+        IntVector m0 = IntVector.broadcast(I, meta[mi]);
+        IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+        FloatVector p0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats());
+        return v0.and(0xFFFF0000).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), p0);
     }
 
     /** Widens IEEE f16 bit patterns held in the low 16 bits of each int lane (upper bits zero); see {@link #f16x8}. */
@@ -136,7 +146,9 @@ public final class Sparse24Kernels {
                 acc0 = f16Lanes(v0.and(0xFFFF)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
                 acc1 = f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
             }
-            storeRows(acc0.add(acc1), y, yOff, rb * LANES, rows);
+            FloatVector sum = acc0.add(acc1);
+            if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
+            else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
         }
     }
 
@@ -167,7 +179,9 @@ public final class Sparse24Kernels {
                 acc0 = FloatVector.fromArray(F, vals, vo).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
                 acc1 = FloatVector.fromArray(F, vals, vo + 8).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
             }
-            storeRows(acc0.add(acc1), y, yOff, rb * LANES, rows);
+            FloatVector sum = acc0.add(acc1);
+            if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
+            else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
         }
     }
 
