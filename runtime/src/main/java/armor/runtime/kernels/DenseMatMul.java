@@ -106,12 +106,84 @@ public final class DenseMatMul {
         }
     }
 
+    /**
+     * Two rows × four tokens per pass: eight accumulators, so each widened weight vector and each x vector feeds
+     * several FMAs (one row × four tokens is bound by the loads and conversions, not the multiply-adds: batched
+     * decode and prefill are arithmetic-bound). Leftover rows and tokens take the plainer loops below.
+     */
     public static void bf16MatMat(MemorySegment w, int in, int out, float[] x, float[] y, int tokens,
                                   int rowFrom, int rowTo) {
         int bound = in - in % L;
         for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
             int t1 = Math.min(tokens, t0 + TOKEN_TILE);
-            for (int r = rowFrom; r < rowTo; r++) {
+            int r = rowFrom;
+            if (t1 - t0 >= 4) {
+                for (; r + 2 <= rowTo; r += 2) {
+                    long row0 = (long) r * in * 2, row1 = row0 + 2L * in;
+                    int t = t0;
+                    for (; t + 4 <= t1; t += 4) {
+                        int x0 = t * in, x1 = x0 + in, x2 = x1 + in, x3 = x2 + in;
+                        FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                                a3 = FloatVector.zero(F), b0 = FloatVector.zero(F), b1 = FloatVector.zero(F),
+                                b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+                        int k = 0;
+                        for (; k < bound; k += L) {
+                            FloatVector w0 = bf16(w, row0 + 2L * k), w1 = bf16(w, row1 + 2L * k);
+                            FloatVector v0 = FloatVector.fromArray(F, x, x0 + k), v1 = FloatVector.fromArray(F, x, x1 + k),
+                                    v2 = FloatVector.fromArray(F, x, x2 + k), v3 = FloatVector.fromArray(F, x, x3 + k);
+                            a0 = w0.fma(v0, a0);
+                            a1 = w0.fma(v1, a1);
+                            a2 = w0.fma(v2, a2);
+                            a3 = w0.fma(v3, a3);
+                            b0 = w1.fma(v0, b0);
+                            b1 = w1.fma(v1, b1);
+                            b2 = w1.fma(v2, b2);
+                            b3 = w1.fma(v3, b3);
+                        }
+                        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                                s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                        float u0 = b0.reduceLanes(VectorOperators.ADD), u1 = b1.reduceLanes(VectorOperators.ADD),
+                                u2 = b2.reduceLanes(VectorOperators.ADD), u3 = b3.reduceLanes(VectorOperators.ADD);
+                        for (; k < in; k++) {
+                            float wa = bf16ToFloat(w.get(SHORT, row0 + 2L * k)), wb = bf16ToFloat(w.get(SHORT, row1 + 2L * k));
+                            s0 += wa * x[x0 + k];
+                            s1 += wa * x[x1 + k];
+                            s2 += wa * x[x2 + k];
+                            s3 += wa * x[x3 + k];
+                            u0 += wb * x[x0 + k];
+                            u1 += wb * x[x1 + k];
+                            u2 += wb * x[x2 + k];
+                            u3 += wb * x[x3 + k];
+                        }
+                        y[t * out + r] = s0;
+                        y[(t + 1) * out + r] = s1;
+                        y[(t + 2) * out + r] = s2;
+                        y[(t + 3) * out + r] = s3;
+                        y[t * out + r + 1] = u0;
+                        y[(t + 1) * out + r + 1] = u1;
+                        y[(t + 2) * out + r + 1] = u2;
+                        y[(t + 3) * out + r + 1] = u3;
+                    }
+                    for (; t < t1; t++) {
+                        int x0 = t * in;
+                        FloatVector a0 = FloatVector.zero(F), b0 = FloatVector.zero(F);
+                        int k = 0;
+                        for (; k < bound; k += L) {
+                            FloatVector v0 = FloatVector.fromArray(F, x, x0 + k);
+                            a0 = bf16(w, row0 + 2L * k).fma(v0, a0);
+                            b0 = bf16(w, row1 + 2L * k).fma(v0, b0);
+                        }
+                        float s0 = a0.reduceLanes(VectorOperators.ADD), u0 = b0.reduceLanes(VectorOperators.ADD);
+                        for (; k < in; k++) {
+                            s0 += bf16ToFloat(w.get(SHORT, row0 + 2L * k)) * x[x0 + k];
+                            u0 += bf16ToFloat(w.get(SHORT, row1 + 2L * k)) * x[x0 + k];
+                        }
+                        y[t * out + r] = s0;
+                        y[t * out + r + 1] = u0;
+                    }
+                }
+            }
+            for (; r < rowTo; r++) {
                 long row = (long) r * in * 2;
                 int t = t0;
                 for (; t + 4 <= t1; t += 4) {
