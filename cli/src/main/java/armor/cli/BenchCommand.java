@@ -23,7 +23,6 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
@@ -112,12 +111,7 @@ public final class BenchCommand implements Callable<Integer> {
             }
         } else {
             ModelConfig config = ModelPresets.config(preset);
-            DType dt = switch (dtype.toLowerCase(Locale.ROOT)) {
-                case "bf16" -> DType.BF16;
-                case "f16" -> DType.F16;
-                case "f32" -> DType.F32;
-                default -> throw new IllegalArgumentException("--dtype " + dtype + ", expected bf16, f16 or f32");
-            };
+            DType dt = ModelPresets.weightDType(dtype);
             label = preset;
             dtypeName = dt.name();
             System.err.printf("armor: making %s with random %s weights in memory...%n", preset, dt);

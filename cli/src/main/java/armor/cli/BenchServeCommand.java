@@ -1,6 +1,7 @@
 package armor.cli;
 
 import armor.bench.ServeBenchmark;
+import armor.bench.ModelPresets;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
@@ -29,7 +30,8 @@ public final class BenchServeCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--preset", defaultValue = "llama-3.2-1b",
-            description = "random-weight model shape when --model is not given: llama-3.2-1b (default)")
+            description = "random-weight model shape when --model is not given: llama-3.2-1b (default), qwen2.5-0.5b, "
+                    + "qwen2.5-1.5b, llama-2-7b")
     String preset;
 
     @Option(names = "--model", description = "benchmark this model folder instead of a random preset")
@@ -61,16 +63,14 @@ public final class BenchServeCommand implements Callable<Integer> {
             m = Model.load(model);
             label = model.toString();
         } else {
-            ModelConfig config = switch (preset) {
-                case "llama-3.2-1b" -> ModelConfig.llama32_1B();
-                default -> throw new ParameterException(spec.commandLine(), "--preset " + preset + ", expected llama-3.2-1b");
-            };
-            DType dt = switch (dtype) {
-                case "bf16" -> DType.BF16;
-                case "f16" -> DType.F16;
-                case "f32" -> DType.F32;
-                default -> throw new ParameterException(spec.commandLine(), "--dtype " + dtype + ", expected bf16, f16 or f32");
-            };
+            ModelConfig config;
+            DType dt;
+            try {
+                config = ModelPresets.config(preset);
+                dt = ModelPresets.weightDType(dtype);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
             System.err.printf("armor: making random %s weights of the %s shape...%n", dtype, preset);
             m = Model.random(config, dt, 42);
             label = preset + " (random " + dtype + ")";

@@ -109,7 +109,7 @@ public final class GpuCommand implements Callable<Integer> {
         out.flush();
         if (!bench && !decode) return 0;
         ModelConfig config = model != null ? ConfigReader.read(model)
-                : preset.equals("llama-3.2-1b") ? ModelConfig.llama32_1B() : ModelPresets.config(preset);
+                : ModelPresets.config(preset);
         List<CudaDevices.Info> devices = CudaDevices.list();
         CudaDevices.Info device = devices.stream().filter(CudaDevices.Info::hasSparseTensorCores).findFirst()
                 .orElseThrow(() -> new CudaUnavailableException("no GPU with sparse tensor cores (8.0+): " + devices));
@@ -137,7 +137,7 @@ public final class GpuCommand implements Callable<Integer> {
         else if (prefill < 0) bad = "--prefill " + prefill + ", expected 0 or more";
         else if (tokens.stream().anyMatch(t -> t < 1)) bad = "--tokens " + tokens + ", expected counts of at least 1";
         else if (batches.stream().anyMatch(b -> b < 1)) bad = "--batches " + batches + ", expected sizes of at least 1";
-        else if (model == null && !preset.equals("llama-3.2-1b")) {
+        else if (model == null) {
             try {
                 ModelPresets.config(preset);
             } catch (IllegalArgumentException e) {

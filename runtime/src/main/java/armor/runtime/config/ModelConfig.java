@@ -25,11 +25,4 @@ public record ModelConfig(Architecture architecture, int hiddenSize, int interme
     public int kvDim() {
         return numKvHeads * headDim;
     }
-
-    /** The Llama-3.2-1B shape used by the benchmark presets (bf16, tied embeddings, llama3 rope scaling). */
-    public static ModelConfig llama32_1B() {
-        return new ModelConfig(Architecture.LLAMA, 2048, 8192, 16, 32, 8, 64, 128256, 131072, 1e-5f, 500000.0,
-                new RopeScaling("llama3", 32, 1, 4, 8192), true, false, false, false, false,
-                128000, List.of(128001, 128008, 128009), "bfloat16");
-    }
 }
