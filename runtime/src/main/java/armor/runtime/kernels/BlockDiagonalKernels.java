@@ -15,9 +15,56 @@ public final class BlockDiagonalKernels {
 
     private BlockDiagonalKernels() {}
 
-    /** 16-bit blocks (bf16, or IEEE f16 when {@code f16}). Token t reads x[xOff + t*xStride + ...], writes y likewise. */
-    public static void apply16(short[] w, boolean f16, int b, int k, float[] x, int xOff, int xStride,
-                               float[] y, int yOff, int yStride, int tokens) {
+    /**
+     * One token, bf16 blocks: y[yOff + kb + i] = Σ_j M_k[i, j] · x[xOff + kb + j]. Four rows per pass share each x
+     * vector and give four independent FMA chains (one row alone waits on its single accumulator's FMA latency).
+     */
+    public static void matVecBf16(short[] w, int b, int k, float[] x, int xOff, float[] y, int yOff) {
+        int wk = k * b * b, kb = k * b, vecEnd = b & ~7, x0 = xOff + kb;
+        int i = 0;
+        for (; i + 4 <= b; i += 4) {
+            int w0 = wk + i * b, w1 = w0 + b, w2 = w1 + b, w3 = w2 + b;
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < vecEnd; j += 8) {
+                FloatVector xv = FloatVector.fromArray(F, x, x0 + j);
+                a0 = Sparse24Kernels.bf16x8(w, w0 + j).fma(xv, a0);
+                a1 = Sparse24Kernels.bf16x8(w, w1 + j).fma(xv, a1);
+                a2 = Sparse24Kernels.bf16x8(w, w2 + j).fma(xv, a2);
+                a3 = Sparse24Kernels.bf16x8(w, w3 + j).fma(xv, a3);
+            }
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            for (; j < b; j++) {
+                float xj = x[x0 + j];
+                s0 += HalfFloat.bf16ToFloat(w[w0 + j]) * xj;
+                s1 += HalfFloat.bf16ToFloat(w[w1 + j]) * xj;
+                s2 += HalfFloat.bf16ToFloat(w[w2 + j]) * xj;
+                s3 += HalfFloat.bf16ToFloat(w[w3 + j]) * xj;
+            }
+            int yi = yOff + kb + i;
+            y[yi] = s0;
+            y[yi + 1] = s1;
+            y[yi + 2] = s2;
+            y[yi + 3] = s3;
+        }
+        for (; i < b; i++) {
+            int wr = wk + i * b;
+            FloatVector a0 = FloatVector.zero(F);
+            int j = 0;
+            for (; j < vecEnd; j += 8) a0 = Sparse24Kernels.bf16x8(w, wr + j).fma(FloatVector.fromArray(F, x, x0 + j), a0);
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            for (; j < b; j++) s0 += HalfFloat.bf16ToFloat(w[wr + j]) * x[x0 + j];
+            y[yOff + kb + i] = s0;
+        }
+    }
+
+    /**
+     * Several tokens, bf16 blocks: token t reads x[xOff + t*xStride + ...] and writes y likewise. Each block row is
+     * widened once in registers and used for four tokens; leftover tokens take {@link #matVecBf16}.
+     */
+    public static void matMatBf16(short[] w, int b, int k, float[] x, int xOff, int xStride,
+                                  float[] y, int yOff, int yStride, int tokens) {
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
@@ -27,7 +74,7 @@ public final class BlockDiagonalKernels {
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
                 int j = 0;
                 for (; j < vecEnd; j += 8) {
-                    FloatVector wv = f16 ? Sparse24Kernels.f16x8(w, wr + j) : Sparse24Kernels.bf16x8(w, wr + j);
+                    FloatVector wv = Sparse24Kernels.bf16x8(w, wr + j);
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
                     a1 = wv.fma(FloatVector.fromArray(F, x, x1 + j), a1);
                     a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
@@ -36,7 +83,47 @@ public final class BlockDiagonalKernels {
                 float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
                 float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
                 for (; j < b; j++) {
-                    float wv = f16 ? HalfFloat.f16ToFloat(w[wr + j]) : HalfFloat.bf16ToFloat(w[wr + j]);
+                    float wv = HalfFloat.bf16ToFloat(w[wr + j]);
+                    s0 += wv * x[x0 + j];
+                    s1 += wv * x[x1 + j];
+                    s2 += wv * x[x2 + j];
+                    s3 += wv * x[x3 + j];
+                }
+                int yi = yOff + t * yStride + kb + i;
+                y[yi] = s0;
+                y[yi + yStride] = s1;
+                y[yi + 2 * yStride] = s2;
+                y[yi + 3 * yStride] = s3;
+            }
+        }
+        for (; t < tokens; t++) matVecBf16(w, b, k, x, xOff + t * xStride, y, yOff + t * yStride);
+    }
+
+    /**
+     * IEEE f16 blocks, any number of tokens (as {@link #matMatBf16}). Kept apart from the bf16 kernels: with both
+     * conversions in one method C2 ran out of its inlining budget and fell back to boxed vectors (measured 2× slower).
+     */
+    public static void applyF16(short[] w, int b, int k, float[] x, int xOff, int xStride,
+                                float[] y, int yOff, int yStride, int tokens) {
+        int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int x0 = xOff + t * xStride + kb, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+            for (int i = 0; i < b; i++) {
+                int wr = wk + i * b;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                int j = 0;
+                for (; j < vecEnd; j += 8) {
+                    FloatVector wv = Sparse24Kernels.f16x8(w, wr + j);
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + j), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                }
+                float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+                float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                for (; j < b; j++) {
+                    float wv = HalfFloat.f16ToFloat(w[wr + j]);
                     s0 += wv * x[x0 + j];
                     s1 += wv * x[x1 + j];
                     s2 += wv * x[x2 + j];
@@ -56,17 +143,17 @@ public final class BlockDiagonalKernels {
                 FloatVector a0 = FloatVector.zero(F);
                 int j = 0;
                 for (; j < vecEnd; j += 8) {
-                    FloatVector wv = f16 ? Sparse24Kernels.f16x8(w, wr + j) : Sparse24Kernels.bf16x8(w, wr + j);
+                    FloatVector wv = Sparse24Kernels.f16x8(w, wr + j);
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
                 }
                 float s0 = a0.reduceLanes(VectorOperators.ADD);
-                for (; j < b; j++) s0 += (f16 ? HalfFloat.f16ToFloat(w[wr + j]) : HalfFloat.bf16ToFloat(w[wr + j])) * x[x0 + j];
+                for (; j < b; j++) s0 += HalfFloat.f16ToFloat(w[wr + j]) * x[x0 + j];
                 y[yOff + t * yStride + kb + i] = s0;
             }
         }
     }
 
-    /** As {@link #apply16} for float32 blocks. */
+    /** As {@link #applyF16} for float32 blocks. */
     public static void applyF32(float[] w, int b, int k, float[] x, int xOff, int xStride,
                                 float[] y, int yOff, int yStride, int tokens) {
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;

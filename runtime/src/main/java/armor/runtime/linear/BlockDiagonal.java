@@ -100,7 +100,13 @@ public final class BlockDiagonal {
 
     /** Single-threaded product of block k: y[yOff + t*yStride + kb + i] = Σ_j M_k[i,j] x[xOff + t*xStride + kb + j]. */
     public void applyBlock(int k, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride, int tokens) {
-        if (dtype == DType.F32) BlockDiagonalKernels.applyF32(w32, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
-        else BlockDiagonalKernels.apply16(w16, dtype == DType.F16, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+        switch (dtype) {
+            case BF16 -> {
+                if (tokens == 1) BlockDiagonalKernels.matVecBf16(w16, b, k, x, xOff, y, yOff);
+                else BlockDiagonalKernels.matMatBf16(w16, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            }
+            case F16 -> BlockDiagonalKernels.applyF16(w16, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            default -> BlockDiagonalKernels.applyF32(w32, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+        }
     }
 }

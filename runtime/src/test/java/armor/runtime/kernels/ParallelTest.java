@@ -51,4 +51,27 @@ class ParallelTest {
         });
         for (int i = 0; i < 64 * 64; i++) assertEquals(1, hits.get(i));
     }
+
+    @Test
+    void loopsFromSeveralThreadsAtOnceEachCoverTheirRangeExactlyOnce() throws Exception {
+        // The pool serves one caller at a time; the others run on their own thread. Back-to-back loops also
+        // exercise the hand-off to a spinning worker and the late worker that must not claim a newer loop's chunks.
+        int callers = 4, loops = 300, n = 257;
+        AtomicIntegerArray hits = new AtomicIntegerArray(callers * loops * n);
+        Thread[] threads = new Thread[callers];
+        for (int c = 0; c < callers; c++) {
+            int caller = c;
+            threads[c] = new Thread(() -> {
+                for (int l = 0; l < loops; l++) {
+                    int base = (caller * loops + l) * n;
+                    Parallel.forRange(n, 3, (from, to) -> {
+                        for (int i = from; i < to; i++) hits.incrementAndGet(base + i);
+                    });
+                }
+            });
+            threads[c].start();
+        }
+        for (Thread t : threads) t.join();
+        for (int i = 0; i < hits.length(); i++) assertEquals(1, hits.get(i), "index " + i);
+    }
 }
