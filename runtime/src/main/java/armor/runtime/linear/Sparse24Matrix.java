@@ -184,9 +184,8 @@ public final class Sparse24Matrix {
         Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, tokens, y, rows, 0, from, to));
     }
 
-    /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill16}). */
+    /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill}). */
     public void prefillRows(float[] xt, int tp, int tokens, float[] y, int yStride, int yOff, int from, int to) {
-        if (dtype == DType.F32) Sparse24Kernels.prefillF32(vals32, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
-        else Sparse24Kernels.prefill16(vals16, dtype == DType.F16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
+        Sparse24Kernels.prefill(vals16, vals32, dtype == DType.F16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
     }
 }
