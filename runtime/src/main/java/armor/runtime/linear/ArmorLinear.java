@@ -7,14 +7,13 @@ import armor.runtime.kernels.Sparse24Kernels;
  * An ARMOR layer: {@code y = A'·(C·(B'·x)) + bias}, with C a 2:4 core and A' (d_out/b blocks) and B' (d_in/b blocks)
  * block-diagonal with the NoWag scalings folded in. The block products are batched small dense kernels.
  *
- * <p>Decode fuses the core with A': the pool is split by output blocks of b rows, and each worker multiplies its
- * rows of the core and then A'_I while those b values are still in L1, so the intermediate never goes to memory
- * and the layer costs one parallel region, like a dense one.
+ * <p>Decode runs B' over the pool, then fuses the core with A': the pool is split by output blocks of b rows, and
+ * each worker multiplies its rows of the core and then the A' blocks of those rows while their values are still in
+ * cache, so the intermediate never goes to memory. A worker streams its whole run of core rows before its A'
+ * blocks: alternating core and A' block by block restarted the hardware prefetcher at every switch (measured on
+ * Llama-3.2-1B's gate_proj: 1114 µs against 968 µs per layer, 2:4 alone 824 µs).
  */
 public final class ArmorLinear implements Linear {
-    /** B' of at least this many bytes is applied by the pool at decode; smaller ones by the calling thread. */
-    static final long PARALLEL_B_BYTES = 1 << 20;
-
     private final Sparse24Matrix core;
     private final BlockDiagonal a, b;
     private final float[] bias;
@@ -99,18 +98,13 @@ public final class ArmorLinear implements Linear {
     public void forward(float[] x, float[] y, int tokens) {
         int n = core.cols(), m = core.rows();
         if (tokens == 1 && a.blockSize() % Sparse24Kernels.LANES == 0) {
-            // B'x: small blocks on the calling thread (cheaper than a hand-off to the pool and back), large ones
-            // (down_proj: d_in·b·2 bytes = 2 MiB at 8192 × 128) split over the pool
-            float[] u = new float[Sparse24Kernels.roundUp(n, 8)];
-            if (b.bytes() >= PARALLEL_B_BYTES) b.apply(x, n, u, n, 1);
-            else for (int k = 0; k < b.blocks(); k++) b.applyBlock(k, x, 0, n, u, 0, n, 1);
+            float[] u = new float[Sparse24Kernels.roundUp(n, 8)]; // B'x, padded as the core's decode kernel reads it
+            b.apply(x, n, u, n, 1);
             float[] z = new float[m];
             int rbPerBlock = a.blockSize() / Sparse24Kernels.LANES;
             Parallel.forRange(a.blocks(), 1, (from, to) -> {
-                for (int blk = from; blk < to; blk++) {
-                    core.decodeRowBlocks(u, z, 0, blk * rbPerBlock, (blk + 1) * rbPerBlock);
-                    a.applyBlock(blk, z, 0, m, y, 0, m, 1);
-                }
+                core.decodeRowBlocks(u, z, 0, from * rbPerBlock, to * rbPerBlock);
+                for (int blk = from; blk < to; blk++) a.applyBlock(blk, z, 0, m, y, 0, m, 1);
             });
         } else {
             float[] u = new float[tokens * n];
