@@ -102,7 +102,7 @@ public final class Sparse24Kernels {
                 acc0 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x10, acc0);
                 acc1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(x11, acc1);
             }
-            if (g < groups) acc0 = acc0.add(lastGroupBf16(vals, meta, mi, x, g));
+            if (g < groups) acc0 = acc0.add(lastGroupBf16(vals, meta, mi, x, 4 * g));
             FloatVector sum = acc0.add(acc1);
             if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
             else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
@@ -113,12 +113,87 @@ public final class Sparse24Kernels {
      * The last group of a row block when the group count is odd, kept out of {@link #decodeBf16} so that its
      * vector operations do not count against C2's inlining node budget for the kernel (see {@link #storeLastRows}).
      */
-    private static FloatVector lastGroupBf16(int[] vals, int[] meta, int mi, float[] x, int g) {
-        IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
+    private static FloatVector lastGroupBf16(int[] vals, int[] meta, int mi, float[] x, int xOff) {
+        IntVector xi = FloatVector.fromArray(F, x, xOff).reinterpretAsInts();
         IntVector m0 = IntVector.broadcast(I, meta[mi]);
         IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
         FloatVector p0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats());
         return v0.and(0xFFFF0000).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), p0);
+    }
+
+    /**
+     * Four tokens at once, bf16 values: y[q*yStride + r] = Σ_c W[r,c]·x_q[c] for q = 0..3 and the rows of row blocks
+     * [rbFrom, rbTo) ({@code y} indices offset by {@code yOff}), token q's input at {@code xp[xOff + q*cp ...]}
+     * (each zero padded to {@code cp}, a multiple of 8).
+     * The picks and the widened values of a group pair are computed once and used for the four tokens, so a small
+     * batch (batched decode, short prompts) costs about one token's instructions per token instead of the
+     * token-lane prefill kernel's scalar work per kept value, which made it slower than dense below 64 tokens.
+     */
+    public static void decodeBf16Four(int[] vals, int[] meta, int groups, float[] xp, int xOff, int cp, float[] y,
+                                      int yOff, int yStride, int rows, int rbFrom, int rbTo) {
+        int x0 = xOff, x1 = xOff + cp, x2 = x1 + cp, x3 = x2 + cp;
+        for (int rb = rbFrom; rb < rbTo; rb++) {
+            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+            FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+            int mi = rb * groups;
+            int g = 0;
+            for (; g + 1 < groups; g += 2, mi += 2) {
+                IntVector m0 = IntVector.broadcast(I, meta[mi]);
+                IntVector m1 = IntVector.broadcast(I, meta[mi + 1]);
+                IntVector i00 = m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3);
+                IntVector i01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3);
+                IntVector i10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4);
+                IntVector i11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4);
+                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+                IntVector v1 = IntVector.fromArray(I, vals, mi * 8 + 8);
+                FloatVector w00 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector w01 = v0.and(0xFFFF0000).reinterpretAsFloats();
+                FloatVector w10 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                FloatVector w11 = v1.and(0xFFFF0000).reinterpretAsFloats();
+                int c = 4 * g;
+                IntVector x = FloatVector.fromArray(F, xp, x0 + c).reinterpretAsInts();
+                a0 = w10.fma(i10.selectFrom(x).reinterpretAsFloats(), w00.fma(i00.selectFrom(x).reinterpretAsFloats(), a0));
+                b0 = w11.fma(i11.selectFrom(x).reinterpretAsFloats(), w01.fma(i01.selectFrom(x).reinterpretAsFloats(), b0));
+                x = FloatVector.fromArray(F, xp, x1 + c).reinterpretAsInts();
+                a1 = w10.fma(i10.selectFrom(x).reinterpretAsFloats(), w00.fma(i00.selectFrom(x).reinterpretAsFloats(), a1));
+                b1 = w11.fma(i11.selectFrom(x).reinterpretAsFloats(), w01.fma(i01.selectFrom(x).reinterpretAsFloats(), b1));
+                x = FloatVector.fromArray(F, xp, x2 + c).reinterpretAsInts();
+                a2 = w10.fma(i10.selectFrom(x).reinterpretAsFloats(), w00.fma(i00.selectFrom(x).reinterpretAsFloats(), a2));
+                b2 = w11.fma(i11.selectFrom(x).reinterpretAsFloats(), w01.fma(i01.selectFrom(x).reinterpretAsFloats(), b2));
+                x = FloatVector.fromArray(F, xp, x3 + c).reinterpretAsInts();
+                a3 = w10.fma(i10.selectFrom(x).reinterpretAsFloats(), w00.fma(i00.selectFrom(x).reinterpretAsFloats(), a3));
+                b3 = w11.fma(i11.selectFrom(x).reinterpretAsFloats(), w01.fma(i01.selectFrom(x).reinterpretAsFloats(), b3));
+            }
+            int r0 = rb * LANES;
+            if (r0 + LANES <= rows && g == groups) {
+                a0.add(b0).intoArray(y, yOff + r0);
+                a1.add(b1).intoArray(y, yOff + yStride + r0);
+                a2.add(b2).intoArray(y, yOff + 2 * yStride + r0);
+                a3.add(b3).intoArray(y, yOff + 3 * yStride + r0);
+            } else {
+                float[] sums = new float[4 * LANES];
+                a0.add(b0).intoArray(sums, 0);
+                a1.add(b1).intoArray(sums, LANES);
+                a2.add(b2).intoArray(sums, 2 * LANES);
+                a3.add(b3).intoArray(sums, 3 * LANES);
+                finishFour(vals, meta, groups, xp, xOff, cp, sums, g, mi, y, yOff, yStride, rows, r0);
+            }
+        }
+    }
+
+    /**
+     * The end of a row block of {@link #decodeBf16Four} off the fast path: the last group when the group count is
+     * odd, and the store of a partial last row block. Kept out of the kernel for C2's inlining budget
+     * (see {@link #storeLastRows}).
+     */
+    private static void finishFour(int[] vals, int[] meta, int groups, float[] xp, int xOff, int cp, float[] sums, int g,
+                                   int mi, float[] y, int yOff, int yStride, int rows, int r0) {
+        for (int q = 0; q < 4; q++) {
+            FloatVector s = FloatVector.fromArray(F, sums, q * LANES);
+            if (g < groups) s = s.add(lastGroupBf16(vals, meta, mi, xp, xOff + q * cp + 4 * g));
+            if (r0 + LANES <= rows) s.intoArray(y, yOff + q * yStride + r0);
+            else storeLastRows(s.toArray(), y, yOff + q * yStride, r0, rows);
+        }
     }
 
     /** Widens IEEE f16 bit patterns held in the low 16 bits of each int lane (upper bits zero); see {@link #f16x8}. */

@@ -175,13 +175,34 @@ public final class Sparse24Matrix {
 
     /** Y = X Wᵀ for {@code tokens} rows of x (row-major, {@code cols} wide) into y ({@code rows} wide). */
     public void multiply(float[] x, float[] y, int tokens) {
-        if (tokens < PREFILL_MIN_TOKENS) {
-            for (int t = 0; t < tokens; t++) decode(x, t * cols, y, t * rows);
-            return;
+        // The token-lane prefill kernel needs a full tile of tokens to amortise its scalar work per kept value (below
+        // one it was slower than dense); bf16 gives it whole tiles only and the rest to the decode layout, four tokens
+        // per pass, then one by one. Other dtypes give every batch of at least PREFILL_MIN_TOKENS to prefill.
+        int prefilled = dtype == DType.BF16 ? tokens / Sparse24Kernels.TOKEN_TILE * Sparse24Kernels.TOKEN_TILE
+                : tokens >= PREFILL_MIN_TOKENS ? tokens : 0;
+        if (prefilled > 0) {
+            int tp = Sparse24Kernels.roundUp(prefilled, 8);
+            float[] xt = Sparse24Kernels.transpose(x, 0, prefilled, cols, tp);
+            Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, prefilled, y, rows, 0, from, to));
         }
-        int tp = Sparse24Kernels.roundUp(tokens, 8);
-        float[] xt = Sparse24Kernels.transpose(x, 0, tokens, cols, tp);
-        Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, tokens, y, rows, 0, from, to));
+        int t = prefilled;
+        int quads = dtype == DType.BF16 ? (tokens - t) / 4 : 0;
+        if (quads > 0) multiplyInFours(x, y, t, quads);
+        for (t += 4 * quads; t < tokens; t++) decode(x, t * cols, y, t * rows);
+    }
+
+    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four}. */
+    private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
+        int cp = Sparse24Kernels.roundUp(cols, 8);
+        float[] xp = new float[4 * quads * cp];
+        for (int t = 0; t < 4 * quads; t++) System.arraycopy(x, (t0 + t) * cols, xp, t * cp, cols);
+        // row block outermost: its 8 rows of weights stay in cache while every quad of tokens reads them
+        Parallel.forRange(rowBlocks, 2, (from, to) -> {
+            for (int rb = from; rb < to; rb++)
+                for (int q = 0; q < quads; q++)
+                    Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,
+                            rows, rows, rb, rb + 1);
+        });
     }
 
     /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill}). */
