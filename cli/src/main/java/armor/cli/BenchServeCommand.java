@@ -1,10 +1,12 @@
 package armor.cli;
 
-import armor.bench.ServeBenchmark;
 import armor.bench.ModelPresets;
+import armor.bench.ServeBenchmark;
+import armor.bench.SparsifiedWeights;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
+import armor.runtime.model.RandomWeights;
 import armor.runtime.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -24,7 +26,8 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench-serve", mixinStandardHelpOptions = true,
         description = "Continuous-batching benchmark: aggregate decode tokens/s at each concurrency (default 1 and 8), "
-                + "on a random-weight Llama-3.2-1B-shaped model unless --model is given.")
+                + "on a random-weight Llama-3.2-1B-shaped model unless --model is given; with --kinds, for dense, "
+                + "naive 2:4 and ARMOR versions of it in turn.")
 public final class BenchServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -39,6 +42,14 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16, f16, f32")
     String dtype;
+
+    @Option(names = "--kinds", split = ",", defaultValue = "dense",
+            description = "layer kinds of the random preset, measured in turn: dense, 2:4 (magnitude), armor (random "
+                    + "near-identity A and B); default ${DEFAULT-VALUE}. A --model folder is measured as stored.")
+    List<String> kinds;
+
+    @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size for --kinds armor (default ${DEFAULT-VALUE})")
+    int blockSize;
 
     @Option(names = "--concurrency", split = ",", defaultValue = "1,8",
             description = "concurrent sequences, comma-separated (default ${DEFAULT-VALUE})")
@@ -57,40 +68,64 @@ public final class BenchServeCommand implements Callable<Integer> {
         for (int c : concurrency) {
             if (c < 1 || c > 256) throw new ParameterException(spec.commandLine(), "--concurrency " + c + ", expected 1..256");
         }
-        Model m;
-        String label;
+        for (String k : kinds)
+            if (!List.of("dense", "2:4", "armor").contains(k))
+                throw new ParameterException(spec.commandLine(), "--kinds " + k + ", expected dense, 2:4 or armor");
+        if (blockSize <= 0 || blockSize % 8 != 0)
+            throw new ParameterException(spec.commandLine(), "--block-size " + blockSize + ", expected a positive multiple of 8");
         if (model != null) {
-            m = Model.load(model);
-            label = model.toString();
-        } else {
-            ModelConfig config;
-            DType dt;
-            try {
-                config = ModelPresets.config(preset);
-                dt = ModelPresets.weightDType(dtype);
-            } catch (IllegalArgumentException e) {
-                throw new ParameterException(spec.commandLine(), e.getMessage());
+            if (!kinds.equals(List.of("dense")))
+                throw new ParameterException(spec.commandLine(), "--kinds applies to random presets; --model " + model
+                        + " is measured as stored (convert it first for another kind)");
+            try (Model m = Model.load(model)) {
+                measure(m, model.toString());
             }
-            System.err.printf("armor: making random %s weights of the %s shape...%n", dtype, preset);
-            m = Model.random(config, dt, 42);
-            label = preset + " (random " + dtype + ")";
+            return 0;
         }
-        try (m) {
-            System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
-                    Parallel.threads(), label, promptTokens, tokens);
-            // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
-            for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4);
-            System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s%n", "concurrency", "decode tok/s",
-                    "per-seq tok/s", "wall tok/s", "speed-up");
-            double base = Double.NaN;
-            for (int c : concurrency) {
-                ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens);
-                if (Double.isNaN(base)) base = r.decodeTokensPerSecond();
-                System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx%n", c, r.decodeTokensPerSecond(),
-                        r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base);
-                System.out.flush();
+        ModelConfig config;
+        DType dt;
+        try {
+            config = ModelPresets.config(preset);
+            dt = ModelPresets.weightDType(dtype);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
+        for (String kind : kinds) {
+            System.err.printf("armor: making random %s weights of the %s shape (%s)...%n", dtype, preset, kind);
+            RandomWeights dense = new RandomWeights(config, dt, 42);
+            try {
+                if (kind.equals("dense")) {
+                    measure(Model.of(config, dense), preset + " (random " + dtype + ")");
+                } else {
+                    Model m;
+                    try (SparsifiedWeights sparse = new SparsifiedWeights(dense, kind.equals("2:4") ? 0 : blockSize)) {
+                        m = Model.of(config, sparse); // the layers repack what they need; the temporaries can go
+                    }
+                    measure(m, preset + " (random " + dtype + ", " + kind + ")");
+                }
+            } finally {
+                dense.close(); // one kind's weights at a time: a 7B preset does not fit three times
             }
         }
         return 0;
+    }
+
+    /** Warms up, then prints one row per concurrency for {@code m}; the model's weights are the caller's to close. */
+    private void measure(Model m, String label) {
+        System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
+                Parallel.threads(), label, promptTokens, tokens);
+        // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
+        for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4);
+        System.out.println(label);
+        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s%n", "concurrency", "decode tok/s",
+                "per-seq tok/s", "wall tok/s", "speed-up");
+        double base = Double.NaN;
+        for (int c : concurrency) {
+            ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens);
+            if (Double.isNaN(base)) base = r.decodeTokensPerSecond();
+            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx%n", c, r.decodeTokensPerSecond(),
+                    r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base);
+            System.out.flush();
+        }
     }
 }
