@@ -101,7 +101,7 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
     }
 
     /** Identity blocks plus N(0, 0.02²) noise: random dense blocks that keep activations in range through the layers. */
-    private static float[] nearIdentity(Random rnd, int blocks, int bs) {
+    static float[] nearIdentity(Random rnd, int blocks, int bs) {
         float[] v = new float[blocks * bs * bs];
         for (int i = 0; i < v.length; i++) v[i] = (float) (rnd.nextGaussian() * 0.02) + ((i / bs) % bs == i % bs ? 1f : 0f);
         return v;

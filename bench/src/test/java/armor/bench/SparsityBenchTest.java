@@ -56,6 +56,26 @@ class SparsityBenchTest {
     }
 
     @Test
+    void layerBenchmarkTimesEveryProjectionOfTheShapeWithTheBytesOfEachKind() {
+        ModelConfig config = ConfigReader.read(SHARED.resolve("models/tiny-llama3-random"));
+        int block = 32;
+        List<LayerBenchmark.Row> rows = LayerBenchmark.run(config, armor.runtime.tensor.DType.BF16,
+                List.of("dense", "2:4", "armor"), block, 3, 1, 0, line -> {});
+        assertEquals(List.of("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
+                rows.stream().map(r -> r.projection().name()).toList());
+        assertEquals(config.kvDim(), rows.get(1).projection().rows());
+        assertEquals(config.intermediateSize(), rows.get(6).projection().cols());
+        for (LayerBenchmark.Row r : rows) {
+            long m = r.projection().rows(), n = r.projection().cols();
+            assertEquals(2 * m * n, r.timings().get(0).bytes(), "dense bf16");
+            assertEquals(m * n + m * n / 8, r.timings().get(1).bytes(), "2:4: half the values in bf16 plus 4 bits a group");
+            assertEquals(r.timings().get(1).bytes() + 2L * (m + n) * block, r.timings().get(2).bytes(), "ARMOR adds A' and B'");
+            for (LayerBenchmark.Timing t : r.timings()) assertTrue(t.microseconds() > 0);
+        }
+        assertTrue(LayerBenchmark.markdown(rows, 3).contains("| whole layer |"));
+    }
+
+    @Test
     void reportHasTableJsonAndChart(@TempDir Path tmp) throws Exception {
         KindComparison.Stat s = new KindComparison.Stat(10, 9, 11);
         BenchReport.Run run = new BenchReport.Run("test", "BF16", 2, 20, 18, List.of(
