@@ -33,6 +33,8 @@ class ServeCommandsTest {
         assertEquals(2, run("serve", "--model", STORIES.toString(), "--max-n", "0")[0]);
         assertEquals(2, run("bench-serve", "--model", STORIES.toString(), "--concurrency", "0")[0]);
         assertEquals(2, run("bench-serve", "--preset", "gpt-5")[0]);
+        assertEquals(2, run("bench-serve", "--kinds", "dense,3:4")[0]);
+        assertEquals(2, run("bench-serve", "--model", STORIES.toString(), "--kinds", "2:4")[0]); // a folder runs as stored
         assertEquals(1, run("serve", "--model", STORIES.resolveSibling("no-such-model").toString())[0]);
     }
 
@@ -42,8 +44,9 @@ class ServeCommandsTest {
         assertEquals(0, r[0]);
         String out = (String) r[1];
         String[] lines = out.strip().split("\n");
-        assertTrue(lines[0].startsWith("concurrency"), out);
-        assertTrue(lines[1].matches("1\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+1\\.00x"), out);
-        assertTrue(lines[2].startsWith("4 "), out);
+        assertEquals(STORIES.toString(), lines[0], "the table is headed by what was measured");
+        assertTrue(lines[1].startsWith("concurrency"), out);
+        assertTrue(lines[2].matches("1\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+1\\.00x"), out);
+        assertTrue(lines[3].startsWith("4 "), out);
     }
 }
