@@ -3,7 +3,6 @@ package armor.cli;
 import armor.bench.BenchReport;
 import armor.bench.KindComparison;
 import armor.bench.MemoryBandwidth;
-import armor.bench.ModelPresets;
 import armor.bench.SparsifiedWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
@@ -16,6 +15,8 @@ import armor.runtime.sparse.SparsityConfig;
 import armor.runtime.tensor.DType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -35,6 +36,9 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Decode and prefill tokens/s of dense vs 2:4 vs ARMOR linears, with bandwidth, as a table, JSON and PNG chart.")
 public final class BenchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
     @Option(names = "--preset", defaultValue = "llama-3.2-1b",
             description = "random-weight model shape when --model is not given: llama-3.2-1b (default), qwen2.5-0.5b, qwen2.5-1.5b, llama-2-7b")
     String preset;
@@ -83,9 +87,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        for (String k : kinds)
-            if (!List.of("dense", "2:4", "armor").contains(k)) throw new IllegalArgumentException("--kinds " + k + ", expected dense, 2:4 or armor");
-        if (blockSize <= 0 || blockSize % 8 != 0) throw new IllegalArgumentException("--block-size " + blockSize + ", expected a positive multiple of 8");
+        BenchOptions.checkKinds(spec, kinds, blockSize);
         if (repetitions < 1 || prefillRepetitions < 1 || tokens < 1 || prefillTokens < 1)
             throw new IllegalArgumentException("--tokens, --repetitions, --prefill-tokens and --prefill-repetitions must be at least 1");
         device.requireCpu(System.err);
@@ -110,8 +112,8 @@ public final class BenchCommand implements Callable<Integer> {
                 }
             }
         } else {
-            ModelConfig config = ModelPresets.config(preset);
-            DType dt = ModelPresets.weightDType(dtype);
+            ModelConfig config = BenchOptions.preset(spec, preset);
+            DType dt = BenchOptions.weightDType(spec, dtype);
             label = preset;
             dtypeName = dt.name();
             System.err.printf("armor: making %s with random %s weights in memory...%n", preset, dt);

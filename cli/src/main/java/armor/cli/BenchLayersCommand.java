@@ -1,7 +1,6 @@
 package armor.cli;
 
 import armor.bench.LayerBenchmark;
-import armor.bench.ModelPresets;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.tensor.DType;
@@ -44,21 +43,11 @@ public final class BenchLayersCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        for (String k : kinds)
-            if (!List.of("dense", "2:4", "armor").contains(k))
-                throw new ParameterException(spec.commandLine(), "--kinds " + k + ", expected dense, 2:4 or armor");
-        if (blockSize <= 0 || blockSize % 8 != 0)
-            throw new ParameterException(spec.commandLine(), "--block-size " + blockSize + ", expected a positive multiple of 8");
+        BenchOptions.checkKinds(spec, kinds, blockSize);
         if (tokens < 1 || repetitions < 1)
             throw new ParameterException(spec.commandLine(), "--tokens and --repetitions must be at least 1");
-        ModelConfig config;
-        DType dt;
-        try {
-            config = ModelPresets.config(preset);
-            dt = ModelPresets.weightDType(dtype);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        ModelConfig config = BenchOptions.preset(spec, preset);
+        DType dt = BenchOptions.weightDType(spec, dtype);
         System.err.printf("armor: bench-layers on %d threads, %s shapes, %s%n", Parallel.threads(), preset, dt);
         List<LayerBenchmark.Row> rows;
         try {

@@ -1,6 +1,5 @@
 package armor.cli;
 
-import armor.bench.ModelPresets;
 import armor.bench.ServeBenchmark;
 import armor.bench.SparsifiedWeights;
 import armor.runtime.config.ModelConfig;
@@ -68,11 +67,7 @@ public final class BenchServeCommand implements Callable<Integer> {
         for (int c : concurrency) {
             if (c < 1 || c > 256) throw new ParameterException(spec.commandLine(), "--concurrency " + c + ", expected 1..256");
         }
-        for (String k : kinds)
-            if (!List.of("dense", "2:4", "armor").contains(k))
-                throw new ParameterException(spec.commandLine(), "--kinds " + k + ", expected dense, 2:4 or armor");
-        if (blockSize <= 0 || blockSize % 8 != 0)
-            throw new ParameterException(spec.commandLine(), "--block-size " + blockSize + ", expected a positive multiple of 8");
+        BenchOptions.checkKinds(spec, kinds, blockSize);
         if (model != null) {
             if (!kinds.equals(List.of("dense")))
                 throw new ParameterException(spec.commandLine(), "--kinds applies to random presets; --model " + model
@@ -82,14 +77,8 @@ public final class BenchServeCommand implements Callable<Integer> {
             }
             return 0;
         }
-        ModelConfig config;
-        DType dt;
-        try {
-            config = ModelPresets.config(preset);
-            dt = ModelPresets.weightDType(dtype);
-        } catch (IllegalArgumentException e) {
-            throw new ParameterException(spec.commandLine(), e.getMessage());
-        }
+        ModelConfig config = BenchOptions.preset(spec, preset);
+        DType dt = BenchOptions.weightDType(spec, dtype);
         for (String kind : kinds) {
             System.err.printf("armor: making random %s weights of the %s shape (%s)...%n", dtype, preset, kind);
             RandomWeights dense = new RandomWeights(config, dt, 42);
