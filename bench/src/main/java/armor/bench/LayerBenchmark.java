@@ -1,7 +1,6 @@
 package armor.bench;
 
 import armor.runtime.config.ModelConfig;
-import armor.runtime.kernels.HalfFloat;
 import armor.runtime.linear.ArmorLinear;
 import armor.runtime.linear.BlockDiagonal;
 import armor.runtime.linear.DenseLinear;
@@ -10,12 +9,8 @@ import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.linear.Sparse24Matrix;
 import armor.runtime.tensor.DType;
-import armor.runtime.tensor.Tensor;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,9 +24,6 @@ import java.util.function.Consumer;
  * the model instead of sitting in a cache. The kinds are timed round-robin within each repetition.
  */
 public final class LayerBenchmark {
-    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-
     /** One projection shape of a decoder layer. */
     public record Projection(String name, int rows, int cols) {}
 
@@ -86,7 +78,8 @@ public final class LayerBenchmark {
                 for (int c = 0; c < copies; c++) {
                     for (int k = 0; k < kinds.size(); k++) {
                         layers[k][c] = switch (kinds.get(k)) {
-                            case "dense" -> new DenseLinear(tensor(arena, p, dtype, w), null);
+                            case "dense" -> new DenseLinear(SparsifiedWeights.tensor(arena, p.name(), dtype,
+                                    new long[] {p.rows(), p.cols()}, w), null);
                             case "2:4" -> new Sparse24Linear(Sparse24Matrix.fromCore(core, dtype), null);
                             case "armor" -> new ArmorLinear(Sparse24Matrix.fromCore(core, dtype),
                                     blockDiagonal(a, p.rows(), block, dtype), blockDiagonal(b, p.cols(), block, dtype), null);
@@ -117,18 +110,6 @@ public final class LayerBenchmark {
             }
         }
         return rows;
-    }
-
-    private static Tensor tensor(Arena arena, Projection p, DType dtype, float[] w) {
-        MemorySegment seg = arena.allocate((long) w.length * dtype.bytes(), 64);
-        for (int i = 0; i < w.length; i++) {
-            switch (dtype) {
-                case BF16 -> seg.setAtIndex(SHORT, i, HalfFloat.floatToBf16(w[i]));
-                case F16 -> seg.setAtIndex(SHORT, i, HalfFloat.floatToF16(w[i]));
-                default -> seg.setAtIndex(FLOAT, i, w[i]);
-            }
-        }
-        return new Tensor(p.name(), dtype, new long[] {p.rows(), p.cols()}, seg);
     }
 
     private static BlockDiagonal blockDiagonal(float[] values, int dim, int block, DType dtype) {

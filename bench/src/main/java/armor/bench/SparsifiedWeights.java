@@ -108,6 +108,11 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
     }
 
     private Tensor floats(String name, DType dt, long[] shape, float[] src) {
+        return tensor(arena, name, dt, shape, src);
+    }
+
+    /** A tensor of {@code src} rounded to {@code dt} (bf16/f16 round to nearest even), in memory of {@code arena}. */
+    static Tensor tensor(Arena arena, String name, DType dt, long[] shape, float[] src) {
         MemorySegment seg = arena.allocate((long) src.length * dt.bytes(), 64);
         for (int i = 0; i < src.length; i++) {
             switch (dt) {
