@@ -9,7 +9,7 @@ import java.util.List;
 
 /**
  * Batch-1 decode speed of a model: prefill a short prompt, decode {@code warmup} tokens untimed (JIT), then
- * {@code tokens} timed ones (greedy), each timed on its own. Reports tokens/s (mean, median step, best step) and
+ * {@code tokens} timed ones (greedy), each timed on its own. Reports tokens/s (mean over the timed steps) and
  * the bandwidth it implies, i.e. bytes of weights read per token × tokens/s.
  */
 public final class DecodeBenchmark {
@@ -30,20 +30,6 @@ public final class DecodeBenchmark {
         /** Mean rate over the whole timed run. */
         public double tokensPerSecond() {
             return tokens() / seconds();
-        }
-
-        /** Rate of the median step: robust to steps slowed by other processes on a shared machine. */
-        public double medianTokensPerSecond() {
-            double[] s = tokenSeconds.clone();
-            java.util.Arrays.sort(s);
-            return 1 / s[s.length / 2];
-        }
-
-        /** Rate of the fastest step (the convention of STREAM, which reports the best repetition). */
-        public double bestTokensPerSecond() {
-            double best = Double.MAX_VALUE;
-            for (double t : tokenSeconds) best = Math.min(best, t);
-            return 1 / best;
         }
 
         /** Bandwidth implied by the mean rate. */

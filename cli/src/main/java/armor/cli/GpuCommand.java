@@ -5,7 +5,6 @@ import armor.cuda.CudaDevices;
 import armor.cuda.CudaUnavailableException;
 import armor.cuda.CusparseLtHandle;
 import armor.cuda.CusparseLtLibrary;
-import armor.bench.ModelPresets;
 import armor.bench.SparsifiedWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
@@ -108,8 +107,7 @@ public final class GpuCommand implements Callable<Integer> {
         out.println("--device cuda: " + verdict);
         out.flush();
         if (!bench && !decode) return 0;
-        ModelConfig config = model != null ? ConfigReader.read(model)
-                : ModelPresets.config(preset);
+        ModelConfig config = model != null ? ConfigReader.read(model) : BenchOptions.preset(spec, preset);
         List<CudaDevices.Info> devices = CudaDevices.list();
         CudaDevices.Info device = devices.stream().filter(CudaDevices.Info::hasSparseTensorCores).findFirst()
                 .orElseThrow(() -> new CudaUnavailableException("no GPU with sparse tensor cores (8.0+): " + devices));
@@ -137,14 +135,8 @@ public final class GpuCommand implements Callable<Integer> {
         else if (prefill < 0) bad = "--prefill " + prefill + ", expected 0 or more";
         else if (tokens.stream().anyMatch(t -> t < 1)) bad = "--tokens " + tokens + ", expected counts of at least 1";
         else if (batches.stream().anyMatch(b -> b < 1)) bad = "--batches " + batches + ", expected sizes of at least 1";
-        else if (model == null) {
-            try {
-                ModelPresets.config(preset);
-            } catch (IllegalArgumentException e) {
-                bad = e.getMessage();
-            }
-        }
         if (bad != null) throw new ParameterException(spec.commandLine(), bad);
+        if (model == null) BenchOptions.preset(spec, preset);
     }
 
     /** The whole decoder, dense vs 2:4 vs ARMOR, on the same weights (a dense checkpoint, or random ones). */

@@ -52,20 +52,6 @@ public final class ProxyLoss {
         return kappa * s;
     }
 
-    /** Relative proxy loss of a reconstruction given in the normalized space. */
-    public double ofNormalized(float[] wbarHat) {
-        int m = norm.rows(), n = norm.cols();
-        float[] wb = norm.normalized();
-        double s = 0;
-        for (int i = 0; i < m; i++) {
-            for (int j = 0; j < n; j++) {
-                double e = (double) wbarHat[i * n + j] - wb[i * n + j];
-                s += e * e * h[j];
-            }
-        }
-        return kappa * s;
-    }
-
     /**
      * Replaces entries of h that are not finite or not positive by the mean of the valid ones (a dead input feature
      * would otherwise make the loss blind to its column). Returns a new array.

@@ -30,10 +30,6 @@ public final class Mask24 {
         return cols;
     }
 
-    public int groupsPerRow() {
-        return cols / 4;
-    }
-
     /** Pattern index (0..5) of the group holding columns {@code 4*group .. 4*group+3} of {@code row}. */
     public int pattern(int row, int group) {
         return pattern[row * (cols / 4) + group];
@@ -134,11 +130,5 @@ public final class Mask24 {
         int d = 0;
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) if (isKept(r, c) != other.isKept(r, c)) d++;
         return d;
-    }
-
-    /** The packed metadata of the checkpoint: per group, 4 bits = the two kept positions (2 bits each, low first). */
-    public int packedNibble(int row, int group) {
-        int[] k = PATTERNS[pattern(row, group)];
-        return k[0] | (k[1] << 2);
     }
 }

@@ -111,11 +111,6 @@ public final class SparseCoreMatmul implements AutoCloseable {
         return cols;
     }
 
-    /** Bytes the compressed core takes on the device (values and metadata). */
-    public long compressedBytes() {
-        return compressed.bytes();
-    }
-
     /** Queues y = W x for {@code tokens} rows; x and y (bf16) must hold {@link BatchBuckets#bucket}(tokens) rows. */
     public void multiply(DeviceBuffer x, DeviceBuffer y, int tokens) {
         int bucket = BatchBuckets.bucket(tokens);

@@ -42,8 +42,4 @@ public record SamplingParams(float temperature, int topK, float topP, float minP
     public SamplingParams withIgnoreEos(boolean ignore) {
         return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed, maxTokens, stopStrings, ignore);
     }
-
-    public SamplingParams withStopStrings(List<String> stops) {
-        return new SamplingParams(temperature, topK, topP, minP, repetitionPenalty, seed, maxTokens, stops, ignoreEos);
-    }
 }

@@ -33,7 +33,7 @@ public final class Decoder {
     private final DecoderLayer[] layers;
     private final float[] finalNorm;
     private final Rope rope;
-    private Linear lmHead;
+    private final Linear lmHead;
 
     private Decoder(ModelConfig config, Tensor embedding, DecoderLayer[] layers, float[] finalNorm, Linear lmHead) {
         this.config = config;
@@ -82,13 +82,6 @@ public final class Decoder {
 
     public Linear lmHead() {
         return lmHead;
-    }
-
-    public void setLmHead(Linear head) {
-        if (head.inFeatures() != config.hiddenSize() || head.outFeatures() != config.vocabSize()) {
-            throw new IllegalArgumentException("lm head must be " + config.vocabSize() + "x" + config.hiddenSize());
-        }
-        lmHead = head;
     }
 
     /** Bytes of weights read to decode one token (all projections and the LM head; one embedding row). */

@@ -10,7 +10,6 @@ import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
-import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 
 import java.nio.file.Path;
@@ -103,12 +102,5 @@ public final class Conversions {
             if (suffix.equals(SparseLinearLoader.VALUES) || PROJECTION.matcher(prefix).matches()) out.add(prefix);
         }
         return out;
-    }
-
-    /** The stored dtype of a checkpoint's projections (the first one found), for messages and benchmarks. */
-    public static DType projectionDtype(CheckpointWeights w) {
-        for (String name : w.names())
-            if (name.endsWith(".weight") && PROJECTION.matcher(name.substring(0, name.length() - 7)).matches()) return w.tensor(name).dtype();
-        return DType.F32;
     }
 }
