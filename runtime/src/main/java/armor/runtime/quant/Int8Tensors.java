@@ -1,0 +1,70 @@
+package armor.runtime.quant;
+
+import armor.runtime.kernels.TensorFloats;
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+
+/**
+ * Reads an int8 checkpoint tensor {@code NAME} and its scales {@code NAME_scale} (docs/checkpoint-format.md) into an
+ * {@link Int8Matrix} on the heap, validating dtypes and shapes with one-line errors that name the tensor. The group
+ * size follows from the scale tensor's shape: {@code cols / scale columns}.
+ */
+public final class Int8Tensors {
+    /** Suffix of the scale tensor of an int8 tensor: {@code P.weight} → {@code P.weight_scale}. */
+    public static final String SCALE = "_scale";
+
+    private Int8Tensors() {}
+
+    /** True when the checkpoint stores {@code name} as int8. */
+    public static boolean isInt8(WeightSource weights, String name) {
+        return weights.has(name) && weights.tensor(name).dtype() == DType.I8;
+    }
+
+    /**
+     * {@code name} as a {@code rows × cols} int8 matrix ({@code shape} is the tensor's expected shape, whose elements
+     * multiply to rows·cols: {@code [rows, cols]}, or {@code [blocks, b, b]} for block-diagonal factors, read as
+     * {@code blocks·b} rows of b); its scales {@code name_scale} have shape {@code [rows, cols/G]} (2-D tensors) or
+     * {@code [blocks, b, 1]} (3-D).
+     */
+    public static Int8Matrix read(WeightSource weights, String name, int rows, int cols, long... shape) {
+        String origin = weights.origin();
+        Tensor q = weights.tensor(name);
+        if (q.dtype() != DType.I8)
+            throw new CheckpointException(origin + ": tensor " + name + " has dtype " + q.dtype() + ", expected I8");
+        if (!Arrays.equals(q.shape(), shape))
+            throw new CheckpointException(origin + ": tensor " + name + " has shape " + q.shapeString() + ", expected " + Arrays.toString(shape));
+        String scaleName = name + SCALE;
+        if (!weights.has(scaleName))
+            throw new CheckpointException(origin + ": missing tensor " + scaleName + " (the scales of the int8 tensor " + name + ")");
+        Tensor s = weights.tensor(scaleName);
+        if (s.dtype() != DType.F32 && s.dtype() != DType.BF16 && s.dtype() != DType.F16)
+            throw new CheckpointException(origin + ": tensor " + scaleName + " has dtype " + s.dtype() + ", expected F32 (or BF16, F16)");
+        long[] ss = s.shape();
+        int groupsPerRow;
+        if (shape.length == 3) {
+            if (!Arrays.equals(ss, new long[] {shape[0], shape[1], 1}))
+                throw new CheckpointException(origin + ": tensor " + scaleName + " has shape " + s.shapeString() + ", expected "
+                        + Arrays.toString(new long[] {shape[0], shape[1], 1}) + " (one scale per block row of " + name + ")");
+            groupsPerRow = 1;
+        } else {
+            if (ss.length != 2 || ss[0] != rows || ss[1] < 1 || ss[1] > cols || cols % ss[1] != 0)
+                throw new CheckpointException(origin + ": tensor " + scaleName + " has shape " + s.shapeString() + ", expected ["
+                        + rows + ", G] with G dividing " + cols + " (one scale per row and group of columns of " + name + ")");
+            groupsPerRow = (int) ss[1];
+        }
+        byte[] values = new byte[Math.multiplyExact(rows, cols)];
+        MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, 0, values, 0, values.length);
+        float[] scales = TensorFloats.read(s);
+        for (int i = 0; i < scales.length; i++)
+            if (!(scales[i] >= 0f) || Float.isInfinite(scales[i]))
+                throw new CheckpointException(origin + ": tensor " + scaleName + " has scale " + scales[i] + " at element " + i
+                        + ", expected a finite non-negative number");
+        return new Int8Matrix(rows, cols, cols / groupsPerRow, values, scales);
+    }
+}
