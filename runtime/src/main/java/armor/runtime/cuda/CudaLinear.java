@@ -1,9 +1,5 @@
 package armor.runtime.cuda;
 
-import armor.runtime.kernels.HalfFloat;
-import armor.runtime.linear.Sparse24Core;
-import java.util.Random;
-
 /**
  * A linear layer resident on the GPU: {@code y = W x} for {@code tokens} rows, x in bf16 ({@code bucket × in},
  * row-major), y in float32 ({@code bucket × out}); the bucket is {@link BatchBuckets#bucket}(tokens) and the padding
@@ -166,15 +162,5 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
             a.close();
             b.close();
         }
-    }
-
-    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros, for tests and benchmarks. */
-    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
-        float[] w = new float[Math.multiplyExact(rows, cols)];
-        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
-        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
-        short[] bf = new short[dense.length];
-        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
-        return bf;
     }
 }

@@ -9,6 +9,7 @@ import armor.cuda.CudaUnavailableException;
 import armor.cuda.CusparseLtHandle;
 import armor.cuda.CusparseLtLibrary;
 import armor.runtime.kernels.HalfFloat;
+import armor.runtime.linear.Sparse24Core;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -58,13 +59,23 @@ class CudaLinearGpuTest {
         return m;
     }
 
+    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros. */
+    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
+        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
+        short[] bf = new short[dense.length];
+        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
+        return bf;
+    }
+
     @Test
     void layerKindsMatchTheirDefinitions() {
         String reason = whyNot();
         assumeTrue(reason == null, () -> "GPU test skipped: " + reason);
         Random r = new Random(41);
         int out = 256, in = 384, b = 64, tokens = 3, bucket = BatchBuckets.bucket(tokens);
-        short[] core = CudaLinear.randomTwoFour(r, out, in, 0.1f);
+        short[] core = randomTwoFour(r, out, in, 0.1f);
         short[] a = new short[out * b], bb = new short[in * b], x = new short[bucket * in];
         for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) r.nextGaussian() / 8);
         for (int i = 0; i < bb.length; i++) bb[i] = HalfFloat.floatToBf16((float) r.nextGaussian() / 8);

@@ -1,8 +1,16 @@
-package armor.runtime.cuda;
+package armor.bench;
 
 import armor.cuda.CusparseLtHandle;
 import armor.runtime.config.ModelConfig;
+import armor.runtime.cuda.BatchBuckets;
+import armor.runtime.cuda.CublasGemm;
+import armor.runtime.cuda.CudaContext;
+import armor.runtime.cuda.CudaLinear;
+import armor.runtime.cuda.CudaOps;
+import armor.runtime.cuda.DeviceBuffer;
+import armor.runtime.cuda.SparseCoreMatmul;
 import armor.runtime.kernels.HalfFloat;
+import armor.runtime.linear.Sparse24Core;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,10 +74,10 @@ public final class CudaLinearBenchmark {
                 yield new CudaLinear.Dense(cuda, gemm, w, s.out(), s.in());
             }
             case "2:4" -> new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(handle, cuda,
-                    CudaLinear.randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in()));
+                    randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in()));
             default -> {
                 SparseCoreMatmul core = SparseCoreMatmul.load(handle, cuda,
-                        CudaLinear.randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in());
+                        randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in());
                 short[] a = new short[s.out() * b], bb = new short[s.in() * b];
                 for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / b);
                 for (int i = 0; i < bb.length; i++) bb[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / b);
@@ -101,5 +109,15 @@ public final class CudaLinearBenchmark {
             Arrays.sort(samples);
             return samples[repetitions / 2];
         }
+    }
+
+    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros that compression takes. */
+    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
+        float[] w = new float[Math.multiplyExact(rows, cols)];
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
+        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
+        short[] bf = new short[dense.length];
+        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
+        return bf;
     }
 }
