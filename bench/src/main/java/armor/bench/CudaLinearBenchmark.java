@@ -1,6 +1,7 @@
 package armor.bench;
 
 import armor.cuda.CusparseLtHandle;
+import armor.pruner.armor.BlockRule;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.cuda.BatchBuckets;
 import armor.runtime.cuda.CublasGemm;
@@ -78,10 +79,11 @@ public final class CudaLinearBenchmark {
             default -> {
                 SparseCoreMatmul core = SparseCoreMatmul.load(handle, cuda,
                         randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in());
-                short[] a = new short[s.out() * b], bb = new short[s.in() * b];
-                for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / b);
-                for (int i = 0; i < bb.length; i++) bb[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / b);
-                yield new CudaLinear.Armor(cuda, gemm, core, a, bb, b);
+                int ab = BlockRule.blockFor(s.out(), b), bb = BlockRule.blockFor(s.in(), b); // as the pruner chooses
+                short[] a = new short[s.out() * ab], bw = new short[s.in() * bb];
+                for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / ab);
+                for (int i = 0; i < bw.length; i++) bw[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / bb);
+                yield new CudaLinear.Armor(cuda, gemm, core, a, ab, bw, bb);
             }
         };
     }

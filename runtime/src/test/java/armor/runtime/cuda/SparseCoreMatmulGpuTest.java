@@ -74,4 +74,77 @@ class SparseCoreMatmulGpuTest {
             assertThrows(IllegalArgumentException.class, () -> SparseCoreMatmul.load(handle, cuda, notSparse, rows, cols).close());
         }
     }
+
+    /**
+     * The int8 plan: weights symmetric int8 with one scale per output row (cuSPARSELt's alpha vector), activations
+     * quantized per token on the device, against the same quantization done here in Java and a double-precision
+     * product of the dequantized operands. e4m3 is refused below compute capability 8.9.
+     */
+    @Test
+    void int8CoreMatchesTheDequantizedProduct() {
+        String reason;
+        try {
+            reason = whyNot();
+        } catch (CudaUnavailableException e) {
+            reason = e.getMessage();
+        }
+        assumeTrue(reason == null, "GPU test skipped: " + reason);
+        Random r = new Random(23);
+        int rows = 256, cols = 512;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) r.nextGaussian() * 0.05f;
+        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
+        byte[] q = new byte[dense.length];
+        float[] rowScale = new float[rows];
+        for (int o = 0; o < rows; o++) {
+            float max = 0;
+            for (int i = 0; i < cols; i++) max = Math.max(max, Math.abs(dense[o * cols + i]));
+            rowScale[o] = max / 127f;
+            for (int i = 0; i < cols; i++) q[o * cols + i] = (byte) Math.rint(dense[o * cols + i] / rowScale[o]);
+        }
+        try (CudaContext cuda = CudaContext.open(0); CusparseLtHandle handle = CusparseLtHandle.create()) {
+            CudaOps ops = new CudaOps(cuda);
+            int capability = cuda.computeCapability();
+            if (capability < 89) {
+                assertThrows(IllegalArgumentException.class, () -> SparseCoreMatmul.load8Bit(handle, cuda,
+                        SparseCoreMatmul.Operands.E4M3, q, rowScale, rows, cols, capability));
+            }
+            try (SparseCoreMatmul core = SparseCoreMatmul.load8Bit(handle, cuda, SparseCoreMatmul.Operands.INT8, q,
+                    rowScale, rows, cols, capability)) {
+                for (int tokens : new int[] {1, 8, 64}) {
+                    int bucket = SparseCoreMatmul.rowsFor(SparseCoreMatmul.Operands.INT8, tokens);
+                    short[] x = new short[bucket * cols];
+                    for (int i = 0; i < tokens * cols; i++) x[i] = HalfFloat.floatToBf16((float) r.nextGaussian());
+                    try (DeviceBuffer xb = cuda.allocate(2L * x.length); DeviceBuffer xq = cuda.allocate((long) bucket * cols);
+                         DeviceBuffer sx = cuda.allocate(4L * bucket); DeviceBuffer d = cuda.allocate(2L * bucket * rows);
+                         DeviceBuffer y = cuda.allocate(4L * bucket * rows)) {
+                        xb.upload(x);
+                        ops.quantizeRows(xq, sx, xb, tokens, cols, SparseCoreMatmul.Operands.INT8);
+                        core.multiply(xq, d, tokens);
+                        ops.scaleRows(y, d, sx, tokens, rows);
+                        float[] got = new float[bucket * rows];
+                        y.download(got);
+                        float[] gotScales = new float[bucket];
+                        sx.download(gotScales);
+                        for (int t = 0; t < tokens; t++) {
+                            float max = 0;
+                            for (int i = 0; i < cols; i++) max = Math.max(max, Math.abs(HalfFloat.bf16ToFloat(x[t * cols + i])));
+                            float scale = max > 0 ? max / 127f : 1f, inv = 1f / scale;
+                            assertEquals(scale, gotScales[t], "token " + t + "'s activation scale");
+                            for (int o = 0; o < rows; o++) {
+                                double acc = 0;
+                                for (int i = 0; i < cols; i++) {
+                                    float xi = HalfFloat.bf16ToFloat(x[t * cols + i]) * inv;
+                                    acc += (double) q[o * cols + i] * Math.max(-127, Math.min(127, Math.rint(xi)));
+                                }
+                                double expected = acc * rowScale[o] * scale;
+                                assertEquals(expected, got[t * rows + o], 1e-2 * Math.max(1, Math.abs(expected)),
+                                        "int8, tokens " + tokens + ", token " + t + ", output " + o);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
