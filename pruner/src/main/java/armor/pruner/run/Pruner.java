@@ -98,7 +98,7 @@ public final class Pruner {
                 if (overhead > BlockRule.AUTO_SHARE && Overhead.fraction(shapes, 4) < overhead) {
                     rep.warn(String.format(Locale.ROOT, "A and B add %.1f %% parameters (more than 10 %%): on "
                             + "dimensions this small the blocks cover most of each matrix; a smaller --block "
-                            + "keeps the overhead down", 100 * overhead));
+                            + "(or --block auto, the default) keeps the overhead down", 100 * overhead));
                 }
             }
             CalibrationSet calib = job.method().needsData() ? calibration(model) : null;
