@@ -61,7 +61,7 @@ public final class CudaDecoder implements AutoCloseable {
             buildLayers(w, sparse);
             finalNorm = vector(w, "model.norm.weight", c.hiddenSize());
             String head = c.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head";
-            lmHead = own(upload(HostLinear.load(w, head, c.hiddenSize(), c.vocabSize()), sparse));
+            lmHead = own(upload(head, HostLinear.load(w, head, c.hiddenSize(), c.vocabSize()), sparse));
         } catch (RuntimeException e) {
             closeOwned(); // a failed load (bad tensor, out of memory, a core cuSPARSELt refuses) leaks nothing
             throw e;
@@ -89,7 +89,7 @@ public final class CudaDecoder implements AutoCloseable {
                     {c.hiddenSize(), c.intermediateSize()}, {c.intermediateSize(), c.hiddenSize()}};
             for (int j = 0; j < PROJECTIONS.length; j++) {
                 HostLinear host = HostLinear.load(w, p + PROJECTIONS[j], shapes[j][0], shapes[j][1]);
-                linears[j] = own(upload(host, sparse));
+                linears[j] = own(upload(p + PROJECTIONS[j], host, sparse));
                 biases[j] = host.bias() == null ? null : floats(host.bias());
             }
             layers.add(new Layer(vector(w, p + "input_layernorm.weight", c.hiddenSize()),
@@ -139,6 +139,15 @@ public final class CudaDecoder implements AutoCloseable {
             throw new CheckpointException(w.origin() + ": tensor " + name + " has shape " + t.shapeString() + ", expected [" + size + "]");
         }
         return floats(TensorFloats.read(t));
+    }
+
+    /** The projection on the GPU; a shape or value the GPU layers refuse is reported with the projection's name. */
+    private CudaLinear upload(String prefix, HostLinear host, CusparseLtHandle sparse) {
+        try {
+            return upload(host, sparse);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(prefix + ": " + e.getMessage(), e);
+        }
     }
 
     private CudaLinear upload(HostLinear host, CusparseLtHandle sparse) {
