@@ -80,6 +80,9 @@ public final class Sparse24View implements WeightSource {
             }
             String why = not24(raw.tensor(n));
             if (why != null) {
+                // the checkpoint says it is 2:4 and it is not: worth telling apart from an ordinary dense projection
+                if (ct != null && "2:4".equals(ct.sparsityStructure()) && ct.targeted(p, "Linear"))
+                    why += ", though sparsity_config targets it";
                 denseReasons.put(p, why);
                 continue;
             }
