@@ -1,5 +1,6 @@
 package armor.runtime.sparse;
 
+import armor.runtime.kernels.Parallel;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.safetensors.CheckpointException;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -223,15 +225,24 @@ public final class Sparse24View implements WeightSource {
     static String not24(Tensor w) {
         if (w.dtype() != DType.F32 && w.dtype() != DType.F16 && w.dtype() != DType.BF16) return "dtype " + w.dtype();
         if (w.rank() != 2 || w.dim(1) % 4 != 0) return "d_in not a multiple of 4";
-        long groups = w.elementCount() / 4;
+        int rows = w.dim(0), cols = w.dim(1);
         MemorySegment s = w.data();
         boolean f32 = w.dtype() == DType.F32;
-        for (long g = 0; g < groups; g++) {
-            int nonZero = 0;
-            for (int k = 0; k < 4; k++) if (nonZero(s, f32, 4 * g + k)) nonZero++;
-            if (nonZero > 2) return "not 2:4";
-        }
-        return null;
+        // rows spread over the cores (a 2:4 model is read whole); a dense one stops at its first full group
+        AtomicBoolean dense = new AtomicBoolean();
+        Parallel.forRange(rows, 16, (from, to) -> {
+            for (int r = from; r < to && !dense.get(); r++) {
+                for (long i = (long) r * cols, end = i + cols; i < end; i += 4) {
+                    int nonZero = 0;
+                    for (int k = 0; k < 4; k++) if (nonZero(s, f32, i + k)) nonZero++;
+                    if (nonZero > 2) {
+                        dense.set(true);
+                        return;
+                    }
+                }
+            }
+        });
+        return dense.get() ? "not 2:4" : null;
     }
 
     private static boolean nonZero(MemorySegment s, boolean f32, long i) {
@@ -252,7 +263,17 @@ public final class Sparse24View implements WeightSource {
         MemorySegment src = w.data();
         MemorySegment values = Arena.ofAuto().allocate((long) rows * cols / 2 * es, 8);
         byte[] meta = new byte[rows * mc];
-        for (int r = 0; r < rows; r++) {
+        Parallel.forRange(rows, 16, (from, to) -> packRows(src, f32, es, cols, values, meta, from, to));
+        pair = new Tensor[] {new Tensor(p + SparseLinearLoader.VALUES, w.dtype(), new long[] {rows, cols / 2}, values),
+                new Tensor(p + SparseLinearLoader.META, DType.U8, new long[] {rows, mc}, MemorySegment.ofArray(meta))};
+        packed.put(p, pair);
+        return pair;
+    }
+
+    /** Rows [from, to) of {@link #pack}. */
+    private static void packRows(MemorySegment src, boolean f32, int es, int cols, MemorySegment values, byte[] meta, int from, int to) {
+        int mc = Sparse24Core.metaCols(cols);
+        for (int r = from; r < to; r++) {
             for (int g = 0; g < cols / 4; g++) {
                 long base = (long) r * cols + 4L * g;
                 int bits = 0;
@@ -265,10 +286,6 @@ public final class Sparse24View implements WeightSource {
                 meta[r * mc + (g >>> 1)] |= (byte) ((p0 | p1 << 2) << ((g & 1) * 4));
             }
         }
-        pair = new Tensor[] {new Tensor(p + SparseLinearLoader.VALUES, w.dtype(), new long[] {rows, cols / 2}, values),
-                new Tensor(p + SparseLinearLoader.META, DType.U8, new long[] {rows, mc}, MemorySegment.ofArray(meta))};
-        packed.put(p, pair);
-        return pair;
     }
 
     @Override

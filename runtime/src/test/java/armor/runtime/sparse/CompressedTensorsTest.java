@@ -8,6 +8,7 @@ import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
+import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.safetensors.CheckpointException;
@@ -162,6 +163,43 @@ class CompressedTensorsTest {
             assertEquals("compressed-tensors dense 2:4: 34 of 35 projections run as 2:4; dense: 1 not 2:4, though sparsity_config targets it (" + DOWN0 + ")",
                     m.sparsity().summary());
         }
+    }
+
+    /** Groups with fewer than two non-zeros (and -0.0) pack exactly; a group of three keeps the projection dense. */
+    @Test
+    void sparseGroupsPackExactlyAndFullGroupsStayDense() {
+        String up = "model.layers.0.mlp.up_proj", gate = "model.layers.0.mlp.gate_proj";
+        int rows = 16, cols = 8;
+        java.util.Random rnd = new java.util.Random(7);
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i += 4) {
+            int keep = rnd.nextInt(3); // 0, 1 or 2 non-zeros in this group
+            for (int k = 0; k < 4; k++) w[i + k] = rnd.nextBoolean() ? -0f : 0f;
+            for (int j = 0; j < keep; j++) w[i + rnd.nextInt(4)] = (float) rnd.nextGaussian();
+        }
+        float[] full = w.clone();
+        full[12] = 1; full[13] = 2; full[14] = 3; // row 1, group 1: three non-zeros
+        var raw = new armor.runtime.safetensors.TensorMapWeights(Map.of(up + ".weight", f32(up + ".weight", new long[] {rows, cols}, w),
+                gate + ".weight", f32(gate + ".weight", new long[] {rows, cols}, full))) {
+            @Override
+            public String origin() {
+                return "memory";
+            }
+        };
+        Sparse24View view = Sparse24View.of(raw, null, SparseMode.AUTO, "LlamaForCausalLM");
+        assertFalse(view.has(up + ".weight"));
+        assertTrue(view.has(up + SparseLinearLoader.VALUES) && view.has(up + SparseLinearLoader.META));
+        Linear l = armor.runtime.linear.LinearLoader.load(view, up, cols, rows);
+        assertEquals("2:4", l.kind());
+        float[] back = ((Sparse24Linear) l).denseWeight();
+        for (int i = 0; i < w.length; i++) assertEquals(w[i] == 0 ? 0f : w[i], back[i], 0f, "at " + i);
+        assertTrue(view.has(gate + ".weight"));
+        assertEquals("dense", armor.runtime.linear.LinearLoader.load(view, gate, cols, rows).kind());
+        assertEquals("not 2:4", view.denseReason(gate));
+        assertNull(view.denseReason(up));
+        Sparse24View off = Sparse24View.of(raw, null, SparseMode.OFF, "LlamaForCausalLM");
+        assertEquals("dense", armor.runtime.linear.LinearLoader.load(off, up, cols, rows).kind());
+        assertEquals("--sparse off", off.denseReason(up));
     }
 
     // ---- export
