@@ -67,7 +67,7 @@ public final class CompareCommand implements Callable<Integer> {
             JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
             JsonNode s = cfg.get("sparsity_config");
             JsonNode ct = cfg.path("quantization_config").path("sparsity_config");
-            if (ct.isObject()) return "compressed-tensors " + ct.path("format").asText("?");
+            if (ct.isObject()) return "ct " + ct.path("format").asText("?"); // compressed-tensors
             if (s == null || !s.isObject()) return "dense";
             String k = s.path("format").asText("?") + " " + s.path("method").asText("?");
             if (s.hasNonNull("block_size")) k += " b=" + s.get("block_size").asInt();
