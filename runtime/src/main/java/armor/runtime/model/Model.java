@@ -2,6 +2,9 @@ package armor.runtime.model;
 
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
+import armor.runtime.linear.ArmorLinear;
+import armor.runtime.linear.Linear;
+import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
@@ -91,12 +94,13 @@ public final class Model implements AutoCloseable {
         Map<String, String> sparse = new LinkedHashMap<>(), dense = new LinkedHashMap<>();
         for (int i = 0; i < decoder.numLayers(); i++) {
             for (String p : DecoderLayer.PROJECTIONS) {
-                String prefix = "model.layers." + i + "." + p, kind = decoder.layer(i).linear(p).kind();
-                if (kind.equals("dense")) {
-                    String why = denseReason.apply(prefix);
-                    dense.put(prefix, why == null ? "dense" : why);
+                String prefix = "model.layers." + i + "." + p;
+                Linear l = decoder.layer(i).linear(p);
+                if (l instanceof Sparse24Linear || l instanceof ArmorLinear) {
+                    sparse.put(prefix, l.kind());
                 } else {
-                    sparse.put(prefix, kind);
+                    String why = denseReason.apply(prefix);
+                    dense.put(prefix, why == null ? l.kind() : why);
                 }
             }
         }
