@@ -202,6 +202,44 @@ class CompressedTensorsTest {
         assertEquals("--sparse off", off.denseReason(up));
     }
 
+    /** In bf16 (2-byte values: the bitmask's values used in place, the dense weights packed) both formats agree. */
+    @Test
+    void bf16FoldersOfBothFormatsLoadTheSameLayers(@TempDir Path tmp) throws Exception {
+        Path bitmask = toBf16(BITMASK, tmp.resolve("b")), dense = toBf16(DENSE, tmp.resolve("d"));
+        int[] ids = {1, 403, 407, 261, 378};
+        try (Model b = Model.load(bitmask); Model d = Model.load(dense); Model ref = Model.load(BITMASK)) {
+            for (int i = 0; i < 5; i++) {
+                for (String p : DecoderLayer.PROJECTIONS) {
+                    Sparse24Linear lb = (Sparse24Linear) b.decoder().layer(i).linear(p), ld = (Sparse24Linear) d.decoder().layer(i).linear(p);
+                    assertEquals(DType.BF16, lb.core().dtype());
+                    float[] wb = lb.denseWeight(), wd = ld.denseWeight(), wr = ((Sparse24Linear) ref.decoder().layer(i).linear(p)).denseWeight();
+                    for (int k = 0; k < wb.length; k++) {
+                        assertEquals(wd[k], wb[k], 0f, p);
+                        assertEquals(wr[k], wb[k], Math.abs(wr[k]) / 128, p); // bf16 rounding of the f32 reference
+                    }
+                }
+            }
+            float[] lb = b.logits(ids), ld = d.logits(ids);
+            assertArrayEquals(ld, lb, 1e-4f);
+        }
+    }
+
+    /** A copy of a folder with every F32 tensor rounded to BF16 and config.json's dtype set to bfloat16. */
+    static Path toBf16(Path src, Path dst) throws Exception {
+        Map<String, Tensor> replace = new java.util.HashMap<>();
+        try (CheckpointWeights w = CheckpointWeights.open(src)) {
+            for (String n : w.names()) {
+                Tensor t = w.tensor(n);
+                if (t.dtype() != DType.F32) continue;
+                float[] v = TensorFloats.read(t);
+                short[] h = new short[v.length];
+                for (int i = 0; i < v.length; i++) h[i] = armor.runtime.kernels.HalfFloat.floatToBf16(v[i]);
+                replace.put(n, new Tensor(n, DType.BF16, t.shape(), MemorySegment.ofArray(h)));
+            }
+        }
+        return copy(src, dst, c -> c.put("dtype", "bfloat16"), replace);
+    }
+
     // ---- export
 
     /** Export of what compressed-tensors wrote gives back its tensors byte for byte, and the same model. */
