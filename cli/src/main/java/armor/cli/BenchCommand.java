@@ -11,6 +11,9 @@ import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
+import armor.runtime.sparse.CompressedTensorsConfig;
+import armor.runtime.sparse.Sparse24View;
+import armor.runtime.sparse.SparseMode;
 import armor.runtime.sparse.SparsityConfig;
 import armor.runtime.tensor.DType;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -43,7 +46,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "random-weight model shape when --model is not given: llama-3.2-1b (default), qwen2.5-0.5b, qwen2.5-1.5b, llama-2-7b")
     String preset;
 
-    @Option(names = "--model", description = "benchmark this model folder instead of a random preset (a dense folder gets all kinds; a pruned one is run as stored)")
+    @Option(names = "--model", description = "benchmark this model folder instead of a random preset (a dense folder, compressed-tensors dense 2:4 included, gets all kinds; a pruned or compressed-tensors sparse-24-bitmask one is run as stored)")
     Path model;
 
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16 (default), f16, f32")
@@ -101,9 +104,16 @@ public final class BenchCommand implements Callable<Integer> {
             label = model.getFileName().toString();
             ModelConfig config = ConfigReader.read(model);
             var root = new ObjectMapper().readTree(model.resolve("config.json").toFile());
+            CompressedTensorsConfig ct = CompressedTensorsConfig.read(model).orElse(null);
             try (CheckpointWeights weights = CheckpointWeights.open(model)) {
                 dtypeName = config.dtype();
-                if (root.has(SparsityConfig.KEY)) {
+                if (ct != null && ct.layout() == CompressedTensorsConfig.Layout.BITMASK_24) {
+                    // its projections exist only as 2:4: run them as stored, through the view the runtime loads
+                    System.err.println("armor: " + model + " is a " + ct.describe() + " checkpoint: benchmarking it as stored");
+                    WeightSource view = Sparse24View.of(weights, ct, SparseMode.AUTO, config.architecture().hfName());
+                    results.addAll(KindComparison.measure(List.of(variant("2:4", config, view)), settings,
+                            line -> System.err.println("armor: " + line)));
+                } else if (root.has(SparsityConfig.KEY)) {
                     String format = SparsityConfig.fromJson(root.get(SparsityConfig.KEY), model + "/config.json").format();
                     System.err.println("armor: " + model + " is a " + format + " checkpoint: benchmarking it as stored");
                     results.addAll(KindComparison.measure(List.of(variant(format, config, weights)), settings,

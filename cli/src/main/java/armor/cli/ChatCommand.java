@@ -38,6 +38,9 @@ public final class ChatCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    SparseOption sparse;
+
     @Override
     public Integer call() throws Exception {
         long seed = sampling.seedOrRandom();
@@ -50,7 +53,7 @@ public final class ChatCommand implements Callable<Integer> {
         // on a terminal, notices and statistics go with the replies through stdout: the launcher passes stderr
         // through a line-buffered filter, so they would reach the screen after the next "> " prompt
         PrintStream info = interactive ? out : err;
-        try (Model m = Model.load(model)) {
+        try (Model m = sparse.load(model, err)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();
             try (ChatSession chat = new ChatSession(m, tok, system, params)) {

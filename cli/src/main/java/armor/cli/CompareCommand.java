@@ -28,6 +28,9 @@ public final class CompareCommand implements Callable<Integer> {
     @Mixin
     PerplexityOptions options;
 
+    @Mixin
+    SparseOption sparse;
+
     record Row(String name, String kind, double ppl, double nll, int windows, double seconds) {}
 
     @Override
@@ -37,7 +40,7 @@ public final class CompareCommand implements Callable<Integer> {
         int seq = 0; // the same windows for every model: --seq, or the default for the first model
         for (Path dir : models) {
             long t0 = System.nanoTime();
-            try (Model m = Model.load(dir)) {
+            try (Model m = sparse.load(dir, System.err)) {
                 if (seq == 0) seq = options.seq(m);
                 int[] stream = PerplexityOptions.stream(m, content);
                 int[] range = options.range(Perplexity.windowCount(stream.length, seq));
@@ -63,6 +66,8 @@ public final class CompareCommand implements Callable<Integer> {
         try {
             JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
             JsonNode s = cfg.get("sparsity_config");
+            JsonNode ct = cfg.path("quantization_config").path("sparsity_config");
+            if (ct.isObject()) return "ct " + ct.path("format").asText("?"); // compressed-tensors
             if (s == null || !s.isObject()) return "dense";
             String k = s.path("format").asText("?") + " " + s.path("method").asText("?");
             if (s.hasNonNull("block_size")) k += " b=" + s.get("block_size").asInt();

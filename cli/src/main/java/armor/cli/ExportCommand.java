@@ -1,33 +1,65 @@
 package armor.cli;
 
+import armor.runtime.sparse.CompressedTensorsExport;
 import armor.runtime.sparse.Conversions;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
-/** {@code armor export --dense}: a 2:4 or ARMOR checkpoint back to a plain dense Hugging Face checkpoint. */
+/**
+ * {@code armor export}: a 2:4 or ARMOR checkpoint back to a plain dense Hugging Face checkpoint, or a 2:4 one to
+ * compressed-tensors {@code sparse-24-bitmask}.
+ */
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write a 2:4 or ARMOR checkpoint as a plain dense Hugging Face checkpoint: every sparse linear "
-                + "becomes P.weight = A'·C·B' (or C) in the stored dtype, loadable by transformers and lm-evaluation-harness.",
-                "Example: armor export --dense --model /tmp/stories-2of4 --output /tmp/stories-2of4-dense"})
+        description = {"Write a checkpoint for other tools. --format dense (or --dense): every sparse linear becomes "
+                + "P.weight = A'·C·B' (or C) in the stored dtype, loadable by transformers and lm-evaluation-harness; "
+                + "works on armor 2:4/ARMOR and compressed-tensors folders. --format compressed-tensors: every 2:4 "
+                + "linear becomes compressed-tensors sparse-24-bitmask (P.compressed, P.bitmask, P.shape), the format "
+                + "llm-compressor and vLLM wrote and loaded; for naive 2:4 models (magnitude, Wanda, SparseGPT, "
+                + "NoWag-P, compressed-tensors, dense folders whose projections are 2:4). ARMOR models export dense.",
+                "Example: armor export --format compressed-tensors --model /tmp/stories-2of4 --output /tmp/stories-2of4-ct"})
 public final class ExportCommand implements Callable<Integer> {
-    @Option(names = "--dense", required = true, description = "export the reconstructed dense weights (the only export there is)")
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--dense", description = "short for --format dense")
     boolean dense;
 
-    @Option(names = "--model", required = true, description = "2:4 or ARMOR checkpoint folder")
+    @Option(names = "--format", paramLabel = "dense|compressed-tensors",
+            description = "dense: the reconstructed dense weights; compressed-tensors: sparse-24-bitmask")
+    String format;
+
+    @Option(names = "--model", required = true, description = "2:4, ARMOR or compressed-tensors checkpoint folder")
     Path model;
 
-    @Option(names = {"--output", "-o"}, required = true, description = "new folder for the dense checkpoint (must not exist)")
+    @Option(names = {"--output", "-o"}, required = true, description = "new folder for the exported checkpoint (must not exist)")
     Path output;
 
     @Override
     public Integer call() {
+        if (dense && format != null && !format.equals("dense"))
+            throw new ParameterException(spec.commandLine(), "--dense and --format " + format + " contradict each other, expected one of them");
+        String f = dense ? "dense" : format;
+        if (f == null)
+            throw new ParameterException(spec.commandLine(), "missing --format, expected --format dense (or --dense) or --format compressed-tensors");
         ProgressLine progress = new ProgressLine("export", "linears");
-        int n = Conversions.exportDense(model, output, (done, total, prefix) -> progress.update(done, total));
+        Conversions.Progress p = (done, total, prefix) -> progress.update(done, total);
+        int n;
+        switch (f) {
+            case "dense" -> n = CompressedTensorsExport.isCompressedTensors(model)
+                    ? CompressedTensorsExport.export(model, output, CompressedTensorsExport.Target.DENSE, p)
+                    : Conversions.exportDense(model, output, p);
+            case "compressed-tensors" -> n = CompressedTensorsExport.export(model, output, CompressedTensorsExport.Target.COMPRESSED_TENSORS, p);
+            default -> throw new ParameterException(spec.commandLine(), "--format " + f + ", expected dense or compressed-tensors");
+        }
         progress.done();
-        System.out.printf("wrote %s: %d sparse linears reconstructed as dense weights%n", output, n);
+        System.out.printf("wrote %s: %d %s%n", output, n, f.equals("dense") ? "sparse linears reconstructed as dense weights"
+                : "2:4 linears as compressed-tensors sparse-24-bitmask");
         return 0;
     }
 }

@@ -30,13 +30,16 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     DeviceOption device;
 
+    @Mixin
+    SparseOption sparse;
+
     @Override
     public Integer call() throws Exception {
         long s = sampling.seedOrRandom();
         SamplingParams params = sampling.params(s);
         PrintStream err = System.err;
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
-        try (Model m = Model.load(model)) {
+        try (Model m = sparse.load(model, err)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();
             int[] ids = tok.encode(prompt, true);

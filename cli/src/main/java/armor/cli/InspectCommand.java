@@ -5,6 +5,7 @@ import armor.runtime.model.Model;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
@@ -22,9 +23,12 @@ public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--no-tensors", description = "omit the tensor list")
     boolean noTensors;
 
+    @Mixin
+    SparseOption sparse;
+
     @Override
     public Integer call() {
-        try (Model m = Model.load(model)) {
+        try (Model m = Model.load(model, sparse.mode())) {
             ModelConfig c = m.config();
             long params = 0, bytes = 0;
             Map<DType, Long> byDtype = new TreeMap<>();
@@ -50,6 +54,7 @@ public final class InspectCommand implements Callable<Integer> {
             StringBuilder dt = new StringBuilder();
             byDtype.forEach((d, n) -> dt.append(dt.isEmpty() ? "" : ", ").append(d).append(' ').append(String.format("%,d", n)));
             System.out.printf("dtype         %s (config: %s)%n", dt, c.dtype());
+            System.out.printf("sparsity      %s%n", m.sparsity().summary());
             System.out.printf("weight bytes  %,d (%s); read per decoded token %,d%n", bytes, human(bytes, 1024, "B"),
                     m.decoder().weightBytesPerToken());
             if (!noTensors) {

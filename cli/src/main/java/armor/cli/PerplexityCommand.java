@@ -25,9 +25,12 @@ public final class PerplexityCommand implements Callable<Integer> {
     @Mixin
     PerplexityOptions options;
 
+    @Mixin
+    SparseOption sparse;
+
     @Override
     public Integer call() throws Exception {
-        try (Model m = Model.load(model)) {
+        try (Model m = sparse.load(model, System.err)) {
             int seq = options.seq(m);
             int[] stream = PerplexityOptions.stream(m, options.readText());
             int total = Perplexity.windowCount(stream.length, seq);

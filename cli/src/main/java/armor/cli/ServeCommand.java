@@ -29,10 +29,13 @@ public final class ServeCommand implements Callable<Integer> {
     @Mixin
     ServerOptions server;
 
+    @Mixin
+    SparseOption sparse;
+
     @Override
     public Integer call() throws Exception {
         server.check();
-        try (Model m = Model.load(model)) {
+        try (Model m = sparse.load(model, System.err)) {
             device.requireCpu(System.err);
             serve(m, m.requireTokenizer(), model, server, System.err);
         }

@@ -2,15 +2,25 @@ package armor.runtime.model;
 
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
+import armor.runtime.linear.ArmorLinear;
+import armor.runtime.linear.Linear;
+import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
+import armor.runtime.sparse.CompressedTensorsConfig;
+import armor.runtime.sparse.Sparse24View;
+import armor.runtime.sparse.SparseMode;
+import armor.runtime.sparse.SparsityReport;
+import armor.runtime.tensor.DType;
 import armor.tokenizer.Tokenizer;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -22,26 +32,46 @@ public final class Model implements AutoCloseable {
     private final ModelConfig config;
     private final WeightSource weights;
     private final Decoder decoder;
+    private final SparsityReport sparsity;
     private Tokenizer tokenizer;
     private boolean tokenizerLoaded;
 
-    private Model(Path dir, ModelConfig config, WeightSource weights, Decoder decoder) {
+    private Model(Path dir, ModelConfig config, WeightSource weights, Decoder decoder, SparsityReport sparsity) {
         this.dir = dir;
         this.config = config;
         this.weights = weights;
         this.decoder = decoder;
+        this.sparsity = sparsity;
     }
 
-    /** Loads {@code config.json}, {@code generation_config.json} and the safetensors weights of a model folder. */
+    private Model(Path dir, ModelConfig config, WeightSource weights, Decoder decoder) {
+        this(dir, config, weights, decoder, report(decoder, "in-memory weights", false, p -> "dense"));
+    }
+
+    /** As {@link #load(Path, SparseMode)} with {@link SparseMode#AUTO}. */
     public static Model load(Path dir) {
+        return load(dir, SparseMode.AUTO);
+    }
+
+    /**
+     * Loads {@code config.json}, {@code generation_config.json} and the safetensors weights of a model folder: a dense
+     * or armor checkpoint, or a compressed-tensors 2:4 one (docs/checkpoint-format.md). Projections stored as 2:4, and
+     * under {@link SparseMode#AUTO} dense ones whose zeros follow 2:4, run on the 2:4 kernels ({@link #sparsity()}).
+     */
+    public static Model load(Path dir, SparseMode mode) {
         if (Files.isRegularFile(dir)) {
             throw new CheckpointException(dir + ": is a file, expected a model folder (the folder holding config.json)");
         }
         if (!Files.isDirectory(dir)) throw new CheckpointException(dir + ": model folder not found");
         ModelConfig config = ConfigReader.read(dir);
+        // before the weights: a quantized compressed-tensors folder stops here with its reason, not on a dtype
+        CompressedTensorsConfig ct = CompressedTensorsConfig.read(dir).orElse(null);
         CheckpointWeights weights = CheckpointWeights.open(dir);
         try {
-            return new Model(dir, config, weights, Decoder.load(config, weights));
+            Sparse24View view = Sparse24View.of(weights, ct, mode, config.architecture().hfName());
+            Decoder decoder = Decoder.load(config, view);
+            String format = view.format() + (mode == SparseMode.OFF ? " (--sparse off)" : "");
+            return new Model(dir, config, weights, decoder, report(decoder, format, view.declared(), view::denseReason));
         } catch (RuntimeException e) {
             weights.close();
             throw e;
@@ -51,6 +81,29 @@ public final class Model implements AutoCloseable {
     /** A model over weights from elsewhere (tests, in-memory checkpoints); no tokenizer. */
     public static Model of(ModelConfig config, WeightSource weights) {
         return new Model(null, config, weights, Decoder.load(config, weights));
+    }
+
+    private static SparsityReport report(Decoder decoder, String format, boolean declared,
+                                         java.util.function.Function<String, String> denseReason) {
+        Map<String, String> sparse = new LinkedHashMap<>(), dense = new LinkedHashMap<>();
+        for (int i = 0; i < decoder.numLayers(); i++) {
+            for (String p : DecoderLayer.PROJECTIONS) {
+                String prefix = "model.layers." + i + "." + p;
+                Linear l = decoder.layer(i).linear(p);
+                if (l instanceof Sparse24Linear || l instanceof ArmorLinear) {
+                    sparse.put(prefix, l.kind());
+                } else {
+                    String why = denseReason.apply(prefix);
+                    dense.put(prefix, why == null ? l.kind() : why);
+                }
+            }
+        }
+        return new SparsityReport(format, declared, sparse, dense);
+    }
+
+    /** Which projections run sparse and which dense, as loaded (see {@link SparsityReport#summary()}). */
+    public SparsityReport sparsity() {
+        return sparsity;
     }
 
     public ModelConfig config() {

@@ -138,6 +138,16 @@ public final class SparseCheckpointWriter implements AutoCloseable {
             replaced.add(prefix + s);
     }
 
+    /** Writes {@code t} under its own name as it is (e.g. a source tensor renamed, or another format's tensor). */
+    public synchronized void putTensor(Tensor t) {
+        add(t);
+    }
+
+    /** Leaves the source tensor {@code name} out of the output (another format replaces it). */
+    public synchronized void drop(String name) {
+        replaced.add(name);
+    }
+
     private void putCoreTensors(String prefix, Sparse24Core core, DType dtype) {
         put(prefix + SparseLinearLoader.VALUES, dtype, new long[] {core.rows(), core.cols() / 2}, core.values());
         String metaName = prefix + SparseLinearLoader.META;
@@ -187,6 +197,14 @@ public final class SparseCheckpointWriter implements AutoCloseable {
      * folder into place.
      */
     public synchronized void finish(SparsityConfig sparsity) {
+        finishEditingConfig(sparsity == null ? o -> { } : o -> o.set(SparsityConfig.KEY, sparsity.toJson()));
+    }
+
+    /**
+     * As {@link #finish(SparsityConfig)}, with config.json's source object (its {@code sparsity_config} removed)
+     * edited by {@code editConfig}: for formats other than armor's own.
+     */
+    public synchronized void finishEditingConfig(java.util.function.Consumer<ObjectNode> editConfig) {
         for (String name : source.names()) {
             if (written.contains(name) || replaced.contains(name)) continue;
             add(source.tensor(name)); // a view of the mapped source: nothing copied until written
@@ -211,7 +229,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
                         .forEach(e -> map.put(e.getKey(), names.get(e.getValue())));
                 Files.writeString(tmp.resolve(CheckpointWeights.INDEX), json.writeValueAsString(index));
             }
-            writeConfig(sparsity);
+            writeConfig(editConfig);
             try (Stream<Path> files = Files.list(sourceDir)) {
                 for (Path f : files.toList()) {
                     String n = f.getFileName().toString();
@@ -226,14 +244,14 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         }
     }
 
-    private void writeConfig(SparsityConfig sparsity) throws IOException {
+    private void writeConfig(java.util.function.Consumer<ObjectNode> editConfig) throws IOException {
         ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
         Path cfg = sourceDir.resolve("config.json");
         JsonNode root = json.readTree(cfg.toFile());
         if (root == null || !root.isObject()) throw new CheckpointException(cfg + ": expected a JSON object");
         ObjectNode o = (ObjectNode) root;
         o.remove(SparsityConfig.KEY);
-        if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
+        editConfig.accept(o);
         Files.writeString(tmp.resolve("config.json"), json.writeValueAsString(o) + "\n");
     }
 
