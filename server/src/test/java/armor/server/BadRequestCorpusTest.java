@@ -103,6 +103,8 @@ class BadRequestCorpusTest {
         c.add(chat("user as number", ",\"user\":12", 400, "user"));
         c.add(raw("prompt too long for the context", CHAT, "{\"model\":\"fake-story\",\"messages\":[{\"role\":\"user\",\"content\":\""
                 + "a".repeat(100) + "\"}]}", 400, "messages"));
+        c.add(raw("completions: prompt too long for the context", COMP, "{\"model\":\"fake-story\",\"prompt\":\""
+                + "a".repeat(100) + "\"}", 400, "prompt"));
         c.add(raw("completions: missing prompt", COMP, "{\"model\":\"fake-story\"}", 400, "prompt"));
         c.add(raw("completions: prompt a number", COMP, "{\"model\":\"fake-story\",\"prompt\":5}", 400, "prompt"));
         c.add(raw("completions: empty prompt array", COMP, "{\"model\":\"fake-story\",\"prompt\":[]}", 400, "prompt"));

@@ -66,7 +66,7 @@ public final class CompletionEngine implements Engine {
             }
         }
         int ctx = scheduler.contextLength();
-        int maxNew = maxNewTokens(ids.length, params, ctx);
+        int maxNew = maxNewTokens(ids.length, params, ctx, prompt instanceof PromptInput.Chat ? "messages" : "prompt");
         String echoText = null;
         if (params.echo()) {
             echoText = prompt instanceof PromptInput.Text t ? t.text() : tokenizer.decode(ids, false);
@@ -94,10 +94,11 @@ public final class CompletionEngine implements Engine {
         };
     }
 
-    private int maxNewTokens(int promptLength, GenerationParams params, int ctx) {
+    /** @param promptParam the request field that holds the prompt, named in the error when it is too long */
+    private int maxNewTokens(int promptLength, GenerationParams params, int ctx, String promptParam) {
         Integer asked = params.maxTokens();
         if (promptLength > ctx || (promptLength == ctx && (asked == null || asked > 0))) {
-            throw new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded",
+            throw new ApiException(400, "invalid_request_error", promptParam, "context_length_exceeded",
                     "This model's maximum context length is " + ctx + " tokens, but the prompt has " + promptLength
                             + " tokens.");
         }
