@@ -33,7 +33,7 @@ public final class ChatCommand implements Callable<Integer> {
     String system;
 
     @Mixin
-    SamplingOptions sampling;
+    SamplingFlags sampling;
 
     @Mixin
     DeviceOption device;
@@ -53,7 +53,7 @@ public final class ChatCommand implements Callable<Integer> {
         try (Model m = Model.load(model)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();
-            try (ChatSession chat = new ChatSession(m, tok, system, params)) {
+            try (ChatSession chat = new ChatSession(m, tok, system, params, sampling.stopConditions())) {
                 if (interactive) info.println("armor: chatting with " + model + " (seed " + seed + "); /reset, /exit");
                 while (true) {
                     if (interactive) {

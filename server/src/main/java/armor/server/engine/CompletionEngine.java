@@ -3,10 +3,11 @@ package armor.server.engine;
 import armor.server.api.ApiException;
 import armor.server.api.GenerationParams;
 import armor.server.api.PromptInput;
-import armor.server.scheduler.BatchScheduler;
-import armor.server.scheduler.SamplingOptions;
-import armor.server.scheduler.SequenceHandle;
-import armor.server.scheduler.SequenceRequest;
+import armor.runtime.generate.BatchScheduler;
+import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.SchedulerRefusal;
+import armor.runtime.generate.SequenceHandle;
+import armor.runtime.generate.SequenceRequest;
 import armor.tokenizer.ChatTemplate;
 import armor.tokenizer.PlainChatTemplate;
 import armor.tokenizer.Tokenizer;
@@ -73,13 +74,18 @@ public final class CompletionEngine implements Engine {
         }
         List<SequenceRequest> seqs = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) {
-            ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer.streamDecoder(true, ids), params.stop(),
-                    texts, echoText, ids, listener);
-            SamplingOptions sampling = params.sampling().withSeed(params.sampling().seed() + i);
+            ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer, ids, params.stop(), texts,
+                    echoText, listener);
+            SamplingParams sampling = params.sampling().withSeed(params.sampling().seed() + i);
             seqs.add(new SequenceRequest(ids, maxNew, sampling, params.logprobs(), params.echo() && params.wantsLogprobs(),
                     stopTokens, stream));
         }
-        List<SequenceHandle> handles = scheduler.submit(seqs);
+        List<SequenceHandle> handles;
+        try {
+            handles = scheduler.submit(seqs);
+        } catch (SchedulerRefusal e) {
+            throw ApiException.of(e);
+        }
         int promptTokens = ids.length;
         return new Generation() {
             @Override
