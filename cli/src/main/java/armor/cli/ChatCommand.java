@@ -70,13 +70,15 @@ public final class ChatCommand implements Callable<Integer> {
                     if (line.isBlank()) continue;
                     GenerationResult r;
                     try {
+                        // on a terminal the reply streams; into a pipe it is written whole and exact, as generate does
                         r = chat.send(line, (id, text) -> {
-                            if (!text.isEmpty()) out.print(text);
+                            if (interactive && !text.isEmpty()) out.print(text);
                         });
                     } catch (IllegalArgumentException e) {
                         info.println("armor: " + e.getMessage());
                         continue;
                     }
+                    if (!interactive) out.print(r.text());
                     out.println();
                     out.flush();
                     info.printf("armor: prompt %d new tokens (%d reused), %.1f tok/s; generated %d tokens, %.2f tok/s; "
