@@ -1,14 +1,14 @@
 package armor.bench;
 
 import armor.runtime.model.Model;
-import armor.server.engine.RuntimeDecoder;
+import armor.runtime.generate.ModelDecoder;
 import armor.server.metrics.ServerMetrics;
-import armor.server.scheduler.BatchScheduler;
-import armor.server.scheduler.FinishReason;
-import armor.server.scheduler.SamplingOptions;
-import armor.server.scheduler.SequenceListener;
-import armor.server.scheduler.SequenceRequest;
-import armor.server.scheduler.TokenLogprob;
+import armor.runtime.generate.BatchScheduler;
+import armor.runtime.generate.FinishReason;
+import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.SequenceListener;
+import armor.runtime.generate.SequenceRequest;
+import armor.runtime.generate.TokenLogprob;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -44,7 +44,7 @@ public final class ServeBenchmark {
     public static Result run(Model model, int concurrency, int promptTokens, int tokens) {
         ServerMetrics metrics = new ServerMetrics();
         int vocab = model.config().vocabSize();
-        try (BatchScheduler<?> scheduler = new BatchScheduler<>(new RuntimeDecoder(model), concurrency, concurrency, metrics)) {
+        try (BatchScheduler<?> scheduler = new BatchScheduler<>(new ModelDecoder(model), concurrency, concurrency, metrics)) {
             CountDownLatch done = new CountDownLatch(concurrency);
             AtomicReference<RuntimeException> failure = new AtomicReference<>();
             int[] generated = new int[concurrency];
@@ -53,7 +53,7 @@ public final class ServeBenchmark {
                 int[] prompt = new int[promptTokens];
                 for (int i = 0; i < promptTokens; i++) prompt[i] = (int) ((i * 7919L + s * 104729L + 13) % vocab);
                 int index = s;
-                requests.add(new SequenceRequest(prompt, tokens, SamplingOptions.greedy(), -1, false, Set.of(),
+                requests.add(new SequenceRequest(prompt, tokens, SamplingParams.GREEDY, -1, false, Set.of(),
                         new SequenceListener() {
                             @Override
                             public boolean onToken(int token, TokenLogprob logprob) {

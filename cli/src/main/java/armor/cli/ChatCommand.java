@@ -33,7 +33,7 @@ public final class ChatCommand implements Callable<Integer> {
     String system;
 
     @Mixin
-    SamplingOptions sampling;
+    SamplingFlags sampling;
 
     @Mixin
     DeviceOption device;
@@ -56,7 +56,7 @@ public final class ChatCommand implements Callable<Integer> {
         try (Model m = sparse.load(model, err)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();
-            try (ChatSession chat = new ChatSession(m, tok, system, params)) {
+            try (ChatSession chat = new ChatSession(m, tok, system, params, sampling.stopConditions())) {
                 if (interactive) info.println("armor: chatting with " + model + " (seed " + seed + "); /reset, /exit");
                 while (true) {
                     if (interactive) {
@@ -73,13 +73,15 @@ public final class ChatCommand implements Callable<Integer> {
                     if (line.isBlank()) continue;
                     GenerationResult r;
                     try {
+                        // on a terminal the reply streams; into a pipe it is written whole and exact, as generate does
                         r = chat.send(line, (id, text) -> {
-                            if (!text.isEmpty()) out.print(text);
+                            if (interactive && !text.isEmpty()) out.print(text);
                         });
                     } catch (IllegalArgumentException e) {
                         info.println("armor: " + e.getMessage());
                         continue;
                     }
+                    if (!interactive) out.print(r.text());
                     out.println();
                     out.flush();
                     info.printf("armor: prompt %d new tokens (%d reused), %.1f tok/s; generated %d tokens, %.2f tok/s; "

@@ -2,8 +2,8 @@ package armor.cli;
 
 import armor.runtime.generate.GenerationResult;
 import armor.runtime.generate.Generator;
-import armor.runtime.generate.Sampler;
 import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.StopConditions;
 import armor.runtime.generate.TokenListener;
 import armor.runtime.model.Model;
 import armor.runtime.model.SequenceState;
@@ -30,23 +30,25 @@ final class ChatSession implements AutoCloseable {
     private final boolean plainTemplate;
     private final String system;
     private final SamplingParams params;
-    private final Sampler sampler;
+    private final StopConditions stop;
     private final Generator generator;
     private final List<ChatMessage> messages = new ArrayList<>();
     private SequenceState sequence;
     /** The tokens whose keys and values the sequence's cache holds, in order. */
     private int[] cached = new int[0];
     private int reusedLastTurn;
+    /** Turns sent so far: turn i samples with seed + i, so turns do not repeat one random stream. */
+    private int turns;
 
     /** @param system the system message, or null for none */
-    ChatSession(Model model, Tokenizer tokenizer, String system, SamplingParams params) {
+    ChatSession(Model model, Tokenizer tokenizer, String system, SamplingParams params, StopConditions stop) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplateOrPlain();
         this.plainTemplate = template instanceof PlainChatTemplate;
         this.system = system;
         this.params = params;
-        this.sampler = new Sampler(params);
+        this.stop = stop;
         this.generator = new Generator(model, tokenizer, endOfTurnIds(template, tokenizer));
         this.sequence = model.newSequence(256);
         reset();
@@ -105,7 +107,7 @@ final class ChatSession implements AutoCloseable {
         reusedLastTurn = keep;
         GenerationResult r;
         try {
-            r = generator.generate(sequence, prompt, sampler, params, listener);
+            r = generator.generate(sequence, prompt, params.withSeed(params.seed() + turns++), stop, listener);
         } catch (RuntimeException e) {
             messages.removeLast();
             sequence.truncate(0);

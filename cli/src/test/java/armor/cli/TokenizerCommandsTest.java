@@ -71,6 +71,33 @@ class TokenizerCommandsTest {
     }
 
     @Test
+    void tokenizeJsonlTakesOneJsonStringALineSoTextsMayHoldNewlines() {
+        String stories = model("stories260K-hf");
+        String multiLine = "Once upon\na time\n";
+        // independent reference: each text tokenized on its own as the whole of stdin
+        String expected = run(utf8(multiLine), "tokenize", "--model", stories).out()
+                + run(utf8("Once"), "tokenize", "--model", stories).out();
+        assertTrue(expected.startsWith("[1, 403, 407") && expected.endsWith("\n[1, 403]\n"), expected);
+        Result r = run(utf8("\"Once upon\\na time\\n\"\n\"Once\"\n"), "tokenize", "--model", stories, "--jsonl");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(expected, r.out());
+        assertEquals(2, r.out().lines().count());
+
+        Result notString = run(utf8("\"Once\"\n[1, 2]\n"), "tokenize", "--model", stories, "--jsonl");
+        assertEquals(1, notString.exitCode());
+        assertEquals("", notString.out());
+        assertTrue(notString.err().contains("stdin line 2: expected a JSON string (--jsonl), got: [1, 2]"), notString.err());
+        Result twoValues = run(utf8("\"a\" \"b\"\n"), "tokenize", "--model", stories, "--jsonl");
+        assertEquals(1, twoValues.exitCode());
+        assertTrue(twoValues.err().contains("stdin line 1"), twoValues.err());
+        Result blank = run(utf8("\"a\"\n\n\"b\"\n"), "tokenize", "--model", stories, "--jsonl");
+        assertTrue(blank.err().contains("stdin line 2: expected a JSON string (--jsonl), got: an empty line"), blank.err());
+
+        Result both = run(utf8("\"a\"\n"), "tokenize", "--model", stories, "--jsonl", "--lines");
+        assertEquals(2, both.exitCode(), both.err());
+    }
+
+    @Test
     void detokenizeIsTheReverseAndRejectsBadIds() {
         String stories = model("stories260K-hf"); // byte fallback: any text comes back
         String text = "Hello 🦙, 東京!";

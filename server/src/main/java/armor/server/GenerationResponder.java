@@ -1,5 +1,6 @@
 package armor.server;
 
+import armor.runtime.generate.SchedulerRefusal;
 import armor.server.api.ApiException;
 import armor.server.engine.ChoiceListener;
 import armor.server.engine.Generation;
@@ -138,10 +139,12 @@ final class GenerationResponder implements ChoiceListener {
     }
 
     @Override
-    public synchronized void onFinish(int choice, String finishReason, int completionTokens) {
+    public synchronized void onFinish(int choice, String finishReason, int completionTokens, String text) {
         if (done) return;
         ChoiceState c = choices.get(choice);
         c.finish = finishReason;
+        c.text.setLength(0);
+        c.text.append(text); // exact, where the pieces could differ
         c.completionTokens = completionTokens;
         if (shape.stream()) {
             boolean first = !c.opened;
@@ -158,6 +161,7 @@ final class GenerationResponder implements ChoiceListener {
         done = true;
         for (Generation g : generations) g.cancel();
         ApiException e = error instanceof ApiException a ? a
+                : error instanceof SchedulerRefusal r ? ApiException.of(r)
                 : new ApiException(500, "server_error", null, "internal_error", "Generation failed: " + error);
         metrics.request(endpoint, e.status());
         logLine(e.status());

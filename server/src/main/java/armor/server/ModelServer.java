@@ -2,9 +2,9 @@ package armor.server;
 
 import armor.runtime.model.Model;
 import armor.server.engine.CompletionEngine;
-import armor.server.engine.RuntimeDecoder;
 import armor.server.metrics.ServerMetrics;
-import armor.server.scheduler.BatchScheduler;
+import armor.runtime.generate.BatchScheduler;
+import armor.runtime.generate.ModelDecoder;
 import armor.tokenizer.Tokenizer;
 
 import java.time.Duration;
@@ -40,7 +40,7 @@ public final class ModelServer implements AutoCloseable {
     public static ModelServer start(Model model, Tokenizer tokenizer, String modelId, ServerConfig config,
                                     int maxBatch, int maxQueue, int maxNewTokensDefault, AccessLog accessLog) {
         ServerMetrics metrics = new ServerMetrics();
-        BatchScheduler<?> scheduler = new BatchScheduler<>(new RuntimeDecoder(model), maxBatch, maxQueue, metrics);
+        BatchScheduler<?> scheduler = new BatchScheduler<>(new ModelDecoder(model), maxBatch, maxQueue, metrics);
         Set<Integer> stops = new LinkedHashSet<>(model.config().eosTokenIds());
         tokenizer.eosTokenId().ifPresent(stops::add);
         CompletionEngine engine = new CompletionEngine(modelId, tokenizer, scheduler, stops, maxNewTokensDefault);

@@ -100,9 +100,13 @@ class BadRequestCorpusTest {
         c.add(chat("top_logprobs too many", ",\"logprobs\":true,\"top_logprobs\":30", 400, "top_logprobs"));
         c.add(chat("presence_penalty out of range", ",\"presence_penalty\":2.5", 400, "presence_penalty"));
         c.add(chat("frequency_penalty as bool", ",\"frequency_penalty\":true", 400, "frequency_penalty"));
+        c.add(chat("repetition_penalty zero", ",\"repetition_penalty\":0", 400, "repetition_penalty"));
+        c.add(chat("repetition_penalty negative", ",\"repetition_penalty\":-1", 400, "repetition_penalty"));
         c.add(chat("user as number", ",\"user\":12", 400, "user"));
         c.add(raw("prompt too long for the context", CHAT, "{\"model\":\"fake-story\",\"messages\":[{\"role\":\"user\",\"content\":\""
                 + "a".repeat(100) + "\"}]}", 400, "messages"));
+        c.add(raw("completions: prompt too long for the context", COMP, "{\"model\":\"fake-story\",\"prompt\":\""
+                + "a".repeat(100) + "\"}", 400, "prompt"));
         c.add(raw("completions: missing prompt", COMP, "{\"model\":\"fake-story\"}", 400, "prompt"));
         c.add(raw("completions: prompt a number", COMP, "{\"model\":\"fake-story\",\"prompt\":5}", 400, "prompt"));
         c.add(raw("completions: empty prompt array", COMP, "{\"model\":\"fake-story\",\"prompt\":[]}", 400, "prompt"));

@@ -1,6 +1,6 @@
 package armor.server;
 
-import armor.server.scheduler.BatchDecoder;
+import armor.runtime.generate.BatchDecoder;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;

@@ -3,6 +3,7 @@ package armor.server;
 import armor.runtime.generate.GenerationResult;
 import armor.runtime.generate.Generator;
 import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.StopConditions;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.sparse.Conversions;
@@ -35,7 +36,7 @@ class SparseCheckpointServingTest {
             Tokenizer tok = model.requireTokenizer();
             String prompt = "Once upon a time";
             GenerationResult ref = new Generator(model, tok).generate(tok.encode(prompt, true),
-                    SamplingParams.greedy(40), (id, text) -> {});
+                    SamplingParams.GREEDY, StopConditions.maxTokens(40), (id, text) -> {});
             try (ModelServer server = ModelServer.start(model, tok, "s24", ServerConfig.loopback(0), 4, 8, 256)) {
                 HttpRequest r = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/completions"))
                         .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"s24\",\"prompt\":\"" + prompt

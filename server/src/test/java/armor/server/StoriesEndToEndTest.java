@@ -2,14 +2,14 @@ package armor.server;
 
 import armor.runtime.eval.Perplexity;
 import armor.runtime.model.Model;
-import armor.server.engine.RuntimeDecoder;
+import armor.runtime.generate.ModelDecoder;
 import armor.server.metrics.ServerMetrics;
-import armor.server.scheduler.BatchScheduler;
-import armor.server.scheduler.FinishReason;
-import armor.server.scheduler.SamplingOptions;
-import armor.server.scheduler.SequenceListener;
-import armor.server.scheduler.SequenceRequest;
-import armor.server.scheduler.TokenLogprob;
+import armor.runtime.generate.BatchScheduler;
+import armor.runtime.generate.FinishReason;
+import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.SequenceListener;
+import armor.runtime.generate.SequenceRequest;
+import armor.runtime.generate.TokenLogprob;
 import armor.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.junit.jupiter.api.AfterAll;
@@ -117,7 +117,7 @@ class StoriesEndToEndTest {
         int[] input = ids(fixture.get("input_ids"));
         int[] greedy = ids(fixture.get("greedy_ids"));
         var metrics = new ServerMetrics();
-        try (var scheduler = new BatchScheduler<>(new RuntimeDecoder(model),
+        try (var scheduler = new BatchScheduler<>(new ModelDecoder(model),
                 4, 4, 3, metrics)) {
             int[][] got = new int[2][];
             var done = new CountDownLatch(2);
@@ -126,7 +126,7 @@ class StoriesEndToEndTest {
                 int slot = k;
                 List<Integer> out = new ArrayList<>();
                 reqs.add(new SequenceRequest(input, greedy.length,
-                        SamplingOptions.greedy(), -1, false, Set.of(),
+                        SamplingParams.GREEDY, -1, false, Set.of(),
                         new SequenceListener() {
                             @Override
                             public boolean onToken(int token, TokenLogprob lp) {

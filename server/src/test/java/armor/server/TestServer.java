@@ -3,7 +3,7 @@ package armor.server;
 import armor.server.api.RequestLimits;
 import armor.server.engine.CompletionEngine;
 import armor.server.metrics.ServerMetrics;
-import armor.server.scheduler.BatchScheduler;
+import armor.runtime.generate.BatchScheduler;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 

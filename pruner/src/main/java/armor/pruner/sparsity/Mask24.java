@@ -1,5 +1,7 @@
 package armor.pruner.sparsity;
 
+import armor.runtime.linear.Sparse24Core;
+
 /**
  * A strict 2:4 mask over a {@code rows × cols} weight: in every row, every aligned group of four consecutive
  * columns keeps exactly two entries. Stored as one pattern index (0..5) per group, so a mask that breaks the
@@ -80,16 +82,14 @@ public final class Mask24 {
         return m;
     }
 
-    /** The pattern that keeps the two largest of {@code s[o..o+3]} (ties go to the lower position). */
+    /**
+     * The pattern that keeps the two largest of {@code s[o..o+3]} (ties go to the lower position): the runtime's
+     * one selection rule, {@link Sparse24Core#keepLargestTwo}, so that {@code --method magnitude} and
+     * {@code armor convert}'s magnitude 2:4 keep the same entries.
+     */
     public static int patternKeepingLargest(float[] s, int o) {
-        int best = 0;
-        for (int t = 1; t < 4; t++) if (s[o + t] > s[o + best]) best = t;
-        int second = -1;
-        for (int t = 0; t < 4; t++) {
-            if (t == best) continue;
-            if (second < 0 || s[o + t] > s[o + second]) second = t;
-        }
-        return patternOf(best, second);
+        int nibble = Sparse24Core.keepLargestTwo(s, o);
+        return patternOf(nibble & 3, nibble >>> 2);
     }
 
     /** The pattern indices, one byte per group, row-major (for saving). */

@@ -1,5 +1,6 @@
 package armor.pruner.method;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -78,6 +79,17 @@ class BaselinesTest {
     }
 
     /** With H = I there is nothing to compensate: OBS reduces to keeping the two largest |w| of every group. */
+    /** One magnitude 2:4: the pruner's method keeps exactly what the runtime's conversion keeps, ties included. */
+    @Test
+    void magnitudeMethodKeepsWhatTheRuntimeConversionKeeps() {
+        Random rnd = new Random(3);
+        int rows = 24, cols = 40;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = rnd.nextInt(4) * (rnd.nextBoolean() ? 0.5f : -0.5f);
+        PrunedWeight p = Magnitude.prune(w, rows, cols);
+        assertArrayEquals(armor.runtime.linear.Sparse24Core.byMagnitude(w, rows, cols).toDense(), p.weight());
+    }
+
     @Test
     void sparseGptWithIdentityGramIsMagnitude() {
         Random rnd = new Random(6);

@@ -2,7 +2,8 @@ package armor.runtime.generate;
 
 /**
  * @param tokens       generated ids (the stop token excluded)
- * @param text         the generated text (empty without a tokenizer), stop string excluded
+ * @param text         the generated text (empty without a tokenizer), stop string excluded: the exact decode of
+ *                     {@code tokens} after the prompt ({@link CompletionText}), which streamed pieces may not be
  * @param promptTokens prompt tokens prefilled (those a reused KV cache already held not counted)
  * @param prefillNanos time to process the prompt and pick the first token
  * @param decodeNanos  time for the remaining tokens

@@ -4,20 +4,32 @@ import java.util.List;
 
 /**
  * Streams generated text while watching for stop strings: text that might be the start of a stop string is held
- * back until it is known not to be; on a match, only the text before the stop string is released.
+ * back until it is known not to be; on a match, only the text before the stop string is released, so nothing of a
+ * stop string is ever emitted, even split across tokens. One per sequence, used by {@link Generator} and the server.
  */
-final class StopStrings {
+public final class StopStrings {
     private final List<String> stops;
     private final StringBuilder all = new StringBuilder();
     private int released;
     private boolean matched;
 
-    StopStrings(List<String> stops) {
-        this.stops = stops;
+    public StopStrings(List<String> stops) {
+        for (String stop : stops) if (stop.isEmpty()) throw new IllegalArgumentException("empty stop string");
+        this.stops = List.copyOf(stops);
+    }
+
+    /** {@code text} up to the first occurrence of any of {@code stops} (all of it when none occurs). */
+    public static String cut(String text, List<String> stops) {
+        int end = text.length();
+        for (String stop : stops) {
+            int at = text.indexOf(stop);
+            if (at >= 0 && at < end) end = at;
+        }
+        return text.substring(0, end);
     }
 
     /** Adds decoded text; returns the text that is now safe to emit. */
-    String accept(String piece) {
+    public String accept(String piece) {
         if (matched) return "";
         all.append(piece);
         int cut = firstMatch();
@@ -30,17 +42,17 @@ final class StopStrings {
     }
 
     /** At the end of generation: adds the last text and releases everything left (up to a stop string). */
-    String finish(String piece) {
+    public String finish(String piece) {
         String head = accept(piece);
         return matched ? head : head + release(all.length());
     }
 
-    boolean matched() {
+    public boolean matched() {
         return matched;
     }
 
     /** Everything released so far. */
-    String emitted() {
+    public String emitted() {
         return all.substring(0, released);
     }
 

@@ -43,23 +43,44 @@ public record Sparse24Core(int rows, int cols, float[] values, byte[] meta) {
         return (g & 1) == 0 ? b & 15 : b >>> 4;
     }
 
+    /**
+     * The 2:4 selection rule, the one every magnitude-like score goes through (this magnitude pruning, and the
+     * pruner's {@code Mask24.keepLargest} for magnitude, Wanda, NoWag-P and SparseGPT scores): the two largest of
+     * {@code score[offset .. offset+3]}, ties to the lower position, as a stable descending sort would pick.
+     *
+     * @return the group's nibble {@code p0 | p1 << 2} with {@code p0 < p1} (this class's metadata encoding)
+     */
+    public static int keepLargestTwo(float[] score, int offset) {
+        int best = 0;
+        for (int k = 1; k < 4; k++) if (score[offset + k] > score[offset + best]) best = k;
+        int second = -1;
+        for (int k = 0; k < 4; k++) {
+            if (k == best) continue;
+            if (second < 0 || score[offset + k] > score[offset + second]) second = k;
+        }
+        return Math.min(best, second) | Math.max(best, second) << 2;
+    }
+
     /** Keeps, in every group of four of every row, the two entries of largest magnitude (ties: the lower column). */
     public static Sparse24Core byMagnitude(float[] dense, int rows, int cols) {
-        boolean[] mask = new boolean[dense.length];
+        if (dense.length != (long) rows * cols)
+            throw new IllegalArgumentException("2:4 core: dense length " + dense.length + " does not match " + rows + "×" + cols);
+        if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: cols " + cols + " is not a multiple of 4");
+        int mc = metaCols(cols);
+        float[] values = new float[rows * cols / 2];
+        byte[] meta = new byte[rows * mc];
+        float[] magnitude = new float[4];
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c += 4) {
-                int base = r * cols + c;
-                int best = 0, second = -1;
-                for (int k = 1; k < 4; k++) if (Math.abs(dense[base + k]) > Math.abs(dense[base + best])) best = k;
-                for (int k = 0; k < 4; k++) {
-                    if (k == best) continue;
-                    if (second < 0 || Math.abs(dense[base + k]) > Math.abs(dense[base + second])) second = k;
-                }
-                mask[base + best] = true;
-                mask[base + second] = true;
+            for (int g = 0; g < cols / 4; g++) {
+                int base = r * cols + 4 * g;
+                for (int k = 0; k < 4; k++) magnitude[k] = Math.abs(dense[base + k]);
+                int nibble = keepLargestTwo(magnitude, 0);
+                values[r * cols / 2 + 2 * g] = dense[base + (nibble & 3)];
+                values[r * cols / 2 + 2 * g + 1] = dense[base + (nibble >>> 2)];
+                meta[r * mc + (g >>> 1)] |= (byte) (nibble << ((g & 1) * 4));
             }
         }
-        return fromMask(dense, mask, rows, cols);
+        return new Sparse24Core(rows, cols, values, meta);
     }
 
     /** Packs the entries of {@code dense} under {@code mask}; the mask must keep exactly two of every group of four. */

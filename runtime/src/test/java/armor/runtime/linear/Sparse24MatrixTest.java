@@ -127,6 +127,30 @@ class Sparse24MatrixTest {
         }
     }
 
+    /**
+     * Ties: entries from a small set of magnitudes of both signs (zeros included) against a stable descending sort
+     * of each group by |w|, the first two kept.
+     */
+    @Test
+    void magnitudeBreaksTiesTowardsTheLowerColumnLikeAStableSort() {
+        Random rnd = new Random(11);
+        int rows = 40, cols = 32;
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (rnd.nextInt(3)) * (rnd.nextBoolean() ? 1f : -1f);
+        Sparse24Core core = Sparse24Core.byMagnitude(w, rows, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int g = 0; g < cols / 4; g++) {
+                int base = r * cols + 4 * g;
+                Integer[] order = {0, 1, 2, 3};
+                java.util.Arrays.sort(order, (a, b) -> Float.compare(Math.abs(w[base + b]), Math.abs(w[base + a])));
+                int lo = Math.min(order[0], order[1]), hi = Math.max(order[0], order[1]);
+                assertEquals(lo | hi << 2, core.nibble(r, g), "row " + r + " group " + g);
+                assertEquals(w[base + lo], core.values()[r * cols / 2 + 2 * g]);
+                assertEquals(w[base + hi], core.values()[r * cols / 2 + 2 * g + 1]);
+            }
+        }
+    }
+
     @Test
     void magnitudeKeepsTheTwoLargestOfEveryGroup() {
         Random rnd = new Random(5);

@@ -4,6 +4,7 @@ import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.generate.Generator;
 import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.StopConditions;
 import armor.runtime.linear.DenseLinear;
 import armor.runtime.linear.Linear;
 import armor.runtime.safetensors.CheckpointException;
@@ -169,7 +170,7 @@ class DecoderTest {
         try (Model m = Model.load(STORIES)) {
             int[] prompt = new int[m.config().maxPositions() + 3];
             String msg = assertThrows(IllegalArgumentException.class,
-                    () -> new Generator(m, null).generate(prompt, SamplingParams.greedy(4), (t, s) -> { })).getMessage();
+                    () -> new Generator(m, null).generate(prompt, SamplingParams.GREEDY, StopConditions.maxTokens(4), (t, s) -> { })).getMessage();
             assertTrue(msg.contains("prompt of 515 tokens") && msg.contains("context length 512")
                     && msg.contains("max_position_embeddings"), msg);
             SequenceState s = m.newSequence(8);

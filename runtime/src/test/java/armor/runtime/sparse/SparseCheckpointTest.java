@@ -5,6 +5,7 @@ import armor.runtime.eval.Perplexity;
 import armor.runtime.generate.GenerationResult;
 import armor.runtime.generate.Generator;
 import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.StopConditions;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.model.Model;
@@ -95,7 +96,7 @@ class SparseCheckpointTest {
         Path vo = tmp.resolve("vo");
         assertEquals(10, Conversions.magnitude24(STORIES, vo, Pattern.compile("self_attn\\.[vo]_proj"), (d, t, p) -> {}));
         try (Model s = Model.load(vo)) {
-            GenerationResult r = new Generator(s, s.requireTokenizer()).generate(prompt, SamplingParams.greedy(60), (id, piece) -> {});
+            GenerationResult r = new Generator(s, s.requireTokenizer()).generate(prompt, SamplingParams.GREEDY, StopConditions.maxTokens(60), (id, piece) -> {});
             String text = r.text();
             Set<String> vocab = new HashSet<>();
             for (String w : Files.readString(SHARED.resolve("data/tinystories/tinystories.txt")).toLowerCase().split("[^a-z]+")) vocab.add(w);

@@ -1,5 +1,7 @@
 package armor.server.api;
 
+import armor.runtime.generate.SchedulerRefusal;
+
 /**
  * A request the server refuses, carrying what OpenAI's error JSON needs:
  * {@code {"error": {"message", "type", "param", "code"}}} and the HTTP status to answer with.
@@ -32,6 +34,14 @@ public final class ApiException extends RuntimeException {
     /** 400 for a field the server recognises as OpenAI's but does not implement (rather than ignoring it). */
     public static ApiException unsupported(String param, String message) {
         return new ApiException(400, "invalid_request_error", param, "unsupported_parameter", message);
+    }
+
+    /** The scheduler's refusal as OpenAI answers it: 429 when the queue is full, 503 when shutting down. */
+    public static ApiException of(SchedulerRefusal refusal) {
+        return switch (refusal.reason()) {
+            case QUEUE_FULL -> new ApiException(429, "rate_limit_exceeded", null, "queue_full", refusal.getMessage(), 1);
+            case SHUTTING_DOWN -> new ApiException(503, "server_error", null, "shutting_down", refusal.getMessage(), 5);
+        };
     }
 
     public int status() {

@@ -1,6 +1,6 @@
 package armor.server.api;
 
-import armor.server.scheduler.SamplingOptions;
+import armor.runtime.generate.SamplingParams;
 
 import java.util.List;
 
@@ -14,7 +14,7 @@ import java.util.List;
  * @param echo       (completions only) return the prompt before the completion, with its logprobs when requested
  * @param seedGiven  whether the client fixed the seed (otherwise {@code sampling.seed()} is random)
  */
-public record GenerationParams(Integer maxTokens, List<String> stop, int n, SamplingOptions sampling,
+public record GenerationParams(Integer maxTokens, List<String> stop, int n, SamplingParams sampling,
                                int logprobs, boolean echo, boolean seedGiven) {
     public boolean wantsLogprobs() {
         return logprobs >= 0;

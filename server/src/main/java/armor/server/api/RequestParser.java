@@ -1,6 +1,6 @@
 package armor.server.api;
 
-import armor.server.scheduler.SamplingOptions;
+import armor.runtime.generate.SamplingParams;
 import armor.tokenizer.ChatMessage;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.StreamReadConstraints;
@@ -28,7 +28,8 @@ import java.util.Set;
 public final class RequestParser {
     /** Fields honoured by both endpoints. */
     private static final Set<String> COMMON = Set.of("model", "max_tokens", "temperature", "top_p", "top_k", "min_p",
-            "seed", "stop", "n", "stream", "stream_options", "logprobs", "presence_penalty", "frequency_penalty", "user");
+            "seed", "stop", "n", "stream", "stream_options", "logprobs", "presence_penalty", "frequency_penalty",
+            "repetition_penalty", "user");
     private static final Set<String> CHAT_ONLY = Set.of("messages", "max_completion_tokens", "top_logprobs");
     private static final Set<String> COMPLETION_ONLY = Set.of("prompt", "echo");
     private static final Set<String> ROLES = Set.of("system", "developer", "user", "assistant");
@@ -122,12 +123,17 @@ public final class RequestParser {
         float minP = optFloat(root, "min_p", 0f, 1f, 0f);
         float presence = optFloat(root, "presence_penalty", -2f, 2f, 0f);
         float frequency = optFloat(root, "frequency_penalty", -2f, 2f, 0f);
+        // vLLM's and transformers' extension: > 0, 1 = off; capped where it stops meaning anything
+        float repetition = optFloat(root, "repetition_penalty", 0f, 100f, 1f);
+        if (root.hasNonNull("repetition_penalty") && repetition == 0f) {
+            throw ApiException.invalid("repetition_penalty", "'repetition_penalty' must be in (0, 100], found 0.");
+        }
         Long seed = optLong(root, "seed");
         Integer n = optInt(root, "n", 1, limits.maxN());
         List<String> stop = stop(root);
         long s = seed != null ? seed : seeds.nextLong();
-        SamplingOptions sampling = new SamplingOptions(temperature, topP, topK == null ? 0 : Math.max(topK, 0), minP,
-                presence, frequency, s);
+        SamplingParams sampling = new SamplingParams(temperature, topK == null ? 0 : Math.max(topK, 0), topP, minP,
+                presence, frequency, repetition, s);
         return new GenerationParams(maxTokens, stop, n == null ? 1 : n, sampling, logprobs, echo, seed != null);
     }
 

@@ -10,8 +10,13 @@ public interface ChoiceListener {
     /** More text of a choice (never part of a stop string), with the logprob entries of the tokens it completes. */
     void onText(int choice, String text, List<TextLogprob> logprobs);
 
-    /** @param finishReason OpenAI's value: "stop" or "length" (or "cancelled" when the client went away) */
-    void onFinish(int choice, String finishReason, int completionTokens);
+    /**
+     * @param finishReason OpenAI's value: "stop" or "length" (or "cancelled" when the client went away)
+     * @param text         the choice's whole text, exact: the echoed prompt, then the tokenizer's full decode of the
+     *                     generated ids after the prompt cut before a stop string ({@code CompletionText}); the
+     *                     streamed pieces may differ from it where a byte-fallback run is not valid UTF-8
+     */
+    void onFinish(int choice, String finishReason, int completionTokens, String text);
 
     void onError(int choice, RuntimeException error);
 }

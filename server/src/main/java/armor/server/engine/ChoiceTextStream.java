@@ -1,27 +1,35 @@
 package armor.server.engine;
 
-import armor.server.scheduler.FinishReason;
-import armor.server.scheduler.SequenceListener;
-import armor.server.scheduler.TokenLogprob;
+import armor.runtime.generate.CompletionText;
+import armor.runtime.generate.FinishReason;
+import armor.runtime.generate.SequenceListener;
+import armor.runtime.generate.StopStrings;
+import armor.runtime.generate.TokenLogprob;
 import armor.tokenizer.StreamDecoder;
+import armor.tokenizer.Tokenizer;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * Turns one choice's token ids into text deltas: incremental detokenization, stop strings held back and cut, and
- * each token's logprob entry released together with the text it completes.
+ * each token's logprob entry released together with the text it completes; at the end, the choice's exact text.
  */
 final class ChoiceTextStream implements SequenceListener {
     private final int choice;
+    private final Tokenizer tokenizer;
     private final StreamDecoder decoder;
-    private final StopStringMatcher stops;
+    private final List<String> stopStrings;
+    private final StopStrings stops;
     private final TokenTexts texts;
     private final ChoiceListener out;
     private final String echoText;
     private final int[] promptIds;
     private boolean echoed;
+    private int[] generated = new int[16];
+    private int generatedCount;
     /** A logprob entry whose text is not yet released, with the end offset of its text in the choice's text. */
     private record Pending(TextLogprob entry, long textEnd) {}
 
@@ -30,12 +38,14 @@ final class ChoiceTextStream implements SequenceListener {
     private long releasedChars; // text handed to the listener so far
 
     /** With {@code echoText} non-null the prompt is echoed first ({@code promptIds} name its tokens' entries). */
-    ChoiceTextStream(int choice, StreamDecoder decoder, List<String> stops, TokenTexts texts, String echoText,
-                     int[] promptIds, ChoiceListener out) {
+    ChoiceTextStream(int choice, Tokenizer tokenizer, int[] promptIds, List<String> stops, TokenTexts texts,
+                     String echoText, ChoiceListener out) {
         this.promptIds = promptIds;
         this.choice = choice;
-        this.decoder = decoder;
-        this.stops = new StopStringMatcher(stops);
+        this.tokenizer = tokenizer;
+        this.decoder = tokenizer.streamDecoder(true, promptIds);
+        this.stopStrings = List.copyOf(stops);
+        this.stops = new StopStrings(stops);
         this.texts = texts;
         this.echoText = echoText;
         this.out = out;
@@ -62,26 +72,26 @@ final class ChoiceTextStream implements SequenceListener {
     @Override
     public boolean onToken(int token, TokenLogprob logprob) {
         if (!echoed && echoText != null) emitEcho(null);
+        if (generatedCount == generated.length) generated = Arrays.copyOf(generated, generatedCount * 2);
+        generated[generatedCount++] = token;
         String piece = decoder.next(token);
         producedChars += piece.length();
         if (logprob != null) pendingLogprobs.addLast(new Pending(texts.entry(logprob), producedChars));
-        String safe = stops.push(piece);
-        release(safe);
-        return !stops.stopped();
+        release(stops.accept(piece));
+        return !stops.matched();
     }
 
     @Override
     public void onFinish(FinishReason reason, int generatedTokens) {
         if (!echoed && echoText != null) emitEcho(null);
-        if (!stops.stopped()) {
+        if (!stops.matched()) {
             String tail = decoder.flush();
             producedChars += tail.length();
-            String safe = stops.push(tail);
-            if (!stops.stopped()) safe += stops.flush();
-            release(safe);
-            if (!pendingLogprobs.isEmpty() && !stops.stopped()) release("");
+            release(stops.finish(tail));
+            if (!pendingLogprobs.isEmpty() && !stops.matched()) release("");
         }
-        out.onFinish(choice, reason.apiName(), generatedTokens);
+        String text = CompletionText.of(tokenizer, promptIds, Arrays.copyOf(generated, generatedCount), stopStrings);
+        out.onFinish(choice, reason.apiName(), generatedTokens, echoText == null ? text : echoText + text);
     }
 
     @Override
@@ -94,7 +104,7 @@ final class ChoiceTextStream implements SequenceListener {
         List<TextLogprob> entries = List.of();
         if (!pendingLogprobs.isEmpty()) {
             entries = new ArrayList<>();
-            boolean all = !stops.stopped() && releasedChars == producedChars;
+            boolean all = !stops.matched() && releasedChars == producedChars;
             while (!pendingLogprobs.isEmpty() && (all || pendingLogprobs.peekFirst().textEnd() <= releasedChars)) {
                 entries.add(pendingLogprobs.pollFirst().entry());
             }

@@ -3,10 +3,11 @@ package armor.server.engine;
 import armor.server.api.ApiException;
 import armor.server.api.GenerationParams;
 import armor.server.api.PromptInput;
-import armor.server.scheduler.BatchScheduler;
-import armor.server.scheduler.SamplingOptions;
-import armor.server.scheduler.SequenceHandle;
-import armor.server.scheduler.SequenceRequest;
+import armor.runtime.generate.BatchScheduler;
+import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.SchedulerRefusal;
+import armor.runtime.generate.SequenceHandle;
+import armor.runtime.generate.SequenceRequest;
 import armor.tokenizer.ChatTemplate;
 import armor.tokenizer.PlainChatTemplate;
 import armor.tokenizer.Tokenizer;
@@ -66,20 +67,25 @@ public final class CompletionEngine implements Engine {
             }
         }
         int ctx = scheduler.contextLength();
-        int maxNew = maxNewTokens(ids.length, params, ctx);
+        int maxNew = maxNewTokens(ids.length, params, ctx, prompt instanceof PromptInput.Chat ? "messages" : "prompt");
         String echoText = null;
         if (params.echo()) {
             echoText = prompt instanceof PromptInput.Text t ? t.text() : tokenizer.decode(ids, false);
         }
         List<SequenceRequest> seqs = new ArrayList<>(params.n());
         for (int i = 0; i < params.n(); i++) {
-            ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer.streamDecoder(true, ids), params.stop(),
-                    texts, echoText, ids, listener);
-            SamplingOptions sampling = params.sampling().withSeed(params.sampling().seed() + i);
+            ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer, ids, params.stop(), texts,
+                    echoText, listener);
+            SamplingParams sampling = params.sampling().withSeed(params.sampling().seed() + i);
             seqs.add(new SequenceRequest(ids, maxNew, sampling, params.logprobs(), params.echo() && params.wantsLogprobs(),
                     stopTokens, stream));
         }
-        List<SequenceHandle> handles = scheduler.submit(seqs);
+        List<SequenceHandle> handles;
+        try {
+            handles = scheduler.submit(seqs);
+        } catch (SchedulerRefusal e) {
+            throw ApiException.of(e);
+        }
         int promptTokens = ids.length;
         return new Generation() {
             @Override
@@ -94,10 +100,11 @@ public final class CompletionEngine implements Engine {
         };
     }
 
-    private int maxNewTokens(int promptLength, GenerationParams params, int ctx) {
+    /** @param promptParam the request field that holds the prompt, named in the error when it is too long */
+    private int maxNewTokens(int promptLength, GenerationParams params, int ctx, String promptParam) {
         Integer asked = params.maxTokens();
         if (promptLength > ctx || (promptLength == ctx && (asked == null || asked > 0))) {
-            throw new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded",
+            throw new ApiException(400, "invalid_request_error", promptParam, "context_length_exceeded",
                     "This model's maximum context length is " + ctx + " tokens, but the prompt has " + promptLength
                             + " tokens.");
         }

@@ -1,6 +1,6 @@
 package armor.server.engine;
 
-import armor.server.scheduler.TokenLogprob;
+import armor.runtime.generate.TokenLogprob;
 import armor.tokenizer.Tokenizer;
 
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,7 @@
 package armor.server.metrics;
 
+import armor.runtime.generate.SchedulerMetrics;
+
 import java.util.ArrayDeque;
 import java.util.Map;
 import java.util.TreeMap;
@@ -9,7 +11,7 @@ import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntSupplier;
 
 /** Counters, gauges and a histogram, rendered in Prometheus' text exposition format (version 0.0.4). */
-public final class ServerMetrics {
+public final class ServerMetrics implements SchedulerMetrics {
     private static final double[] TTFT_BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
     /** Window over which {@code armor_decode_tokens_per_second} is measured. */
     private static final long RATE_WINDOW_NANOS = 10_000_000_000L;
@@ -30,6 +32,7 @@ public final class ServerMetrics {
     private volatile IntSupplier queueDepth = () -> 0;
     private volatile IntSupplier activeSequences = () -> 0;
 
+    @Override
     public void bindGauges(IntSupplier queueDepth, IntSupplier activeSequences) {
         this.queueDepth = queueDepth;
         this.activeSequences = activeSequences;
@@ -39,22 +42,27 @@ public final class ServerMetrics {
         requests.computeIfAbsent(endpoint + "\u0000" + status, k -> new LongAdder()).increment();
     }
 
+    @Override
     public void promptTokens(int n) {
         promptTokens.add(n);
     }
 
+    @Override
     public void completionTokens(int n) {
         completionTokens.add(n);
     }
 
+    @Override
     public void rejected() {
         rejected.increment();
     }
 
+    @Override
     public void cancelled() {
         cancelled.increment();
     }
 
+    @Override
     public synchronized void timeToFirstToken(double seconds) {
         for (int i = 0; i < TTFT_BUCKETS.length; i++) if (seconds <= TTFT_BUCKETS[i]) ttftBuckets[i]++;
         ttftCount++;
@@ -62,6 +70,7 @@ public final class ServerMetrics {
     }
 
     /** One decode step that produced {@code tokens} tokens (one per sequence in the batch). */
+    @Override
     public synchronized void decodeStep(int tokens, long durationNanos) {
         decodeSteps.increment();
         decodeTokens.add(tokens);
@@ -73,6 +82,7 @@ public final class ServerMetrics {
     }
 
     /** A step that also prefilled joining sequences: counts toward the token rate, not the decode-only counters. */
+    @Override
     public synchronized void mixedStep(int tokens, long durationNanos) {
         decodeSteps.increment();
         lastBatchSize.set(tokens);

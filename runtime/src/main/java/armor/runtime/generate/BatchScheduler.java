@@ -1,7 +1,4 @@
-package armor.server.scheduler;
-
-import armor.server.api.ApiException;
-import armor.server.metrics.ServerMetrics;
+package armor.runtime.generate;
 
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -14,14 +11,17 @@ import java.util.List;
  * running sequence by one token and, in the same pass, feeds the next chunk of the prompts of sequences joining
  * from the queue (as many as free batch slots allow; long prompts take several steps, so running streams never
  * stall behind them); finished and cancelled sequences leave between steps, their KV caches freed.
- * The queue of waiting sequences is bounded; a full queue refuses new work with 429.
+ * The queue of waiting sequences is bounded; a full queue refuses new work ({@link SchedulerRefusal}).
+ * <p>
+ * This is the one generation loop: the server runs many sequences on it, {@link Generator} ({@code armor generate},
+ * {@code armor chat}) one at a time.
  */
 public final class BatchScheduler<S> implements AutoCloseable {
     private final BatchDecoder<S> decoder;
     private final int maxBatch;
     private final int maxQueue;
     private final int prefillChunk;
-    private final ServerMetrics metrics;
+    private final SchedulerMetrics metrics;
     private final Thread thread;
 
     private final Object lock = new Object();
@@ -30,40 +30,50 @@ public final class BatchScheduler<S> implements AutoCloseable {
     private boolean stopped;                                      // guarded by lock
     private volatile int activeCount;
 
-    private record Waiting(SequenceRequest request, SequenceHandle handle, long submittedNanos) {}
+    /** @param cache a KV cache the caller keeps (holding {@code cached} prompt tokens), or null for a fresh one */
+    private record Waiting(SequenceRequest request, SequenceHandle handle, long submittedNanos, Object cache,
+                           int cached) {}
 
     private final class Running {
         final SequenceRequest request;
         final SequenceHandle handle;
         final long submittedNanos;
-        final TokenSampler sampler;
+        final Sampler sampler;
         final S cache;
+        /** Whether the scheduler made the cache (and frees it) or the submitter keeps it. */
+        final boolean ownsCache;
+        /** Prompt tokens the cache held when the sequence was submitted (0 for a fresh cache). */
+        final int cached;
         int generated;
         /** Prompt tokens already fed to the model; the prompt goes in chunks across steps. */
         int prefilled;
         int lastToken;
         private boolean released;
 
-        Running(Waiting w, S cache) {
+        @SuppressWarnings("unchecked")
+        Running(Waiting w) {
             this.request = w.request;
             this.handle = w.handle;
             this.submittedNanos = w.submittedNanos;
-            this.sampler = new TokenSampler(w.request.sampling(), decoder.vocabSize());
-            this.cache = cache;
+            this.sampler = new Sampler(w.request.sampling(), decoder.vocabSize(), w.request.prompt());
+            this.ownsCache = w.cache == null;
+            this.cache = ownsCache ? decoder.newSequence() : (S) w.cache;
+            this.cached = w.cached;
+            this.prefilled = w.cached;
         }
 
-        /** Frees the KV cache once, whichever path (finish, cancel, error) gets here first. */
+        /** Frees the KV cache once, whichever path (finish, cancel, error) gets here first; a kept one stays. */
         void release() {
             if (released) return;
             released = true;
-            decoder.release(cache);
+            if (ownsCache) decoder.release(cache);
         }
     }
 
     /** Prompt tokens fed per step by default: long prompts go in chunks, so running streams keep flowing. */
     public static final int DEFAULT_PREFILL_CHUNK = 512;
 
-    public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, ServerMetrics metrics) {
+    public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, SchedulerMetrics metrics) {
         this(decoder, maxBatch, maxQueue, DEFAULT_PREFILL_CHUNK, metrics);
     }
 
@@ -71,7 +81,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
      * @param prefillChunk prompt tokens (of all joining sequences together) fed to the model per step; a longer
      *                     prompt is prefilled over several steps while the running sequences go on decoding
      */
-    public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, int prefillChunk, ServerMetrics metrics) {
+    public BatchScheduler(BatchDecoder<S> decoder, int maxBatch, int maxQueue, int prefillChunk,
+                          SchedulerMetrics metrics) {
         if (maxBatch < 1 || maxQueue < 0 || prefillChunk < 1) {
             throw new IllegalArgumentException("maxBatch >= 1, maxQueue >= 0 and prefillChunk >= 1 required");
         }
@@ -103,28 +114,50 @@ public final class BatchScheduler<S> implements AutoCloseable {
     }
 
     /**
-     * Queues all sequences of one request, or none: 429 when they do not fit in the queue, 503 when stopping.
-     * The queue bound counts sequences waiting beyond the free batch slots.
+     * Queues all sequences of one request, or none: a {@link SchedulerRefusal} when they do not fit in the queue
+     * or the scheduler is stopping. The queue bound counts sequences waiting beyond the free batch slots.
      */
     public List<SequenceHandle> submit(List<SequenceRequest> requests) {
-        List<SequenceHandle> handles = new ArrayList<>(requests.size());
+        List<Waiting> waiting = new ArrayList<>(requests.size());
+        long now = System.nanoTime();
+        for (SequenceRequest r : requests) waiting.add(new Waiting(r, new SequenceHandle(), now, null, 0));
+        return enqueue(waiting);
+    }
+
+    /**
+     * Queues one sequence that continues a KV cache the caller keeps (a chat reuses it from turn to turn):
+     * {@code cache} holds the first {@code cached} tokens of the request's prompt, and only the rest is prefilled.
+     * The scheduler does not free it; on finish it holds the prompt and every generated token that was fed back
+     * (all but the last).
+     */
+    public SequenceHandle submit(S cache, int cached, SequenceRequest request) {
+        if (cached < 0 || cached >= request.prompt().length) {
+            throw new IllegalArgumentException("the cache holds " + cached + " of " + request.prompt().length
+                    + " prompt tokens, expected at least one new token to prefill");
+        }
+        if (request.promptLogprobs()) {
+            throw new IllegalArgumentException("prompt logprobs need the whole prompt prefilled, not a kept cache");
+        }
+        return enqueue(List.of(new Waiting(request, new SequenceHandle(), System.nanoTime(), cache, cached))).get(0);
+    }
+
+    private List<SequenceHandle> enqueue(List<Waiting> waiting) {
+        List<SequenceHandle> handles = new ArrayList<>(waiting.size());
         synchronized (lock) {
             if (!accepting) {
                 metrics.rejected();
-                throw new ApiException(503, "server_error", null, "shutting_down",
-                        "The server is shutting down; retry against another instance.", 5);
+                throw new SchedulerRefusal(SchedulerRefusal.Reason.SHUTTING_DOWN,
+                        "The server is shutting down; retry against another instance.");
             }
             int freeSlots = Math.max(0, maxBatch - activeCount);
-            if (queue.size() + requests.size() > maxQueue + freeSlots) {
+            if (queue.size() + waiting.size() > maxQueue + freeSlots) {
                 metrics.rejected();
-                throw new ApiException(429, "rate_limit_exceeded", null, "queue_full", "The server is busy: "
-                        + queue.size() + " sequences are waiting (--max-queue " + maxQueue + "). Retry shortly.", 1);
+                throw new SchedulerRefusal(SchedulerRefusal.Reason.QUEUE_FULL, "The server is busy: "
+                        + queue.size() + " sequences are waiting (--max-queue " + maxQueue + "). Retry shortly.");
             }
-            long now = System.nanoTime();
-            for (SequenceRequest r : requests) {
-                SequenceHandle h = new SequenceHandle();
-                queue.addLast(new Waiting(r, h, now));
-                handles.add(h);
+            for (Waiting w : waiting) {
+                queue.addLast(w);
+                handles.add(w.handle);
             }
             lock.notifyAll();
         }
@@ -156,8 +189,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
             activeCount = active.size() + prefilling.size();
         }
         // Stopped: whatever is left is cancelled, its cache freed, its client told.
-        ApiException gone = new ApiException(503, "server_error", null, "shutting_down",
-                "The server shut down before this request finished.", 5);
+        SchedulerRefusal gone = new SchedulerRefusal(SchedulerRefusal.Reason.SHUTTING_DOWN,
+                "The server shut down before this request finished.");
         for (List<Running> group : List.of(active, prefilling)) {
             for (Running r : group) {
                 r.release();
@@ -190,7 +223,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
                 if (r != null) active.add(r);
             } else {
                 try {
-                    joining.add(new Running(w, decoder.newSequence()));
+                    joining.add(new Running(w));
                 } catch (RuntimeException e) {
                     w.request.listener().onError(e);
                 }
@@ -201,7 +234,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
 
     /** After prefill: counts the prompt, and samples the first token unless only the prompt was wanted. */
     private boolean firstToken(Running r, float[] logits) {
-        metrics.promptTokens(r.request.prompt().length);
+        metrics.promptTokens(r.request.prompt().length - r.cached);
         if (r.request.maxNewTokens() == 0) {
             finish(r, FinishReason.LENGTH);
             return false;
@@ -215,15 +248,15 @@ public final class BatchScheduler<S> implements AutoCloseable {
         SequenceRequest req = w.request;
         Running r = null;
         try {
-            S cache = decoder.newSequence();
-            r = new Running(w, cache);
+            r = new Running(w);
+            S cache = r.cache;
             float[] logits;
             if (req.promptLogprobs()) {
                 int[] prompt = req.prompt();
                 TokenLogprob[] per = new TokenLogprob[prompt.length];
                 int top = Math.max(req.topLogprobs(), 0);
                 logits = decoder.prefill(cache, prompt, (pos, lg) -> {
-                    if (pos + 1 < prompt.length) per[pos + 1] = TokenSampler.logprob(lg, prompt[pos + 1], top);
+                    if (pos + 1 < prompt.length) per[pos + 1] = Sampler.logprob(lg, prompt[pos + 1], top);
                 });
                 req.listener().onPromptLogprobs(per);
             } else {
@@ -316,7 +349,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
             finish(r, FinishReason.STOP);
             return false;
         }
-        TokenLogprob lp = req.topLogprobs() >= 0 ? TokenSampler.logprob(logits, token, req.topLogprobs()) : null;
+        TokenLogprob lp = req.topLogprobs() >= 0 ? Sampler.logprob(logits, token, req.topLogprobs()) : null;
         if (!req.listener().onToken(token, lp)) {
             finish(r, FinishReason.STOP);
             return false;

@@ -1,4 +1,4 @@
-package armor.server.scheduler;
+package armor.runtime.generate;
 
 /**
  * The log-probability of one token under the model's raw distribution (log-softmax of the logits before

@@ -1,4 +1,4 @@
-package armor.server.scheduler;
+package armor.runtime.generate;
 
 /** Why a sequence ended; the first two are OpenAI's {@code finish_reason} values. */
 public enum FinishReason {

@@ -1,4 +1,4 @@
-package armor.server.scheduler;
+package armor.runtime.generate;
 
 /**
  * Receives one sequence's results. Called on the scheduler thread only, in order; implementations must not block

@@ -1,4 +1,4 @@
-package armor.server.scheduler;
+package armor.runtime.generate;
 
 import java.util.List;
 

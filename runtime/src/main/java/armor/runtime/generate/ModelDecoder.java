@@ -1,9 +1,8 @@
-package armor.server.engine;
+package armor.runtime.generate;
 
 import armor.runtime.model.Model;
 import armor.runtime.model.SequenceState;
 import armor.runtime.model.Step;
-import armor.server.scheduler.BatchDecoder;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -12,11 +11,11 @@ import java.util.List;
  * The runtime's {@link Model} as the scheduler's {@link BatchDecoder}: a step over several sequences is one
  * {@code forward} over one {@link Step} per sequence, so every weight is read once for the whole batch.
  */
-public final class RuntimeDecoder implements BatchDecoder<SequenceState> {
+public final class ModelDecoder implements BatchDecoder<SequenceState> {
     private final Model model;
     private final int vocab;
 
-    public RuntimeDecoder(Model model) {
+    public ModelDecoder(Model model) {
         this.model = model;
         this.vocab = model.config().vocabSize();
     }

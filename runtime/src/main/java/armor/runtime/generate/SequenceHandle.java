@@ -1,4 +1,4 @@
-package armor.server.scheduler;
+package armor.runtime.generate;
 
 /** Lets the submitter cancel a sequence (client gone); the scheduler frees its KV cache before the next step. */
 public final class SequenceHandle {

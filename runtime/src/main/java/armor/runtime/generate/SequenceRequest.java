@@ -1,4 +1,4 @@
-package armor.server.scheduler;
+package armor.runtime.generate;
 
 import java.util.Set;
 
@@ -13,7 +13,7 @@ import java.util.Set;
  * @param stopTokens      ids that end the sequence (EOS); they are counted but not passed to the listener
  * @param listener        where results go
  */
-public record SequenceRequest(int[] prompt, int maxNewTokens, SamplingOptions sampling, int topLogprobs,
+public record SequenceRequest(int[] prompt, int maxNewTokens, SamplingParams sampling, int topLogprobs,
                               boolean promptLogprobs, Set<Integer> stopTokens, SequenceListener listener) {
     public SequenceRequest {
         if (prompt.length == 0) throw new IllegalArgumentException("empty prompt");

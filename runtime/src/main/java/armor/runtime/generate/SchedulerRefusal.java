@@ -1,0 +1,20 @@
+package armor.runtime.generate;
+
+/**
+ * {@link BatchScheduler} cannot take or finish work: its queue is full, or it is shutting down. The server answers
+ * it with 429 or 503 and a retry hint.
+ */
+public final class SchedulerRefusal extends RuntimeException {
+    public enum Reason { QUEUE_FULL, SHUTTING_DOWN }
+
+    private final Reason reason;
+
+    public SchedulerRefusal(Reason reason, String message) {
+        super(message);
+        this.reason = reason;
+    }
+
+    public Reason reason() {
+        return reason;
+    }
+}
