@@ -4,6 +4,7 @@ import armor.runtime.generate.GenerationResult;
 import armor.runtime.generate.Generator;
 import armor.runtime.generate.Sampler;
 import armor.runtime.generate.SamplingParams;
+import armor.runtime.generate.StopConditions;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
@@ -70,7 +71,7 @@ class CompressedTensorsTest {
             assertArrayEquals(ints(c.get("argmax_per_position")), argmax, label + ": argmax per position");
             int[] expected = ints(c.get("greedy_ids"));
             GenerationResult r = new Generator(model, null).generate(ids,
-                    SamplingParams.greedy(expected.length).withIgnoreEos(true), (tok, text) -> {});
+                    SamplingParams.GREEDY, StopConditions.maxTokens(expected.length).withIgnoreEos(true), (tok, text) -> {});
             assertArrayEquals(expected, r.tokens(), label + ": greedy ids");
         }
     }
