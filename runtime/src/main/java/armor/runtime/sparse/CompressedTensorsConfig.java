@@ -27,7 +27,7 @@ import java.util.regex.PatternSyntaxException;
  * @param targets           {@code sparsity_config.targets}: module names, class names or {@code re:} patterns
  * @param ignore            {@code sparsity_config.ignore}, same syntax
  */
-public record CompressedTensorsConfig(String where, String sparsityFormat, String sparsityStructure,
+public record CompressedTensorsConfig(String where, String weights, String sparsityFormat, String sparsityStructure,
                                       List<String> targets, List<String> ignore) {
     public static final String KEY = "quantization_config";
     public static final String QUANT_METHOD = "compressed-tensors";
@@ -75,12 +75,13 @@ public record CompressedTensorsConfig(String where, String sparsityFormat, Strin
             throw new CheckpointException(where + ": " + KEY + ".quant_method is \"" + method
                     + "\", expected \"" + QUANT_METHOD + "\" (the only quantization_config armor loads)");
         String quantized = quantizedScheme(q);
-        if (quantized != null)
+        String weights = int8Weights(q);
+        if (quantized != null && weights == null)
             throw new CheckpointException(where + ": " + KEY + " declares " + quantized + " weights, which armor does "
-                    + "not support yet (it loads compressed-tensors sparse-24-bitmask and dense checkpoints with "
-                    + "F32/F16/BF16 weights)");
+                    + "not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, or symmetric "
+                    + "int8 int-quantized weights with channel or group scales, dense or sparse-24-bitmask)");
         JsonNode s = q.get("sparsity_config");
-        if (s == null || s.isNull()) return Optional.of(new CompressedTensorsConfig(where, null, null, List.of(), List.of()));
+        if (s == null || s.isNull()) return Optional.of(new CompressedTensorsConfig(where, weights, null, null, List.of(), List.of()));
         if (!s.isObject()) throw new CheckpointException(where + ": " + KEY + ".sparsity_config is not a JSON object");
         String field = KEY + ".sparsity_config.";
         String format = s.path("format").asText(null);
@@ -92,7 +93,7 @@ public record CompressedTensorsConfig(String where, String sparsityFormat, Strin
         String structure = s.hasNonNull("sparsity_structure") ? s.get("sparsity_structure").asText() : null;
         if (BITMASK_24.equals(format) && structure != null && !structure.equals("2:4"))
             throw new CheckpointException(where + ": " + field + "sparsity_structure is \"" + structure + "\", expected \"2:4\" for format " + BITMASK_24);
-        return Optional.of(new CompressedTensorsConfig(where, format, structure, strings(s, "targets", where, field),
+        return Optional.of(new CompressedTensorsConfig(where, weights, format, structure, strings(s, "targets", where, field),
                 strings(s, "ignore", where, field)));
     }
 
@@ -117,6 +118,32 @@ public record CompressedTensorsConfig(String where, String sparsityFormat, Strin
         return weights.isEmpty() ? desc : desc + " (" + String.join("; ", weights.stream().distinct().toList()) + ")";
     }
 
+    /**
+     * The runtime kind for an {@code int-quantized} block whose every weight scheme is symmetric int8 with channel or
+     * group scales (armor's own int8 folders, standard W8A16 and W8A8 checkpoints): a short description for the load
+     * message, saying where activations that the checkpoint quantizes run in float32 instead (W8A8 is emulated as
+     * W8A16: same weights, more exact activations). Null when the block is anything else.
+     */
+    static String int8Weights(JsonNode q) {
+        JsonNode groups = q.get("config_groups");
+        if (!"int-quantized".equals(q.path("format").asText("")) || groups == null || !groups.isObject() || groups.isEmpty())
+            return null;
+        boolean activations = false;
+        List<String> strategies = new ArrayList<>();
+        for (JsonNode g : groups) {
+            JsonNode w = g.path("weights");
+            String strategy = w.path("strategy").asText("");
+            // activation order is refused where it shows, as a P.weight_g_idx tensor (Int8Tensors)
+            if (!w.path("type").asText("").equals("int") || w.path("num_bits").asInt() != 8 || !w.path("symmetric").asBoolean(true)
+                    || !(strategy.equals("channel") || strategy.equals("group")))
+                return null;
+            strategies.add(strategy.equals("group") ? "group " + w.path("group_size").asText("?") : strategy);
+            activations |= g.hasNonNull("input_activations");
+        }
+        return "int8 weights (" + String.join(", ", strategies.stream().distinct().toList()) + ")"
+                + (activations ? "; its int8 activations run as float32 (W8A8 emulated as W8A16)" : "");
+    }
+
     private static List<String> strings(JsonNode s, String name, String where, String field) {
         JsonNode a = s.get(name);
         if (a == null || a.isNull()) return List.of();
@@ -137,7 +164,7 @@ public record CompressedTensorsConfig(String where, String sparsityFormat, Strin
     /** A short description for load messages, e.g. {@code "compressed-tensors sparse-24-bitmask"}. */
     public String describe() {
         return "compressed-tensors " + (sparsityFormat == null ? "(no sparsity_config)" : sparsityFormat
-                + (sparsityStructure == null ? "" : " " + sparsityStructure));
+                + (sparsityStructure == null ? "" : " " + sparsityStructure)) + (weights == null ? "" : ", " + weights);
     }
 
     /**

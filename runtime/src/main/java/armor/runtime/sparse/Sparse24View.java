@@ -3,6 +3,7 @@ package armor.runtime.sparse;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -92,6 +93,7 @@ public final class Sparse24View implements WeightSource {
             Tensor w = raw.tensor(n);
             added.put(p + SparseLinearLoader.VALUES, () -> pack(w, p)[0]);
             added.put(p + SparseLinearLoader.META, () -> pack(w, p)[1]);
+            if (w.dtype() == DType.I8) int8Scale(p);
         }
         this.format = ct != null ? ct.describe()
                 : raw.names().stream().anyMatch(s -> s.endsWith(SparseLinearLoader.VALUES)) ? "armor sparse checkpoint" : DENSE_FORMAT;
@@ -140,9 +142,6 @@ public final class Sparse24View implements WeightSource {
         if (raw.has(p + ".weight"))
             throw new CheckpointException(origin + ": both " + p + ".weight and " + p + COMPRESSED
                     + " are present, expected either a dense weight or a sparse-24-bitmask one");
-        if (raw.has(p + ".weight_scale"))
-            throw new CheckpointException(origin + ": tensor " + p + ".weight_scale: quantized sparse-24-bitmask weights are "
-                    + "not supported yet, expected F32/F16/BF16 values in " + p + COMPRESSED);
         Tensor shape = raw.tensor(p + SHAPE), values = raw.tensor(p + COMPRESSED), mask = raw.tensor(p + BITMASK);
         long[] dims = dims(shape, origin);
         int rows = (int) dims[0], cols = (int) dims[1];
@@ -150,9 +149,11 @@ public final class Sparse24View implements WeightSource {
             throw new CheckpointException(origin + ": tensor " + shape.name() + " is " + Arrays.toString(dims)
                     + ": " + cols + " columns is not a multiple of 4, so the weight cannot be 2:4");
         DType dt = values.dtype();
-        if (dt != DType.F32 && dt != DType.F16 && dt != DType.BF16)
-            throw new CheckpointException(origin + ": tensor " + values.name() + " has dtype " + dt + (dt == DType.I8 || dt == DType.U8
-                    ? " (quantized values, not supported yet)" : "") + ", expected F32, F16 or BF16");
+        if (dt != DType.F32 && dt != DType.F16 && dt != DType.BF16 && dt != DType.I8)
+            throw new CheckpointException(origin + ": tensor " + values.name() + " has dtype " + dt + ", expected F32, F16, BF16 or I8");
+        if ((dt == DType.I8) != raw.has(p + ".weight_scale"))
+            throw new CheckpointException(origin + ": tensor " + (dt == DType.I8 ? values.name() + " is int8 but " + p + ".weight_scale is missing"
+                    : p + ".weight_scale is present but " + values.name() + " has dtype " + dt) + ", expected int8 values with their scales");
         expectShape(origin, values, shape, rows, cols / 2);
         if (mask.dtype() != DType.U8)
             throw new CheckpointException(origin + ": tensor " + mask.name() + " has dtype " + mask.dtype() + ", expected U8");
@@ -161,9 +162,11 @@ public final class Sparse24View implements WeightSource {
         hidden.add(p + BITMASK);
         hidden.add(p + SHAPE);
         String where = origin + ": tensor " + mask.name();
+        if (dt == DType.I8) int8Scale(p);
         if (mode == SparseMode.OFF) {
             denseReasons.put(p, "--sparse off");
             added.put(p + ".weight", () -> decompress(p, values, meta(mask, rows, cols, where), rows, cols));
+            if (dt == DType.I8) added.put(p + ".weight_scale", () -> raw.tensor(p + ".weight_scale"));
             return;
         }
         added.put(p + SparseLinearLoader.VALUES, () -> new Tensor(p + SparseLinearLoader.VALUES, dt, values.shape(), values.data()));
@@ -172,6 +175,26 @@ public final class Sparse24View implements WeightSource {
             return new Tensor(p + SparseLinearLoader.META, DType.U8, new long[] {rows, Sparse24Core.metaCols(cols)},
                     MemorySegment.ofArray(meta));
         });
+    }
+
+    /**
+     * An int8 2:4 projection's scales: compressed-tensors' {@code P.weight_scale} ({@code [rows, 1]} per channel or
+     * {@code [rows, cols/G]} per group of G dense columns) is exactly armor's {@code P.sparse_values_scale}, whose
+     * groups also count dense columns; a non-zero {@code P.weight_zero_point} (asymmetric) is refused.
+     */
+    private void int8Scale(String p) {
+        if (raw.has(p + ".weight_zero_point")) {
+            MemorySegment z = raw.tensor(p + ".weight_zero_point").data();
+            for (long i = 0; i < z.byteSize(); i++)
+                if (z.get(ValueLayout.JAVA_BYTE, i) != 0)
+                    throw new CheckpointException(raw.origin() + ": tensor " + p + ".weight_zero_point has a non-zero zero point "
+                            + "(asymmetric int8), expected symmetric int8: not supported");
+            hidden.add(p + ".weight_zero_point");
+        }
+        hidden.add(p + ".weight_scale");
+        Tensor scale = raw.tensor(p + ".weight_scale");
+        String name = p + SparseLinearLoader.VALUES + Int8Tensors.SCALE;
+        added.put(name, () -> new Tensor(name, scale.dtype(), scale.shape(), scale.data()));
     }
 
     private static byte[] meta(Tensor mask, int rows, int cols, String where) {
@@ -223,18 +246,18 @@ public final class Sparse24View implements WeightSource {
      * else why not.
      */
     static String not24(Tensor w) {
-        if (w.dtype() != DType.F32 && w.dtype() != DType.F16 && w.dtype() != DType.BF16) return "dtype " + w.dtype();
+        if (w.dtype() != DType.F32 && w.dtype() != DType.F16 && w.dtype() != DType.BF16 && w.dtype() != DType.I8)
+            return "dtype " + w.dtype();
         if (w.rank() != 2 || w.dim(1) % 4 != 0) return "d_in not a multiple of 4";
-        int rows = w.dim(0), cols = w.dim(1);
+        int rows = w.dim(0), cols = w.dim(1), es = w.dtype().bytes();
         MemorySegment s = w.data();
-        boolean f32 = w.dtype() == DType.F32;
         // rows spread over the cores (a 2:4 model is read whole); a dense one stops at its first full group
         AtomicBoolean dense = new AtomicBoolean();
         Parallel.forRange(rows, 16, (from, to) -> {
             for (int r = from; r < to && !dense.get(); r++) {
                 for (long i = (long) r * cols, end = i + cols; i < end; i += 4) {
                     int nonZero = 0;
-                    for (int k = 0; k < 4; k++) if (nonZero(s, f32, i + k)) nonZero++;
+                    for (int k = 0; k < 4; k++) if (nonZero(s, es, i + k)) nonZero++;
                     if (nonZero > 2) {
                         dense.set(true);
                         return;
@@ -245,8 +268,13 @@ public final class Sparse24View implements WeightSource {
         return dense.get() ? "not 2:4" : null;
     }
 
-    private static boolean nonZero(MemorySegment s, boolean f32, long i) {
-        return f32 ? (s.getAtIndex(INT, i) & 0x7fffffff) != 0 : (s.getAtIndex(SHORT, i) & 0x7fff) != 0;
+    /** Element i is non-zero: -0 counts as zero for float dtypes (4 or 2 bytes); an int8 code (1 byte) is zero or not. */
+    private static boolean nonZero(MemorySegment s, int es, long i) {
+        return switch (es) {
+            case 4 -> (s.getAtIndex(INT, i) & 0x7fffffff) != 0;
+            case 2 -> (s.getAtIndex(SHORT, i) & 0x7fff) != 0;
+            default -> s.get(ValueLayout.JAVA_BYTE, i) != 0;
+        };
     }
 
     private final Map<String, Tensor[]> packed = new HashMap<>();
@@ -259,11 +287,10 @@ public final class Sparse24View implements WeightSource {
         Tensor[] pair = packed.remove(p);
         if (pair != null) return pair;
         int rows = w.dim(0), cols = w.dim(1), es = w.dtype().bytes(), mc = Sparse24Core.metaCols(cols);
-        boolean f32 = w.dtype() == DType.F32;
         MemorySegment src = w.data();
         MemorySegment values = Arena.ofAuto().allocate((long) rows * cols / 2 * es, 8);
         byte[] meta = new byte[rows * mc];
-        Parallel.forRange(rows, 16, (from, to) -> packRows(src, f32, es, cols, values, meta, from, to));
+        Parallel.forRange(rows, 16, (from, to) -> packRows(src, es, cols, values, meta, from, to));
         pair = new Tensor[] {new Tensor(p + SparseLinearLoader.VALUES, w.dtype(), new long[] {rows, cols / 2}, values),
                 new Tensor(p + SparseLinearLoader.META, DType.U8, new long[] {rows, mc}, MemorySegment.ofArray(meta))};
         packed.put(p, pair);
@@ -271,13 +298,13 @@ public final class Sparse24View implements WeightSource {
     }
 
     /** Rows [from, to) of {@link #pack}. */
-    private static void packRows(MemorySegment src, boolean f32, int es, int cols, MemorySegment values, byte[] meta, int from, int to) {
+    private static void packRows(MemorySegment src, int es, int cols, MemorySegment values, byte[] meta, int from, int to) {
         int mc = Sparse24Core.metaCols(cols);
         for (int r = from; r < to; r++) {
             for (int g = 0; g < cols / 4; g++) {
                 long base = (long) r * cols + 4L * g;
                 int bits = 0;
-                for (int k = 0; k < 4; k++) if (nonZero(src, f32, base + k)) bits |= 1 << k;
+                for (int k = 0; k < 4; k++) if (nonZero(src, es, base + k)) bits |= 1 << k;
                 for (int k = 0; k < 4 && Integer.bitCount(bits) < 2; k++) bits |= 1 << k; // zeros fill a short group
                 int p0 = Integer.numberOfTrailingZeros(bits), p1 = 31 - Integer.numberOfLeadingZeros(bits);
                 long dst = ((long) r * cols / 2 + 2L * g) * es;

@@ -390,22 +390,35 @@ class CompressedTensorsTest {
     }
 
     @Test
-    void quantizedCheckpointsAreNotSupportedYet(@TempDir Path tmp) throws Exception {
+    void unsupportedQuantizationIsRefusedAndInt8Accepted(@TempDir Path tmp) throws Exception {
         Path dir = copy(BITMASK, tmp.resolve("q"), c -> {
             ObjectNode q = (ObjectNode) c.get("quantization_config");
             q.put("format", "int-quantized");
             ObjectNode w = q.putObject("config_groups").putObject("group_0").putObject("weights");
-            w.put("num_bits", 8).put("type", "int").put("strategy", "channel").put("symmetric", true);
+            w.put("num_bits", 4).put("type", "int").put("strategy", "channel").put("symmetric", true);
             return c;
         }, Map.of());
-        assertEquals(dir.resolve("config.json") + ": quantization_config declares compressed-tensors int-quantized (int8, channel) "
-                + "weights, which armor does not support yet (it loads compressed-tensors sparse-24-bitmask and dense "
-                + "checkpoints with F32/F16/BF16 weights)", loadError(dir));
+        assertEquals(dir.resolve("config.json") + ": quantization_config declares compressed-tensors int-quantized (int4, channel) "
+                + "weights, which armor does not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, "
+                + "or symmetric int8 int-quantized weights with channel or group scales, dense or sparse-24-bitmask)", loadError(dir));
+        // symmetric int8 with channel scales is a kind armor runs: the config is accepted (the float values then need scales)
+        Path int8 = copy(BITMASK, tmp.resolve("q8"), c -> {
+            ObjectNode q = (ObjectNode) c.get("quantization_config");
+            q.put("format", "int-quantized");
+            ObjectNode g = q.putObject("config_groups").putObject("group_0");
+            g.putObject("weights").put("num_bits", 8).put("type", "int").put("strategy", "channel").put("symmetric", true);
+            g.putObject("input_activations").put("num_bits", 8).put("type", "int").put("dynamic", true);
+            return c;
+        }, Map.of());
+        String cfg = Files.readString(int8.resolve("config.json"));
+        var parsed = CompressedTensorsConfig.fromJson(new com.fasterxml.jackson.databind.ObjectMapper().readTree(cfg), "c").orElseThrow();
+        assertEquals("compressed-tensors sparse-24-bitmask 2:4, int8 weights (channel); its int8 activations run as float32 "
+                + "(W8A8 emulated as W8A16)", parsed.describe());
     }
 
     @Test
     void targetsFollowCompressedTensorsMatching() {
-        var ct = new CompressedTensorsConfig("c", "dense", "2:4", List.of("Linear", "re:model\\.n"), List.of("lm_head", "re:.*down"));
+        var ct = new CompressedTensorsConfig("c", null, "dense", "2:4", List.of("Linear", "re:model\\.n"), List.of("lm_head", "re:.*down"));
         var modules = CompressedTensorsConfig.modules(List.of("model.embed_tokens.weight", DOWN0 + ".weight",
                 "model.layers.0.mlp.up_proj.weight", "model.norm.weight"), "Llama");
         assertEquals(Map.of("model.embed_tokens", "Embedding", DOWN0, "Linear", "model.layers.0.mlp.up_proj", "Linear",

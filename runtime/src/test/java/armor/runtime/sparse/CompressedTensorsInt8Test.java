@@ -1,0 +1,106 @@
+package armor.runtime.sparse;
+
+import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.DenseInt8Linear;
+import armor.runtime.linear.Sparse24Linear;
+import armor.runtime.model.DecoderLayer;
+import armor.runtime.model.Model;
+import armor.runtime.quant.Int8Matrix;
+import armor.runtime.quant.Int8Quantizer;
+import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.safetensors.SafetensorsWriter;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * compressed-tensors' int8 variants of the 2:4 formats ({@code int-quantized} weights, per-channel scales, with
+ * {@code sparse-24-bitmask} or dense 2:4 weights), made here from the reference 2:4 folders the library wrote: each
+ * loads as 2:4-int8 and computes the same logits as a float folder holding the dequantized values (code × scale).
+ */
+class CompressedTensorsInt8Test {
+    static final int[] PROMPT = {1, 403, 407, 261, 378};
+
+    /**
+     * Writes {@code int8} (values quantized per row: {@code P.compressed} or {@code P.weight} as I8 plus
+     * {@code P.weight_scale} [rows, 1]) and {@code floats} (the same folder with the dequantized float values).
+     */
+    static void write(Path src, String valuesSuffix, Path int8, Path floats) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        for (Path dst : List.of(int8, floats)) {
+            Files.createDirectories(dst);
+            ObjectNode cfg = (ObjectNode) json.readTree(src.resolve("config.json").toFile());
+            if (dst == int8) {
+                ObjectNode q = (ObjectNode) cfg.get("quantization_config");
+                q.put("format", "int-quantized");
+                ObjectNode g = q.putObject("config_groups").putObject("group_0");
+                g.putArray("targets").add("Linear");
+                g.putObject("weights").put("num_bits", 8).put("type", "int").put("strategy", "channel").put("symmetric", true);
+            }
+            Files.writeString(dst.resolve("config.json"), json.writeValueAsString(cfg));
+            Files.copy(src.resolve("tokenizer.json"), dst.resolve("tokenizer.json"));
+        }
+        try (CheckpointWeights w = CheckpointWeights.open(src)) {
+            List<Tensor> q8 = new ArrayList<>(), f32 = new ArrayList<>();
+            for (String n : w.names()) {
+                Tensor t = w.tensor(n);
+                if (!n.endsWith(valuesSuffix) || !Conversions.PROJECTION.matcher(n.substring(0, n.length() - valuesSuffix.length())).matches()) {
+                    q8.add(t);
+                    f32.add(t);
+                    continue;
+                }
+                int rows = t.dim(0), cols = t.dim(1);
+                Int8Matrix m = Int8Quantizer.quantize(TensorFloats.read(t), rows, cols, cols);
+                String p = n.substring(0, n.length() - valuesSuffix.length());
+                q8.add(new Tensor(n, DType.I8, t.shape(), MemorySegment.ofArray(m.values())));
+                q8.add(new Tensor(p + ".weight_scale", DType.F32, new long[] {rows, 1}, MemorySegment.ofArray(m.scales())));
+                q8.add(new Tensor(p + ".weight_zero_point", DType.I8, new long[] {rows, 1}, MemorySegment.ofArray(new byte[rows])));
+                f32.add(new Tensor(n, DType.F32, t.shape(), MemorySegment.ofArray(m.dequantize())));
+            }
+            SafetensorsWriter.write(int8.resolve("model.safetensors"), q8, Map.of("format", "pt"));
+            SafetensorsWriter.write(floats.resolve("model.safetensors"), f32, Map.of("format", "pt"));
+        }
+    }
+
+    static void assertSameLogitsAsFloats(Path int8, Path floats, String what) {
+        try (Model q = Model.load(int8, SparseMode.AUTO); Model f = Model.load(floats, SparseMode.AUTO)) {
+            int sparse = 0;
+            for (int l = 0; l < q.decoder().numLayers(); l++)
+                for (String name : DecoderLayer.PROJECTIONS)
+                    if (q.decoder().layer(l).linear(name) instanceof Sparse24Linear s && s.core().dtype() == DType.I8) sparse++;
+            assertEquals(35, sparse, what + ": every projection runs as 2:4-int8");
+            float[] a = q.logits(PROMPT), b = f.logits(PROMPT);
+            for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4, what + ": logit " + i);
+        }
+    }
+
+    @Test
+    void bitmaskWithInt8ValuesRunsAs24Int8(@TempDir Path tmp) throws Exception {
+        Path int8 = tmp.resolve("int8"), floats = tmp.resolve("floats");
+        write(CompressedTensorsTest.BITMASK, ".compressed", int8, floats);
+        assertSameLogitsAsFloats(int8, floats, "sparse-24-bitmask int8");
+    }
+
+    @Test
+    void denseInt8WeightsWhose2of4IsDetectedRunAs24Int8(@TempDir Path tmp) throws Exception {
+        Path int8 = tmp.resolve("int8"), floats = tmp.resolve("floats");
+        write(CompressedTensorsTest.DENSE, ".weight", int8, floats);
+        assertSameLogitsAsFloats(int8, floats, "dense int8 2:4");
+        try (Model q = Model.load(int8, SparseMode.OFF)) {
+            assertInstanceOf(DenseInt8Linear.class, q.decoder().layer(0).linear(DecoderLayer.DOWN), "--sparse off: dense-int8");
+        }
+    }
+}
