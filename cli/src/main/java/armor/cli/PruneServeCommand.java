@@ -10,6 +10,9 @@ import armor.runtime.eval.TextCorpus;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.quant.Int8Scheme;
+import armor.runtime.quant.Int8SchemeException;
+import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.sparse.SparsityConfig;
 import armor.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -77,6 +80,13 @@ public final class PruneServeCommand implements Callable<Integer> {
     @Option(names = "--no-serve", description = "stop after the comparison table")
     boolean noServe;
 
+    @Option(names = "--quantize", description = "int8: write the pruned checkpoint with int8 weights (see armor quantize)")
+    String quantize;
+
+    @Option(names = "--group-size", description = "with --quantize: input columns per scale (default: 128 where it "
+            + "divides the row, else the whole row)")
+    Integer groupSize;
+
     @Mixin
     ServerOptions server;
 
@@ -91,8 +101,9 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
+        Int8Scheme int8 = PruneCommand.quantization(spec, quantize, groupSize);
         Path dir = model.toAbsolutePath().normalize();
-        Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4");
+        Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4" + (int8 != null ? "-int8" : ""));
 
         Measured before;
         HeldOut split;
@@ -106,18 +117,22 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
 
         if (Files.exists(target.resolve("config.json"))) {
-            checkReusable(target, m, split);
+            checkReusable(target, m, split, int8);
             System.err.println("armor: " + target + " already holds a checkpoint made with these settings: serving it"
                     + " without pruning again (delete it to prune anew)");
         } else {
             PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, block, seed,
-                    target, Parallel.threads());
-            Pruner.run(job, new PruneReporter());
+                    target, Parallel.threads(), int8);
+            try {
+                Pruner.run(job, new PruneReporter());
+            } catch (Int8SchemeException e) { // checked before any pruning: nothing written
+                throw QuantizeCommand.usage(spec, e);
+            }
         }
 
         try (Model pruned = Model.load(target)) {
             Measured after = measure("pruned", pruned, split);
-            printTable(m, before, after, split);
+            printTable(m.cliName() + " 2:4" + (int8 != null ? " int8" : ""), before, after, split);
             if (noServe) return 0;
             ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
         }
@@ -125,10 +140,15 @@ public final class PruneServeCommand implements Callable<Integer> {
     }
 
     /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */
-    private void checkReusable(Path target, PruneMethod m, HeldOut split) throws IOException {
-        JsonNode sc = new ObjectMapper()
-                .readTree(target.resolve("config.json").toFile()).get(SparsityConfig.KEY);
+    private void checkReusable(Path target, PruneMethod m, HeldOut split, Int8Scheme int8) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(target.resolve("config.json").toFile());
+        JsonNode sc = root.get(SparsityConfig.KEY);
         List<String> diffs = new ArrayList<>();
+        differs(diffs, "weights", QuantizationConfig.isQuantized(root) ? "int8" : "model dtype", int8 != null ? "int8" : "model dtype");
+        if (int8 != null && QuantizationConfig.isQuantized(root)) {
+            JsonNode a = root.get(QuantizationConfig.KEY).path("armor");
+            differs(diffs, "quantization group size", a.path("group_size").asText(), String.valueOf(int8.nominalGroup()));
+        }
         if (sc == null) diffs.add("no " + SparsityConfig.KEY + " (a dense model)");
         else {
             differs(diffs, "method", sc.path("method").asText(), m.cliName());
@@ -191,8 +211,8 @@ public final class PruneServeCommand implements Callable<Integer> {
         return String.join("+", k);
     }
 
-    private static void printTable(PruneMethod m, Measured b, Measured a, HeldOut split) {
-        System.out.printf(Locale.ROOT, "%n%-40s %14s %14s %9s%n", "", "dense", m.cliName() + " 2:4", "change");
+    private static void printTable(String label, Measured b, Measured a, HeldOut split) {
+        System.out.printf(Locale.ROOT, "%n%-40s %14s %14s %9s%n", "", "dense", label, "change");
         System.out.printf(Locale.ROOT, "%-40s %14s %14s %9s%n", "projection kinds", b.kinds(), a.kinds(), "");
         System.out.printf(Locale.ROOT, "%-40s %14.4f %14.4f %+8.1f%%%n",
                 "perplexity (" + (split.total() - split.scoreFrom()) + " held-out windows of " + split.seq() + ")",

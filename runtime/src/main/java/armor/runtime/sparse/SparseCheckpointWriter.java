@@ -1,10 +1,16 @@
 package armor.runtime.sparse;
 
+import armor.runtime.config.ConfigReader;
+import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Int8Scheme;
+import armor.runtime.quant.Int8Tensors;
+import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.SafetensorsWriter;
+import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,6 +46,12 @@ import java.util.stream.Stream;
  * <p>Typical use by a pruner: {@code create(src, dst)}, then per pruned linear {@link #putCore} or
  * {@link #putArmor}, then {@link #finish(SparsityConfig)}. Tensors are flushed to shards of about
  * {@code shardBytes} as they come, so memory holds at most one shard of new tensors.
+ *
+ * <p>Weight precision: by default every tensor is written in the dtype it is given. A writer made with an
+ * {@link Int8Scheme} writes int8 instead ({@link Int8Layout}: every dense projection, 2:4 value matrix and ARMOR
+ * block put here or left in the source, and the embedding and head when the scheme says so) and adds the
+ * {@code quantization_config} block; a {@linkplain #dequantizing dequantizing} writer reads an int8 source as
+ * floats and writes them in the model's dtype, dropping that block.
  */
 public final class SparseCheckpointWriter implements AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -48,6 +60,14 @@ public final class SparseCheckpointWriter implements AutoCloseable {
 
     private final Path sourceDir, target, tmp;
     private final CheckpointWeights source;
+    /** What the caller reads: the source itself, or its dequantized view. */
+    private final WeightSource view;
+    /** Non-null: write weights as int8. */
+    private final Int8Scheme quantize;
+    /** Non-null: the source's int8 tensors are written dequantized in this dtype. */
+    private final DType dequantizeTo;
+    /** Every quantized weight used one group per row so far: the config's "channel" strategy. */
+    private boolean wholeRows = true;
     private final long shardBytes;
     private final Set<String> written = new HashSet<>();
     private final Set<String> replaced = new HashSet<>();
@@ -58,12 +78,15 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     private long pendingBytes, totalBytes;
     private boolean finished, sourceClosed;
 
-    private SparseCheckpointWriter(Path sourceDir, Path target, long shardBytes) {
+    private SparseCheckpointWriter(Path sourceDir, Path target, long shardBytes, Int8Scheme quantize, boolean dequantize) {
         this.sourceDir = sourceDir;
         this.target = target.toAbsolutePath();
         this.shardBytes = shardBytes;
+        this.quantize = quantize;
         if (Files.exists(this.target)) throw new CheckpointException(target + ": already exists, expected a new folder name");
+        this.dequantizeTo = dequantize ? modelDtype(sourceDir) : null;
         this.source = CheckpointWeights.open(sourceDir);
+        this.view = dequantize ? Int8Tensors.dequantizing(source) : source;
         try {
             Files.createDirectories(this.target.getParent());
             this.tmp = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".tmp-");
@@ -80,16 +103,59 @@ public final class SparseCheckpointWriter implements AutoCloseable {
 
     /** Starts a checkpoint at {@code target} (which must not exist) derived from the model folder {@code sourceDir}. */
     public static SparseCheckpointWriter create(Path sourceDir, Path target) {
-        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES);
+        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES, null, false);
     }
 
     public static SparseCheckpointWriter create(Path sourceDir, Path target, long shardBytes) {
-        return new SparseCheckpointWriter(sourceDir, target, shardBytes);
+        return new SparseCheckpointWriter(sourceDir, target, shardBytes, null, false);
+    }
+
+    /**
+     * As {@link #create(Path, Path, long)}, writing weights as int8 with {@code quantize} (null: in the dtype given).
+     * Callers check the source with {@link Int8Layout#check} first, so that a group size that does not fit is
+     * reported before any work.
+     */
+    public static SparseCheckpointWriter create(Path sourceDir, Path target, long shardBytes, Int8Scheme quantize) {
+        return new SparseCheckpointWriter(sourceDir, target, shardBytes, quantize, false);
+    }
+
+    /**
+     * A writer whose {@link #source()} shows the int8 tensors of {@code sourceDir} dequantized to float32 (scales
+     * hidden), and which writes those it copies in the model dtype of config.json's {@code torch_dtype}: for
+     * exporting an int8 checkpoint as a plain one.
+     */
+    public static SparseCheckpointWriter dequantizing(Path sourceDir, Path target) {
+        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES, null, true);
     }
 
     /** The source checkpoint's tensors (memory-mapped), e.g. to read the dense weights being pruned. */
-    public CheckpointWeights source() {
-        return source;
+    public WeightSource source() {
+        return view;
+    }
+
+    /**
+     * The dtype a float tensor derived from source tensor {@code name} is written in: the model dtype when the
+     * source stores it as int8 and this writer dequantizes, else its stored dtype.
+     */
+    public DType storedDtype(String name) {
+        DType d = source.tensor(name).dtype();
+        return d == DType.I8 && dequantizeTo != null ? dequantizeTo : d;
+    }
+
+    /** True when source tensor {@code name} is int8 and this writer reads it dequantized. */
+    public boolean dequantizes(String name) {
+        return dequantizeTo != null && source.tensor(name).dtype() == DType.I8;
+    }
+
+    /**
+     * Writes source tensor {@code name} quantized (a writer made with an {@link Int8Scheme}; the tensor must have an
+     * {@link Int8Layout} role), e.g. to report progress tensor by tensor; {@link #finish} quantizes the rest.
+     */
+    public synchronized void quantizeSource(String name) {
+        if (quantize == null || Int8Layout.role(name, quantize) == null)
+            throw new IllegalArgumentException("tensor " + name + " is not quantized by this writer");
+        Tensor t = source.tensor(name);
+        put(name, t.dtype(), t.shape(), TensorFloats.read(t));
     }
 
     /** Writes linear {@code prefix} as a plain 2:4 core in {@code dtype}, replacing {@code prefix.weight}. */
@@ -147,6 +213,11 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     }
 
     private void put(String name, DType dtype, long[] shape, float[] values) {
+        Int8Layout.Role role = quantize == null ? null : Int8Layout.role(name, quantize);
+        if (role != null) {
+            putInt8(name, Int8Layout.quantize(name, role, shape, values, quantize), role);
+            return;
+        }
         MemorySegment seg = pendingArena.allocate((long) values.length * dtype.bytes(), 8);
         for (int i = 0; i < values.length; i++) {
             switch (dtype) {
@@ -157,6 +228,17 @@ public final class SparseCheckpointWriter implements AutoCloseable {
             }
         }
         add(new Tensor(name, dtype, shape, seg));
+    }
+
+    private void putInt8(String name, Int8Layout.Quantized q, Int8Layout.Role role) {
+        if (role != Int8Layout.Role.BLOCKS && q.matrix().groupSize() != q.matrix().cols()) wholeRows = false;
+        MemorySegment values = pendingArena.allocate(q.matrix().values().length, 8);
+        MemorySegment.copy(q.matrix().values(), 0, values, ValueLayout.JAVA_BYTE, 0, q.matrix().values().length);
+        add(new Tensor(name, DType.I8, q.shape(), values));
+        float[] s = q.matrix().scales();
+        MemorySegment scales = pendingArena.allocate(4L * s.length, 8);
+        MemorySegment.copy(s, 0, scales, FLOAT, 0, s.length);
+        add(new Tensor(Int8Layout.scaleName(name), DType.F32, q.scaleShape(), scales));
     }
 
     private void add(Tensor t) {
@@ -187,9 +269,16 @@ public final class SparseCheckpointWriter implements AutoCloseable {
      * folder into place.
      */
     public synchronized void finish(SparsityConfig sparsity) {
-        for (String name : source.names()) {
+        for (String name : view.names()) {
             if (written.contains(name) || replaced.contains(name)) continue;
-            add(source.tensor(name)); // a view of the mapped source: nothing copied until written
+            if (quantize != null && Int8Layout.role(name, quantize) != null) {
+                quantizeSource(name);
+            } else if (dequantizeTo != null && source.tensor(name).dtype() == DType.I8) {
+                Tensor t = view.tensor(name);
+                put(name, dequantizeTo, t.shape(), TensorFloats.read(t));
+            } else {
+                add(view.tensor(name)); // a view of the mapped source: nothing copied until written
+            }
         }
         flush();
         finished = true;
@@ -234,7 +323,23 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         ObjectNode o = (ObjectNode) root;
         o.remove(SparsityConfig.KEY);
         if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
+        if (quantize != null) {
+            o.set(QuantizationConfig.KEY, new QuantizationConfig(8, quantize.nominalGroup(), wholeRows,
+                    quantize.embeddings(), SparsityConfig.VERSION).toJson());
+        } else if (dequantizeTo != null) {
+            o.remove(QuantizationConfig.KEY);
+        }
         Files.writeString(tmp.resolve("config.json"), json.writeValueAsString(o) + "\n");
+    }
+
+    /** The dtype named by config.json's torch_dtype (or dtype): BF16, F16, or F32 for float32 and anything else. */
+    private static DType modelDtype(Path sourceDir) {
+        String name = ConfigReader.read(sourceDir).dtype();
+        return switch (name) {
+            case "bfloat16" -> DType.BF16;
+            case "float16" -> DType.F16;
+            default -> DType.F32;
+        };
     }
 
     private void closeSource() {
