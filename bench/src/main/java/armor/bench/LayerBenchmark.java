@@ -3,11 +3,13 @@ package armor.bench;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.linear.ArmorLinear;
 import armor.runtime.linear.BlockDiagonal;
+import armor.runtime.linear.DenseInt8Linear;
 import armor.runtime.linear.DenseLinear;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.linear.Sparse24Matrix;
+import armor.runtime.quant.Int8Quantizer;
 import armor.runtime.tensor.DType;
 
 import java.lang.foreign.Arena;
@@ -51,14 +53,14 @@ public final class LayerBenchmark {
     public static final long STREAMING_BYTES = 1L << 30;
 
     /**
-     * Times {@code tokens}-token forwards of each projection for each kind ("dense", "2:4", "armor"), with weights of
+     * Times {@code tokens}-token forwards of each projection for each kind of {@link KindWeights#KINDS}, with weights of
      * {@code dtype}, ARMOR blocks of {@code block} (near-identity, as {@link SparsifiedWeights} makes them). Each
      * projection gets one copy per layer, and more until the dense copies reach {@code minBytes}.
      */
     public static List<Row> run(ModelConfig config, DType dtype, List<String> kinds, int block, int tokens,
                                 int repetitions, long minBytes, Consumer<String> log) {
         for (Projection p : projections(config))
-            if (kinds.contains("armor") && (p.rows() % block != 0 || p.cols() % block != 0))
+            if ((kinds.contains("armor") || kinds.contains("armor-int8")) && (p.rows() % block != 0 || p.cols() % block != 0))
                 throw new IllegalArgumentException(p.name() + " is " + p.rows() + " x " + p.cols()
                         + ": not a multiple of the ARMOR block size " + block);
         List<Row> rows = new ArrayList<>();
@@ -74,6 +76,7 @@ public final class LayerBenchmark {
                 Sparse24Core core = Sparse24Core.byMagnitude(w, p.rows(), p.cols());
                 float[] a = SparsifiedWeights.nearIdentity(rnd, p.rows() / block, block);
                 float[] b = SparsifiedWeights.nearIdentity(rnd, p.cols() / block, block);
+                int group = Int8Quantizer.groupSize(p.cols(), 0);
                 Linear[][] layers = new Linear[kinds.size()][copies];
                 for (int c = 0; c < copies; c++) {
                     for (int k = 0; k < kinds.size(); k++) {
@@ -83,7 +86,11 @@ public final class LayerBenchmark {
                             case "2:4" -> new Sparse24Linear(Sparse24Matrix.fromCore(core, dtype), null);
                             case "armor" -> new ArmorLinear(Sparse24Matrix.fromCore(core, dtype),
                                     blockDiagonal(a, p.rows(), block, dtype), blockDiagonal(b, p.cols(), block, dtype), null);
-                            default -> throw new IllegalArgumentException("kind " + kinds.get(k) + ", expected dense, 2:4 or armor");
+                            case "dense-int8" -> new DenseInt8Linear(Int8Quantizer.quantize(w, p.rows(), p.cols(), group), null);
+                            case "2:4-int8" -> new Sparse24Linear(Sparse24Matrix.quantize(core, group), null);
+                            case "armor-int8" -> new ArmorLinear(Sparse24Matrix.quantize(core, group),
+                                    BlockDiagonal.quantize(a, p.rows() / block, block), BlockDiagonal.quantize(b, p.cols() / block, block), null);
+                            default -> throw new IllegalArgumentException("kind " + kinds.get(k) + ", expected one of " + KindWeights.KINDS);
                         };
                     }
                 }

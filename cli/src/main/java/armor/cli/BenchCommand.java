@@ -3,7 +3,7 @@ package armor.cli;
 import armor.bench.BenchReport;
 import armor.bench.KindComparison;
 import armor.bench.MemoryBandwidth;
-import armor.bench.SparsifiedWeights;
+import armor.bench.KindWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
@@ -49,7 +49,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16 (default), f16, f32")
     String dtype;
 
-    @Option(names = "--kinds", defaultValue = "dense,2:4,armor", split = ",", description = "layer kinds to compare (default ${DEFAULT-VALUE})")
+    @Option(names = "--kinds", defaultValue = "dense,2:4,armor", split = ",",
+            description = "layer kinds to compare: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8 (int8: weights, A', B', embedding and head quantized as `armor quantize` does; default ${DEFAULT-VALUE})")
     List<String> kinds;
 
     @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
@@ -137,15 +138,8 @@ public final class BenchCommand implements Callable<Integer> {
         List<KindComparison.Variant> variants = new ArrayList<>();
         for (String kind : kinds) {
             System.err.println("armor: preparing " + kind + "...");
-            WeightSource w = switch (kind) {
-                case "dense" -> dense;
-                case "2:4" -> new SparsifiedWeights(dense, 0);
-                default -> new SparsifiedWeights(dense, blockSize);
-            };
-            try {
-                variants.add(variant(kind, config, w));
-            } finally {
-                if (w instanceof SparsifiedWeights sw) sw.close(); // the layers have repacked what they need
+            try (KindWeights w = KindWeights.of(kind, dense, blockSize)) { // the layers repack what they need
+                variants.add(variant(kind, config, w.weights()));
             }
         }
         out.addAll(KindComparison.measure(variants, s, line -> System.err.println("armor: " + line)));
@@ -155,7 +149,8 @@ public final class BenchCommand implements Callable<Integer> {
         // Model.of, not load: the weights are owned by the caller and must outlive the model
         Model m = Model.of(config, w);
         long perToken = m.decoder().weightBytesPerToken();
-        long embedding = w.tensor("model.embed_tokens.weight").data().byteSize();
+        long embedding = w.tensor("model.embed_tokens.weight").data().byteSize()
+                + (w.has("model.embed_tokens.weight_scale") ? w.tensor("model.embed_tokens.weight_scale").data().byteSize() : 0);
         long embeddingRow = embedding / config.vocabSize();
         long held = perToken - embeddingRow + (config.tieWordEmbeddings() ? 0 : embedding);
         return new KindComparison.Variant(kind, m, held);

@@ -1,5 +1,6 @@
 package armor.cli;
 
+import armor.bench.KindWeights;
 import armor.bench.ModelPresets;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.tensor.DType;
@@ -10,14 +11,14 @@ import java.util.List;
 
 /** Checks and lookups shared by the bench commands' options; each failure is a usage error naming the option. */
 final class BenchOptions {
-    static final List<String> KINDS = List.of("dense", "2:4", "armor");
+    static final List<String> KINDS = KindWeights.KINDS;
 
     private BenchOptions() {}
 
-    /** Every kind is dense, 2:4 or armor, and the ARMOR block size is a positive multiple of 8 (the kernels' lanes). */
+    /** Every kind is one of {@link #KINDS}, and the ARMOR block size is a positive multiple of 8 (the kernels' lanes). */
     static void checkKinds(CommandSpec spec, List<String> kinds, int blockSize) {
         for (String k : kinds)
-            if (!KINDS.contains(k)) throw new ParameterException(spec.commandLine(), "--kinds " + k + ", expected dense, 2:4 or armor");
+            if (!KINDS.contains(k)) throw new ParameterException(spec.commandLine(), "--kinds " + k + ", expected one of " + String.join(", ", KINDS));
         if (blockSize <= 0 || blockSize % 8 != 0)
             throw new ParameterException(spec.commandLine(), "--block-size " + blockSize + ", expected a positive multiple of 8");
     }

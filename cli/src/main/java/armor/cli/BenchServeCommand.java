@@ -1,7 +1,7 @@
 package armor.cli;
 
 import armor.bench.ServeBenchmark;
-import armor.bench.SparsifiedWeights;
+import armor.bench.KindWeights;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
@@ -44,7 +44,8 @@ public final class BenchServeCommand implements Callable<Integer> {
 
     @Option(names = "--kinds", split = ",", defaultValue = "dense",
             description = "layer kinds of the random preset, measured in turn: dense, 2:4 (magnitude), armor (random "
-                    + "near-identity A and B); default ${DEFAULT-VALUE}. A --model folder is measured as stored.")
+                    + "near-identity A and B), and dense-int8, 2:4-int8, armor-int8 (the same, quantized as `armor quantize` does); "
+                    + "default ${DEFAULT-VALUE}. A --model folder is measured as stored.")
     List<String> kinds;
 
     @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size for --kinds armor (default ${DEFAULT-VALUE})")
@@ -83,15 +84,11 @@ public final class BenchServeCommand implements Callable<Integer> {
             System.err.printf("armor: making random %s weights of the %s shape (%s)...%n", dtype, preset, kind);
             RandomWeights dense = new RandomWeights(config, dt, 42);
             try {
-                if (kind.equals("dense")) {
-                    measure(Model.of(config, dense), preset + " (random " + dtype + ")");
-                } else {
-                    Model m;
-                    try (SparsifiedWeights sparse = new SparsifiedWeights(dense, kind.equals("2:4") ? 0 : blockSize)) {
-                        m = Model.of(config, sparse); // the layers repack what they need; the temporaries can go
-                    }
-                    measure(m, preset + " (random " + dtype + ", " + kind + ")");
+                Model m;
+                try (KindWeights w = KindWeights.of(kind, dense, blockSize)) {
+                    m = Model.of(config, w.weights()); // the layers repack what they need; the temporaries can go
                 }
+                measure(m, preset + " (random " + dtype + (kind.equals("dense") ? ")" : ", " + kind + ")"));
             } finally {
                 dense.close(); // one kind's weights at a time: a 7B preset does not fit three times
             }

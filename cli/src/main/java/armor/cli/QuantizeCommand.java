@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = {"Quantize a dense, 2:4 or ARMOR model folder to symmetric int8 weights with float32 scales per row "
                 + "and group of input columns (W8A16; docs/checkpoint-format.md). Each projection keeps its kind: dense "
-                + "weights, 2:4 values and ARMOR's A'/B' become int8; the embedding and head too unless --embeddings keep.",
+                + "weights, 2:4 values, ARMOR's A'/B' and the head become int8; the embedding too unless --embeddings keep.",
                 "Example: armor quantize --model ../shared/models/stories260K-hf --out /tmp/stories-int8"})
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
@@ -35,8 +35,8 @@ public final class QuantizeCommand implements Callable<Integer> {
             + "every row, or the whole row (default: 128 where it divides the row, else one scale per row)")
     int groupSize;
 
-    @Option(names = "--embeddings", defaultValue = "int8", description = "int8 or keep: quantize the token embedding and "
-            + "an untied lm_head too, or keep them in the model dtype (default ${DEFAULT-VALUE})")
+    @Option(names = "--embeddings", defaultValue = "int8", description = "int8 or keep: quantize the token embedding (and "
+            + "so a tied head) too, or keep it in the model dtype; an untied lm_head is int8 either way (default ${DEFAULT-VALUE})")
     String embeddings;
 
     @Override
@@ -58,7 +58,7 @@ public final class QuantizeCommand implements Callable<Integer> {
     /** The usage error for {@code e}, naming the option it is about. */
     static ParameterException usage(CommandSpec spec, Int8SchemeException e) {
         return new ParameterException(spec.commandLine(),
-                (e.reason() == Int8SchemeException.Cause.GROUP_SIZE ? "--group-size: " : "--model: ") + e.getMessage());
+                (e.reason() == Int8SchemeException.Cause.GROUP_SIZE || e.getMessage().startsWith("--") ? "" : "--model: ") + e.getMessage());
     }
 
     /** The scheme of {@code --bits}, {@code --group-size} and {@code --embeddings}; bad values are usage errors. */

@@ -23,7 +23,6 @@ import armor.runtime.model.SequenceState;
 import armor.runtime.model.Step;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
-import armor.runtime.sparse.Int8Layout;
 import armor.runtime.sparse.SparseCheckpointWriter;
 import armor.runtime.sparse.SparsityConfig;
 import armor.runtime.tensor.DType;
@@ -89,7 +88,7 @@ public final class Pruner {
         }
         if (job.quantize() != null) { // a group size that does not fit fails now, not after the pruning
             try (CheckpointWeights source = CheckpointWeights.open(job.model())) {
-                Int8Layout.check(source, job.quantize());
+                job.quantize().check(source);
             }
         }
         try (Model model = Model.load(job.model())) {

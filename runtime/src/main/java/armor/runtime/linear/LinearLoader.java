@@ -1,14 +1,17 @@
 package armor.runtime.linear;
 
 import armor.runtime.kernels.TensorFloats;
+import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
+import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 
 /**
- * The one place where a projection's {@link Linear} is made from checkpoint tensors. Today: {@code prefix.weight}
- * gives a {@link DenseLinear}, with {@code prefix.bias} when present. Sparse kinds hook in here, keyed on their own
- * tensors (e.g. {@code prefix.sparse_values}).
+ * The one place where a projection's {@link Linear} is made from checkpoint tensors: {@code prefix.weight} gives a
+ * {@link DenseLinear} (an int8 {@code prefix.weight} with {@code prefix.weight_scale}: a {@link DenseInt8Linear}), with
+ * {@code prefix.bias} when present; the sparse kinds are keyed on their own tensors ({@code prefix.sparse_values},
+ * see {@link SparseLinearLoader}).
  */
 public final class LinearLoader {
     private LinearLoader() {}
@@ -27,6 +30,11 @@ public final class LinearLoader {
             throw new CheckpointException(weights.origin() + ": missing tensor " + weightName);
         }
         Tensor w = weights.tensor(weightName);
+        if (w.dtype() == DType.I8)
+            return new DenseInt8Linear(Int8Tensors.read(weights, weightName, out, in, out, in), bias(weights, prefix, out));
+        if (weights.has(weightName + Int8Tensors.SCALE))
+            throw new CheckpointException(weights.origin() + ": tensor " + weightName + Int8Tensors.SCALE + " is present but "
+                    + weightName + " has dtype " + w.dtype() + ", expected I8 (scales belong to int8 weights)");
         if (w.rank() != 2 || w.dim(0) != out || w.dim(1) != in) {
             throw new CheckpointException(weights.origin() + ": tensor " + weightName + " has shape "
                     + w.shapeString() + ", expected [" + out + ", " + in + "]");

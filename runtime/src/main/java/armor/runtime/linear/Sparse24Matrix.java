@@ -2,7 +2,10 @@ package armor.runtime.linear;
 
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.Parallel;
+import armor.runtime.kernels.Sparse24Int8Kernels;
 import armor.runtime.kernels.Sparse24Kernels;
+import armor.runtime.quant.Int8Matrix;
+import armor.runtime.quant.Int8Quantizer;
 import armor.runtime.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
@@ -11,8 +14,10 @@ import java.nio.ByteOrder;
 
 /**
  * A 2:4 core repacked at load into the kernels' row-interleaved layout (see {@link Sparse24Kernels}), values kept in
- * the stored dtype (bf16, f16: both kept values of a row and group in one {@code int}; f32: {@code float[]}). Rows are padded to a multiple of 8 with zero
- * values; the padded rows are computed and dropped.
+ * the stored dtype (bf16, f16: both kept values of a row and group in one {@code int}; f32: {@code float[]}; int8:
+ * the four kept values of a pair of groups in one {@code int}, with one float scale per row and group of dense
+ * columns, see {@link Sparse24Int8Kernels}). Rows are padded to a multiple of 8 with zero values; the padded rows are
+ * computed and dropped.
  */
 public final class Sparse24Matrix {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -20,26 +25,59 @@ public final class Sparse24Matrix {
     /** Prefill with fewer tokens than this runs the decode kernel once per token (no transpose, streams weights). */
     static final int PREFILL_MIN_TOKENS = 4;
 
+    /** Row blocks per prefill chunk of an int8 core: its values dequantized to float32 (256 rows: ≤ 1 MiB at 2048 columns). */
+    private static final int INT8_PREFILL_BLOCKS = 32;
+
     private final int rows, cols, groups, rowBlocks;
+    /** Ints of {@link #meta} per row block: the group count, padded to even for int8 (value-0 pad group). */
+    private final int metaStride;
     private final DType dtype;
     private final int[] vals16;
     private final float[] vals32;
     private final int[] meta;
+    /** int8 only: values of group pairs, scales per row block, scale group and lane, and the scale geometry. */
+    private final int[] vals8;
+    private final float[] scales8;
+    private final int pairs, groupSize, scaleGroups, pairsPerScale;
 
-    private Sparse24Matrix(int rows, int cols, DType dtype) {
+    private Sparse24Matrix(int rows, int cols, DType dtype, int groupSize) {
         if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: " + cols + " input columns is not a multiple of 4");
-        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32)
-            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected BF16, F16 or F32");
+        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32 && dtype != DType.I8)
+            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected BF16, F16, F32 or I8");
         this.rows = rows;
         this.cols = cols;
         this.groups = cols / 4;
         this.rowBlocks = (rows + 7) / 8;
         this.dtype = dtype;
-        long n = (long) rowBlocks * groups * 16;
+        this.pairs = (groups + 1) / 2;
+        this.metaStride = dtype == DType.I8 ? 2 * pairs : groups;
+        long n = (long) rowBlocks * metaStride * 16;
         if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
-        this.vals16 = dtype == DType.F32 ? null : new int[(int) (n / 2)];
+        this.vals16 = dtype == DType.BF16 || dtype == DType.F16 ? new int[(int) (n / 2)] : null;
         this.vals32 = dtype == DType.F32 ? new float[(int) n] : null;
-        this.meta = new int[rowBlocks * groups];
+        this.meta = new int[rowBlocks * metaStride];
+        if (dtype == DType.I8) {
+            if (groupSize <= 0 || cols % groupSize != 0 || (groupSize != cols && groupSize % 8 != 0))
+                throw new IllegalArgumentException("2:4 core: scale group of " + groupSize + " columns, expected a multiple of 8 dividing "
+                        + cols + ", or the whole row");
+            this.groupSize = groupSize;
+            this.scaleGroups = cols / groupSize;
+            this.pairsPerScale = groupSize == cols ? pairs : groupSize / 8;
+            this.vals8 = new int[(int) (n / 4)];
+            this.scales8 = new float[rowBlocks * scaleGroups * 8];
+            // the pad group of an odd group count: positions (0, 1), values 0
+            if ((groups & 1) == 1) for (int rb = 0; rb < rowBlocks; rb++) meta[rb * metaStride + groups] = 0x44444444;
+        } else {
+            this.groupSize = 0;
+            this.scaleGroups = 0;
+            this.pairsPerScale = 0;
+            this.vals8 = null;
+            this.scales8 = null;
+        }
+    }
+
+    private Sparse24Matrix(int rows, int cols, DType dtype) {
+        this(rows, cols, dtype, 0);
     }
 
     /** Repacks a float32 core, rounding its values to {@code dtype}. */
@@ -66,12 +104,7 @@ public final class Sparse24Matrix {
         for (int r = 0; r < rows; r++) {
             long vrow = (long) r * half, mrow = (long) r * mc;
             for (int g = 0; g < m.groups; g++) {
-                int b = meta.get(ValueLayout.JAVA_BYTE, mrow + (g >>> 1)) & 0xff;
-                int nib = (g & 1) == 0 ? b & 15 : b >>> 4;
-                if (!Sparse24Core.validNibble(nib))
-                    throw new IllegalArgumentException(metaName + ": row " + r + ", group " + g + " (columns " + 4 * g + ".." + (4 * g + 3)
-                            + ") has metadata nibble " + nib + " (positions " + (nib & 3) + "," + (nib >>> 2)
-                            + "), expected exactly two distinct kept positions p0 < p1");
+                int nib = nibble(meta, mrow, g, r, metaName);
                 long vi = vrow + 2L * g;
                 if (dtype == DType.F32) {
                     m.put(r, g, nib, values.getAtIndex(LE_FLOAT, vi), values.getAtIndex(LE_FLOAT, vi + 1));
@@ -79,10 +112,60 @@ public final class Sparse24Matrix {
                     m.putBits(r, g, nib, values.getAtIndex(LE_SHORT, vi), values.getAtIndex(LE_SHORT, vi + 1));
                 }
             }
-            if ((m.groups & 1) == 1 && (meta.get(ValueLayout.JAVA_BYTE, mrow + mc - 1) & 0xf0) != 0)
-                throw new IllegalArgumentException(metaName + ": row " + r + " has a non-zero pad nibble after its last group");
+            checkPad(meta, mrow + mc - 1, m.groups, r, metaName);
         }
         return m;
+    }
+
+    /**
+     * An int8 core: {@code values} are the kept values ({@code rows × cols/2}, as {@code P.sparse_values}) with group
+     * scales over {@code values.groupSize()} kept values, i.e. groups of twice as many dense columns; {@code meta}
+     * ({@code rows × ceil(cols/8)} uint8) as in {@link Sparse24Core}, every nibble validated ({@code metaName} names
+     * the tensor in the error).
+     */
+    public static Sparse24Matrix fromInt8(Int8Matrix values, int cols, MemorySegment meta, String metaName) {
+        if (values.cols() * 2 != cols)
+            throw new IllegalArgumentException("2:4 core: " + values.cols() + " kept values a row, expected " + cols / 2);
+        int rows = values.rows();
+        Sparse24Matrix m = new Sparse24Matrix(rows, cols, DType.I8, 2 * values.groupSize());
+        int half = cols / 2, mc = Sparse24Core.metaCols(cols), gpr = values.groupsPerRow();
+        byte[] v = values.values();
+        float[] sc = values.scales();
+        for (int r = 0; r < rows; r++) {
+            int rb = r >>> 3, lane = r & 7;
+            for (int g = 0; g < m.groups; g++) {
+                int nib = nibble(meta, (long) r * mc, g, r, metaName);
+                m.meta[rb * m.metaStride + g] |= nib << (4 * lane);
+                int vi = (rb * m.pairs + (g >>> 1)) * 8 + lane, shift = (g & 1) * 16;
+                m.vals8[vi] |= ((v[r * half + 2 * g] & 0xff) | (v[r * half + 2 * g + 1] & 0xff) << 8) << shift;
+            }
+            checkPad(meta, (long) r * mc + mc - 1, m.groups, r, metaName);
+            for (int s = 0; s < m.scaleGroups; s++) m.scales8[(rb * m.scaleGroups + s) * 8 + lane] = sc[r * gpr + s];
+        }
+        return m;
+    }
+
+    /** Quantizes a float32 core's kept values to int8 with one scale per row and {@code groupSize} dense columns. */
+    public static Sparse24Matrix quantize(Sparse24Core core, int groupSize) {
+        Int8Matrix q = Int8Quantizer.quantize(core.values(), core.rows(), core.cols() / 2, groupSize / 2);
+        return fromInt8(q, core.cols(), MemorySegment.ofArray(core.meta()), "2:4 core metadata");
+    }
+
+    /** The validated nibble of group g in the meta row starting at byte {@code mrow}. */
+    private static int nibble(MemorySegment meta, long mrow, int g, int r, String metaName) {
+        int b = meta.get(ValueLayout.JAVA_BYTE, mrow + (g >>> 1)) & 0xff;
+        int nib = (g & 1) == 0 ? b & 15 : b >>> 4;
+        if (!Sparse24Core.validNibble(nib))
+            throw new IllegalArgumentException(metaName + ": row " + r + ", group " + g + " (columns " + 4 * g + ".." + (4 * g + 3)
+                    + ") has metadata nibble " + nib + " (positions " + (nib & 3) + "," + (nib >>> 2)
+                    + "), expected exactly two distinct kept positions p0 < p1");
+        return nib;
+    }
+
+    /** With an odd group count the high nibble of a row's last meta byte is padding and must be zero. */
+    private static void checkPad(MemorySegment meta, long lastByte, int groups, int r, String metaName) {
+        if ((groups & 1) == 1 && (meta.get(ValueLayout.JAVA_BYTE, lastByte) & 0xf0) != 0)
+            throw new IllegalArgumentException(metaName + ": row " + r + " has a non-zero pad nibble after its last group");
     }
 
     private void put(int r, int g, int nib, float v0, float v1) {
@@ -119,9 +202,16 @@ public final class Sparse24Matrix {
         return dtype;
     }
 
-    /** Bytes of packed values and metadata read per token: values in the stored dtype plus 4 bits a group. */
+    /** Dense input columns per scale (int8 only; 0 for other dtypes). */
+    public int groupSize() {
+        return groupSize;
+    }
+
+    /** Bytes of packed values and metadata read per token: values in the stored dtype plus 4 bits a group (plus int8 scales). */
     public long bytes() {
-        return (long) rows * cols / 2 * (dtype == DType.F32 ? 4 : 2) + (long) rows * groups / 2;
+        long meta = (long) rows * groups / 2;
+        if (dtype == DType.I8) return (long) rows * cols / 2 + meta + 4L * rows * scaleGroups;
+        return (long) rows * cols / 2 * (dtype == DType.F32 ? 4 : 2) + meta;
     }
 
     /** The packed core back in the checkpoint's layout, values widened to float32 (exact). */
@@ -131,7 +221,10 @@ public final class Sparse24Matrix {
         byte[] mb = new byte[rows * mc];
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
-                if (dtype == DType.F32) {
+                if (dtype == DType.I8) {
+                    v[r * half + 2 * g] = int8Value(r, g, 0);
+                    v[r * half + 2 * g + 1] = int8Value(r, g, 1);
+                } else if (dtype == DType.F32) {
                     int vo = valueIndex(r, g);
                     v[r * half + 2 * g] = vals32[vo];
                     v[r * half + 2 * g + 1] = vals32[vo + 8];
@@ -140,11 +233,19 @@ public final class Sparse24Matrix {
                     v[r * half + 2 * g] = widen((short) pair);
                     v[r * half + 2 * g + 1] = widen((short) (pair >>> 16));
                 }
-                int nib = (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
+                int nib = (meta[(r >>> 3) * metaStride + g] >>> (4 * (r & 7))) & 15;
                 mb[r * mc + (g >>> 1)] |= (byte) (nib << ((g & 1) * 4));
             }
         }
         return new Sparse24Core(rows, cols, v, mb);
+    }
+
+    /** Kept value k (0, 1) of row r and group g of an int8 core, dequantized: the code times its row's group scale. */
+    private float int8Value(int r, int g, int k) {
+        int rb = r >>> 3, lane = r & 7;
+        int word = vals8[(rb * pairs + (g >>> 1)) * 8 + lane];
+        byte code = (byte) (word >>> ((g & 1) * 16 + 8 * k));
+        return code * scales8[(rb * scaleGroups + (g >>> 1) / pairsPerScale) * 8 + lane];
     }
 
     private float widen(short bits) {
@@ -160,6 +261,7 @@ public final class Sparse24Matrix {
     /** Single-threaded decode of row blocks [rbFrom, rbTo) (8 rows each); {@code xp} from {@link #paddedInput}. */
     public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
         switch (dtype) {
+            case I8 -> Sparse24Int8Kernels.decode(vals8, meta, scales8, pairs, scaleGroups, pairsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
             case BF16 -> Sparse24Kernels.decodeBf16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
             case F16 -> Sparse24Kernels.decodeF16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
             default -> Sparse24Kernels.decodeF32(vals32, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
@@ -178,20 +280,56 @@ public final class Sparse24Matrix {
         // The token-lane prefill kernel needs a full tile of tokens to amortise its scalar work per kept value (below
         // one it was slower than dense); bf16 gives it whole tiles only and the rest to the decode layout, four tokens
         // per pass, then one by one. Other dtypes give every batch of at least PREFILL_MIN_TOKENS to prefill.
-        int prefilled = dtype == DType.BF16 ? tokens / Sparse24Kernels.TOKEN_TILE * Sparse24Kernels.TOKEN_TILE
+        boolean tiled = dtype == DType.BF16 || dtype == DType.I8;
+        int prefilled = tiled ? tokens / Sparse24Kernels.TOKEN_TILE * Sparse24Kernels.TOKEN_TILE
                 : tokens >= PREFILL_MIN_TOKENS ? tokens : 0;
         if (prefilled > 0) {
             int tp = Sparse24Kernels.roundUp(prefilled, 8);
             float[] xt = Sparse24Kernels.transpose(x, 0, prefilled, cols, tp);
-            Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, prefilled, y, rows, 0, from, to));
+            if (dtype == DType.I8) {
+                Parallel.forRange(rowBlocks, 4, (from, to) -> prefillInt8(xt, tp, prefilled, y, from, to));
+            } else {
+                Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, prefilled, y, rows, 0, from, to));
+            }
         }
         int t = prefilled;
-        int quads = dtype == DType.BF16 ? (tokens - t) / 4 : 0;
+        int quads = tiled ? (tokens - t) / 4 : 0;
         if (quads > 0) multiplyInFours(x, y, t, quads);
         for (t += 4 * quads; t < tokens; t++) decode(x, t * cols, y, t * rows);
     }
 
-    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four}. */
+    /**
+     * Prefill of an int8 core's row blocks [rbFrom, rbTo): chunks of {@link #INT8_PREFILL_BLOCKS} row blocks are
+     * dequantized into the float32 layout (a buffer that stays in L2) and run through the float32 prefill kernel, so
+     * the conversion is paid once per chunk and token tile count, not once per token.
+     */
+    private void prefillInt8(float[] xt, int tp, int tokens, float[] y, int rbFrom, int rbTo) {
+        int chunk = Math.min(INT8_PREFILL_BLOCKS, rbTo - rbFrom);
+        float[] v32 = new float[chunk * groups * 16];
+        int[] m32 = new int[chunk * groups];
+        for (int rb0 = rbFrom; rb0 < rbTo; rb0 += chunk) {
+            int rb1 = Math.min(rbTo, rb0 + chunk);
+            for (int rb = rb0; rb < rb1; rb++) {
+                int local = rb - rb0;
+                System.arraycopy(meta, rb * metaStride, m32, local * groups, groups);
+                for (int g = 0; g < groups; g++) {
+                    int vo = (local * groups + g) * 16;
+                    int word = (rb * pairs + (g >>> 1)) * 8, shift = (g & 1) * 16;
+                    int si = (rb * scaleGroups + (g >>> 1) / pairsPerScale) * 8;
+                    for (int lane = 0; lane < 8; lane++) {
+                        int w = vals8[word + lane] >>> shift;
+                        float sc = scales8[si + lane];
+                        v32[vo + lane] = (byte) w * sc;
+                        v32[vo + 8 + lane] = (byte) (w >>> 8) * sc;
+                    }
+                }
+            }
+            int r0 = rb0 * 8, r1 = Math.min(rows, rb1 * 8);
+            Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
+        }
+    }
+
+    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four} (int8: {@link Sparse24Int8Kernels#decodeFour}). */
     private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
         int cp = Sparse24Kernels.roundUp(cols, 8);
         float[] xp = new float[4 * quads * cp];
@@ -199,14 +337,20 @@ public final class Sparse24Matrix {
         // row block outermost: its 8 rows of weights stay in cache while every quad of tokens reads them
         Parallel.forRange(rowBlocks, 2, (from, to) -> {
             for (int rb = from; rb < to; rb++)
-                for (int q = 0; q < quads; q++)
-                    Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,
-                            rows, rows, rb, rb + 1);
+                for (int q = 0; q < quads; q++) {
+                    if (dtype == DType.I8)
+                        Sparse24Int8Kernels.decodeFour(vals8, meta, scales8, pairs, scaleGroups, pairsPerScale, xp, 4 * q * cp, cp,
+                                y, (t0 + 4 * q) * rows, rows, rows, rb, rb + 1);
+                    else
+                        Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,
+                                rows, rows, rb, rb + 1);
+                }
         });
     }
 
     /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill}). */
     public void prefillRows(float[] xt, int tp, int tokens, float[] y, int yStride, int yOff, int from, int to) {
+        if (dtype == DType.I8) throw new IllegalStateException("an int8 2:4 core prefills through multiply()");
         Sparse24Kernels.prefill(vals16, vals32, dtype == DType.F16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
     }
 }

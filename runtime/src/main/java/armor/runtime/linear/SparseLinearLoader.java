@@ -1,5 +1,7 @@
 package armor.runtime.linear;
 
+import armor.runtime.quant.Int8Matrix;
+import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -41,15 +43,26 @@ public final class SparseLinearLoader {
         if (in % 4 != 0)
             throw new CheckpointException(origin + ": " + prefix + " has " + in + " input features, not a multiple of 4, so it cannot be 2:4");
         DType dt = values.dtype();
-        if (dt != DType.BF16 && dt != DType.F16 && dt != DType.F32)
-            throw new CheckpointException(origin + ": tensor " + values.name() + " has dtype " + dt + ", expected BF16, F16 or F32");
+        if (dt != DType.BF16 && dt != DType.F16 && dt != DType.F32 && dt != DType.I8)
+            throw new CheckpointException(origin + ": tensor " + values.name() + " has dtype " + dt + ", expected BF16, F16, F32 or I8");
         expectShape(origin, values, out, in / 2);
         if (meta.dtype() != DType.U8)
             throw new CheckpointException(origin + ": tensor " + meta.name() + " has dtype " + meta.dtype() + ", expected U8");
         expectShape(origin, meta, out, Sparse24Core.metaCols(in));
         Sparse24Matrix core;
         try {
-            core = Sparse24Matrix.fromCheckpoint(out, in, dt, values.data(), meta.data(), origin + ": tensor " + meta.name());
+            if (dt == DType.I8) {
+                Int8Matrix q = Int8Tensors.read(weights, values.name(), out, in / 2, out, in / 2);
+                if (q.groupSize() != in / 2 && q.groupSize() % 4 != 0)
+                    throw new CheckpointException(origin + ": tensor " + values.name() + Int8Tensors.SCALE + " has " + q.groupsPerRow()
+                            + " scales a row, so groups of " + q.groupSize() + " kept values; expected a multiple of 4 (8 dense columns) or the whole row");
+                core = Sparse24Matrix.fromInt8(q, in, meta.data(), origin + ": tensor " + meta.name());
+            } else {
+                if (weights.has(values.name() + Int8Tensors.SCALE))
+                    throw new CheckpointException(origin + ": tensor " + values.name() + Int8Tensors.SCALE + " is present but "
+                            + values.name() + " has dtype " + dt + ", expected I8 (scales belong to int8 values)");
+                core = Sparse24Matrix.fromCheckpoint(out, in, dt, values.data(), meta.data(), origin + ": tensor " + meta.name());
+            }
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(e.getMessage(), e);
         }
@@ -71,11 +84,22 @@ public final class SparseLinearLoader {
             throw new CheckpointException(origin + ": tensor " + b.name() + " has block size " + blockIn + ", which does not divide d_in = " + in);
         expectShape(origin, a, out / block, block, block);
         expectShape(origin, b, in / blockIn, blockIn, blockIn);
-        for (Tensor t : new Tensor[] {a, b})
-            if (t.dtype() != dt)
-                throw new CheckpointException(origin + ": tensor " + t.name() + " has dtype " + t.dtype() + ", expected " + dt + " like " + values.name());
-        return new ArmorLinear(core, BlockDiagonal.fromCheckpoint(a.data(), out / block, block, dt),
-                BlockDiagonal.fromCheckpoint(b.data(), in / blockIn, blockIn, dt), bias);
+        return new ArmorLinear(core, blockDiagonal(weights, a, out / block, block, dt, values.name()),
+                blockDiagonal(weights, b, in / blockIn, blockIn, dt, values.name()), bias);
+    }
+
+    /**
+     * A' or B' from its tensor: in the values' dtype, or int8 with one scale per block row ({@code NAME_scale}); an
+     * int8 core may keep 16-bit factors and a 16-bit core int8 factors (each tensor says what it is).
+     */
+    private static BlockDiagonal blockDiagonal(WeightSource weights, Tensor t, int blocks, int b, DType valuesDtype, String valuesName) {
+        if (t.dtype() == DType.I8)
+            return BlockDiagonal.fromInt8(Int8Tensors.read(weights, t.name(), blocks * b, b, blocks, b, b), blocks, b);
+        DType expected = valuesDtype == DType.I8 ? t.dtype() : valuesDtype;
+        if (t.dtype() != expected || (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32))
+            throw new CheckpointException(weights.origin() + ": tensor " + t.name() + " has dtype " + t.dtype() + ", expected "
+                    + (valuesDtype == DType.I8 ? "I8, BF16, F16 or F32" : valuesDtype + " like " + valuesName + " (or I8)"));
+        return BlockDiagonal.fromCheckpoint(t.data(), blocks, b, t.dtype());
     }
 
     private static void expectShape(String origin, Tensor t, long... shape) {

@@ -4,6 +4,7 @@ import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
+import armor.runtime.linear.DenseInt8Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
@@ -29,13 +30,13 @@ import java.util.Map;
 public final class Decoder {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private final ModelConfig config;
-    private final Tensor embedding;
+    private final TokenEmbedding embedding;
     private final DecoderLayer[] layers;
     private final float[] finalNorm;
     private final Rope rope;
     private final Linear lmHead;
 
-    private Decoder(ModelConfig config, Tensor embedding, DecoderLayer[] layers, float[] finalNorm, Linear lmHead) {
+    private Decoder(ModelConfig config, TokenEmbedding embedding, DecoderLayer[] layers, float[] finalNorm, Linear lmHead) {
         this.config = config;
         this.embedding = embedding;
         this.layers = layers;
@@ -46,17 +47,14 @@ public final class Decoder {
 
     /** Builds the decoder from checkpoint tensors; each missing or misshapen tensor is named in the error. */
     public static Decoder load(ModelConfig c, WeightSource w) {
-        String embName = "model.embed_tokens.weight";
-        Tensor emb = w.tensor(embName);
-        if (emb.rank() != 2 || emb.dim(0) != c.vocabSize() || emb.dim(1) != c.hiddenSize()) {
-            throw new CheckpointException(w.origin() + ": tensor " + embName + " has shape " + emb.shapeString()
-                    + ", expected [" + c.vocabSize() + ", " + c.hiddenSize() + "]");
-        }
+        TokenEmbedding emb = TokenEmbedding.load(w, c.vocabSize(), c.hiddenSize());
         DecoderLayer[] layers = new DecoderLayer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) layers[i] = DecoderLayer.load(w, c, i);
         float[] norm = DecoderLayer.vector(w, "model.norm.weight", c.hiddenSize());
         Linear head;
-        if (c.tieWordEmbeddings()) {
+        if (c.tieWordEmbeddings() && emb.int8() != null) {
+            head = new DenseInt8Linear(emb.int8(), null); // one copy of the int8 matrix serves both
+        } else if (c.tieWordEmbeddings()) {
             head = LinearLoader.load(w, "model.embed_tokens", c.hiddenSize(), c.vocabSize());
         } else {
             if (!w.has("lm_head.weight")) {
@@ -86,7 +84,7 @@ public final class Decoder {
 
     /** Bytes of weights read to decode one token (all projections and the LM head; one embedding row). */
     public long weightBytesPerToken() {
-        long b = lmHead.weightBytes() + 4L * finalNorm.length + (long) config.hiddenSize() * embedding.dtype().bytes();
+        long b = lmHead.weightBytes() + 4L * finalNorm.length + embedding.bytesPerToken();
         for (DecoderLayer l : layers) b += l.weightBytes();
         return b;
     }
@@ -128,7 +126,7 @@ public final class Decoder {
         float[] x = new float[n * hidden];
         for (int s = 0, i = 0; s < steps.size(); s++) {
             for (int token : steps.get(s).tokens()) {
-                TensorFloats.read(embedding, (long) token * hidden, x, i * hidden, hidden);
+                embedding.row(token, x, i * hidden);
                 i++;
             }
         }

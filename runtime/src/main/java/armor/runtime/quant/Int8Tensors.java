@@ -1,5 +1,6 @@
 package armor.runtime.quant;
 
+import armor.runtime.kernels.TensorFloats;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -10,81 +11,99 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
 /**
- * How an {@link Int8Matrix} is stored in a checkpoint: the I8 tensor {@code NAME} and its F32 scales
- * {@code NAME_scale}, whose shape is the tensor's with the last dimension divided by the group size
- * ({@code [d_out, d_in/G]} for a weight, {@code [d_out/b, b, 1]} for ARMOR blocks). The group size follows from the
- * shapes alone (docs/checkpoint-format.md).
+ * Reads an int8 checkpoint tensor {@code NAME} and its scales {@code NAME_scale} (docs/checkpoint-format.md) into an
+ * {@link Int8Matrix} on the heap, validating dtypes and shapes with one-line errors that name the tensor. The group
+ * size follows from the scale tensor's shape: {@code cols / scale columns}.
  */
 public final class Int8Tensors {
+    /** Suffix of the scale tensor of an int8 tensor: {@code P.weight} → {@code P.weight_scale}. */
     public static final String SCALE = "_scale";
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Int8Tensors() {}
 
-    public static String scaleName(String tensor) {
-        return tensor + SCALE;
+    /** The scale tensor's name of int8 tensor {@code name}. */
+    public static String scaleName(String name) {
+        return name + SCALE;
     }
 
-    /** True when {@code name} is an int8 tensor of {@code w} (its scales may still be missing or wrong). */
-    public static boolean isInt8(WeightSource w, String name) {
-        return w.has(name) && w.tensor(name).dtype() == DType.I8;
-    }
-
-    /** True when some tensor of {@code w} is int8. */
-    public static boolean anyInt8(WeightSource w) {
-        for (String n : w.names()) if (w.tensor(n).dtype() == DType.I8) return true;
+    /** True when some tensor of {@code weights} is int8. */
+    public static boolean anyInt8(WeightSource weights) {
+        for (String n : weights.names()) if (weights.tensor(n).dtype() == DType.I8) return true;
         return false;
     }
 
+    /** True when the checkpoint stores {@code name} as int8. */
+    public static boolean isInt8(WeightSource weights, String name) {
+        return weights.has(name) && weights.tensor(name).dtype() == DType.I8;
+    }
+
     /**
-     * Reads int8 tensor {@code name} and its scales as a matrix of {@code product of leading dims} rows and
-     * {@code last dim} columns, checking the scale tensor: present, F32, same leading dimensions, a last dimension
-     * that divides the tensor's.
+     * {@code name} as a {@code rows × cols} int8 matrix ({@code shape} is the tensor's expected shape, whose elements
+     * multiply to rows·cols: {@code [rows, cols]}, or {@code [blocks, b, b]} for block-diagonal factors, read as
+     * {@code blocks·b} rows of b); its scales {@code name_scale} have shape {@code [rows, cols/G]} (2-D tensors) or
+     * {@code [blocks, b, 1]} (3-D).
      */
-    public static Int8Matrix read(WeightSource w, String name) {
-        Tensor q = w.tensor(name);
-        String origin = w.origin();
+    public static Int8Matrix read(WeightSource weights, String name, int rows, int cols, long... shape) {
+        String origin = weights.origin();
+        Tensor q = weights.tensor(name);
         if (q.dtype() != DType.I8)
             throw new CheckpointException(origin + ": tensor " + name + " has dtype " + q.dtype() + ", expected I8");
-        String sn = scaleName(name);
-        long[] shape = q.shape();
-        if (shape.length == 0) throw new CheckpointException(origin + ": tensor " + name + " is a scalar, expected a matrix");
-        if (!w.has(sn))
-            throw new CheckpointException(origin + ": int8 tensor " + name + " has no scales, expected tensor " + sn + " (F32, "
-                    + expectedScaleShape(shape) + ")");
-        Tensor s = w.tensor(sn);
-        if (s.dtype() != DType.F32)
-            throw new CheckpointException(origin + ": tensor " + sn + " has dtype " + s.dtype() + ", expected F32");
+        if (!Arrays.equals(q.shape(), shape))
+            throw new CheckpointException(origin + ": tensor " + name + " has shape " + q.shapeString() + ", expected " + Arrays.toString(shape));
+        String scaleName = name + SCALE;
+        if (!weights.has(scaleName))
+            throw new CheckpointException(origin + ": missing tensor " + scaleName + " (the scales of the int8 tensor " + name + ")");
+        Tensor s = weights.tensor(scaleName);
+        if (s.dtype() != DType.F32 && s.dtype() != DType.BF16 && s.dtype() != DType.F16)
+            throw new CheckpointException(origin + ": tensor " + scaleName + " has dtype " + s.dtype() + ", expected F32 (or BF16, F16)");
         long[] ss = s.shape();
-        int last = shape.length - 1;
-        boolean ok = ss.length == shape.length && ss[last] > 0 && shape[last] % ss[last] == 0
-                && Arrays.equals(Arrays.copyOf(ss, last), Arrays.copyOf(shape, last));
-        if (!ok)
-            throw new CheckpointException(origin + ": tensor " + sn + " has shape " + s.shapeString() + ", expected "
-                    + expectedScaleShape(shape) + " for " + name + " " + q.shapeString());
-        int cols = Math.toIntExact(shape[last]);
-        int rows = Math.toIntExact(q.elementCount() / Math.max(cols, 1));
-        int group = Math.toIntExact(cols / ss[last]);
-        byte[] values = q.data().toArray(ValueLayout.JAVA_BYTE);
-        float[] scales = new float[Math.toIntExact(s.elementCount())];
-        MemorySegment.copy(s.data(), FLOAT, 0, scales, 0, scales.length);
-        return new Int8Matrix(rows, cols, group, values, scales);
-    }
-
-    private static String expectedScaleShape(long[] shape) {
-        long[] e = shape.clone();
-        e[e.length - 1] = -1;
-        return Arrays.toString(e).replace("-1", shape[shape.length - 1] + "/G");
+        int groupsPerRow;
+        if (shape.length == 3) {
+            if (!Arrays.equals(ss, new long[] {shape[0], shape[1], 1}))
+                throw new CheckpointException(origin + ": tensor " + scaleName + " has shape " + s.shapeString() + ", expected "
+                        + Arrays.toString(new long[] {shape[0], shape[1], 1}) + " (one scale per block row of " + name + ")");
+            groupsPerRow = 1;
+        } else {
+            if (ss.length != 2 || ss[0] != rows || ss[1] < 1 || ss[1] > cols || cols % ss[1] != 0)
+                throw new CheckpointException(origin + ": tensor " + scaleName + " has shape " + s.shapeString() + ", expected ["
+                        + rows + ", G] with G dividing " + cols + " (one scale per row and group of columns of " + name + ")");
+            groupsPerRow = (int) ss[1];
+        }
+        byte[] values = new byte[Math.multiplyExact(rows, cols)];
+        MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, 0, values, 0, values.length);
+        float[] scales = TensorFloats.read(s);
+        for (int i = 0; i < scales.length; i++)
+            if (!(scales[i] >= 0f) || Float.isInfinite(scales[i]))
+                throw new CheckpointException(origin + ": tensor " + scaleName + " has scale " + scales[i] + " at element " + i
+                        + ", expected a finite non-negative number");
+        return new Int8Matrix(rows, cols, cols / groupsPerRow, values, scales);
     }
 
     /**
-     * {@code source} as float weights: every int8 tensor with scales reads as its dequantized F32 tensor (same name
-     * and shape), and the scale tensors are hidden. Tensors are dequantized when asked for, one at a time, so an
-     * export holds one matrix in float32 at once.
+     * {@code name} read with the shape it has: a 3-D tensor as block-diagonal factors ({@code [blocks, b, b]}, one
+     * scale per block row), a 2-D one as {@code [rows, cols]} with groups of columns.
+     */
+    public static Int8Matrix read(WeightSource weights, String name) {
+        Tensor q = weights.tensor(name);
+        long[] shape = q.shape();
+        if (shape.length == 3 && shape[1] == shape[2])
+            return read(weights, name, Math.toIntExact(shape[0] * shape[1]), Math.toIntExact(shape[2]), shape);
+        if (shape.length != 2)
+            throw new CheckpointException(weights.origin() + ": int8 tensor " + name + " has shape " + q.shapeString()
+                    + ", expected [rows, columns] or [blocks, b, b]");
+        return read(weights, name, Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), shape);
+    }
+
+    /**
+     * {@code source} as float weights: every int8 tensor reads as its dequantized F32 tensor (same name and shape),
+     * and the scale tensors are hidden, so that code written for float checkpoints (the export, the 2:4 loader)
+     * reads an int8 one. Tensors are dequantized when asked for, one at a time.
      */
     public static WeightSource dequantizing(WeightSource source) {
         Set<String> names = new LinkedHashSet<>();
@@ -92,7 +111,7 @@ public final class Int8Tensors {
             boolean scaleOfInt8 = n.endsWith(SCALE) && isInt8(source, n.substring(0, n.length() - SCALE.length()));
             if (!scaleOfInt8) names.add(n);
         }
-        Set<String> visible = java.util.Collections.unmodifiableSet(names);
+        Set<String> visible = Collections.unmodifiableSet(names);
         return new WeightSource() {
             @Override
             public boolean has(String name) {

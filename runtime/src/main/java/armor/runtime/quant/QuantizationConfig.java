@@ -16,10 +16,13 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param groupSize  the group size asked for ({@code --group-size}, or the default 128); a matrix whose row it does
  *                   not divide has one group per row, and the scale tensors' shapes give each matrix's group
  * @param channel    every quantized weight has one group per row: compressed-tensors' "channel" strategy
- * @param embeddings the token embedding (and an untied head) are int8
+ * @param embeddings the token embedding is int8 (a tied head with it)
+ * @param headKept   the output head is in the model dtype: a tied head whose embedding is kept (compressed-tensors'
+ *                   {@code ignore: ["lm_head"]}); an untied head is always int8
  * @param version    armor's version that wrote the folder
  */
-public record QuantizationConfig(int bits, int groupSize, boolean channel, boolean embeddings, String version) {
+public record QuantizationConfig(int bits, int groupSize, boolean channel, boolean embeddings, boolean headKept,
+                                 String version) {
     public static final String KEY = "quantization_config";
     public static final String QUANT_METHOD = "compressed-tensors";
     public static final String FORMAT = "int-quantized";
@@ -38,7 +41,7 @@ public record QuantizationConfig(int bits, int groupSize, boolean channel, boole
         group(groups.putObject("group_0"), "Linear");
         if (embeddings) group(groups.putObject("group_1"), "Embedding");
         ArrayNode ignore = o.putArray("ignore");
-        if (!embeddings) ignore.add("lm_head"); // the head stays in the model dtype with the embedding
+        if (headKept) ignore.add("lm_head");
         o.putNull("kv_cache_scheme");
         ObjectNode a = o.putObject("armor");
         a.put("bits", bits);
@@ -89,6 +92,8 @@ public record QuantizationConfig(int bits, int groupSize, boolean channel, boole
         int group = a.path("group_size").asInt(w.path("group_size").asInt(0));
         boolean embeddings = a.isObject() ? !"keep".equals(a.path("embeddings").asText("int8"))
                 : q.path("config_groups").has("group_1");
-        return new QuantizationConfig(bits, group, channel, embeddings, a.path("version").asText(null));
+        boolean headKept = false;
+        for (JsonNode i : q.path("ignore")) headKept |= "lm_head".equals(i.asText());
+        return new QuantizationConfig(bits, group, channel, embeddings, headKept, a.path("version").asText(null));
     }
 }

@@ -120,7 +120,7 @@ public final class Conversions {
 
     /**
      * Writes {@code dst}: {@code src} (a dense, 2:4 or ARMOR checkpoint with float weights) with its weights in int8
-     * as {@code scheme} says ({@link Int8Layout}): each projection keeps its kind, the sparsity_config is kept, and
+     * as {@code scheme} says ({@link armor.runtime.quant.QuantizedWeights}): each projection keeps its kind, the sparsity_config is kept, and
      * config.json gains a {@code quantization_config}. Returns the number of tensors quantized.
      *
      * @throws Int8SchemeException when the group size does not fit a tensor, or the source is int8 already; nothing
@@ -140,17 +140,12 @@ public final class Conversions {
                     + " already, expected a model folder with float weights to quantize");
         SparsityConfig sparsity = root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
         try (CheckpointWeights w = CheckpointWeights.open(src)) {
-            Int8Layout.check(w, scheme); // every group size fits, before anything is written
+            scheme.check(w); // every group size fits, before anything is written
         }
         try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst, SparseCheckpointWriter.DEFAULT_SHARD_BYTES, scheme)) {
-            List<String> names = new ArrayList<>();
+            List<String> names = new ArrayList<>(out.quantizedSourceNames());
             boolean linears = false;
-            for (String name : out.source().names()) {
-                Int8Layout.Role role = Int8Layout.role(name, scheme);
-                if (role == null) continue;
-                names.add(name);
-                linears |= !name.equals(Int8Layout.EMBEDDING) && !name.equals(Int8Layout.HEAD);
-            }
+            for (String name : names) linears |= name.startsWith("model.layers.");
             if (!linears)
                 throw new CheckpointException(src + ": no projection to quantize, expected tensors such as "
                         + "model.layers.0.mlp.down_proj.weight or .sparse_values");

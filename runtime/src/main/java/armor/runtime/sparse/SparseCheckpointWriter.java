@@ -7,9 +7,11 @@ import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.quant.QuantizationConfig;
+import armor.runtime.quant.QuantizedWeights;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.SafetensorsWriter;
+import armor.runtime.safetensors.TensorMapWeights;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
@@ -48,9 +50,9 @@ import java.util.stream.Stream;
  * {@code shardBytes} as they come, so memory holds at most one shard of new tensors.
  *
  * <p>Weight precision: by default every tensor is written in the dtype it is given. A writer made with an
- * {@link Int8Scheme} writes int8 instead ({@link Int8Layout}: every dense projection, 2:4 value matrix and ARMOR
- * block put here or left in the source, and the embedding and head when the scheme says so) and adds the
- * {@code quantization_config} block; a {@linkplain #dequantizing dequantizing} writer reads an int8 source as
+ * {@link Int8Scheme} writes int8 instead (every tensor {@link QuantizedWeights} quantizes, whether put here, from
+ * the float32 values given, or left in the source: projections' weights, 2:4 values and ARMOR blocks, the head, the
+ * embedding unless kept) and adds the {@code quantization_config} block; a {@linkplain #dequantizing dequantizing} writer reads an int8 source as
  * floats and writes them in the model's dtype, dropping that block.
  */
 public final class SparseCheckpointWriter implements AutoCloseable {
@@ -64,6 +66,8 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     private final WeightSource view;
     /** Non-null: write weights as int8. */
     private final Int8Scheme quantize;
+    /** With {@link #quantize}: the source as int8. */
+    private final QuantizedWeights quantized;
     /** Non-null: the source's int8 tensors are written dequantized in this dtype. */
     private final DType dequantizeTo;
     /** Every quantized weight used one group per row so far: the config's "channel" strategy. */
@@ -87,6 +91,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         this.dequantizeTo = dequantize ? modelDtype(sourceDir) : null;
         this.source = CheckpointWeights.open(sourceDir);
         this.view = dequantize ? Int8Tensors.dequantizing(source) : source;
+        this.quantized = quantize == null ? null : quantize.view(source);
         try {
             Files.createDirectories(this.target.getParent());
             this.tmp = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".tmp-");
@@ -112,7 +117,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
 
     /**
      * As {@link #create(Path, Path, long)}, writing weights as int8 with {@code quantize} (null: in the dtype given).
-     * Callers check the source with {@link Int8Layout#check} first, so that a group size that does not fit is
+     * Callers check the source with {@link Int8Scheme#check} first, so that a group size that does not fit is
      * reported before any work.
      */
     public static SparseCheckpointWriter create(Path sourceDir, Path target, long shardBytes, Int8Scheme quantize) {
@@ -148,14 +153,20 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     }
 
     /**
-     * Writes source tensor {@code name} quantized (a writer made with an {@link Int8Scheme}; the tensor must have an
-     * {@link Int8Layout} role), e.g. to report progress tensor by tensor; {@link #finish} quantizes the rest.
+     * The source tensors this writer writes as int8 unless replaced (empty without quantization).
+     */
+    public Set<String> quantizedSourceNames() {
+        return quantized == null ? Set.of() : quantized.quantizedNames();
+    }
+
+    /**
+     * Writes source tensor {@code name} quantized (one of {@link #quantizedSourceNames()}), e.g. to report progress
+     * tensor by tensor; {@link #finish} quantizes the rest.
      */
     public synchronized void quantizeSource(String name) {
-        if (quantize == null || Int8Layout.role(name, quantize) == null)
+        if (!quantizedSourceNames().contains(name))
             throw new IllegalArgumentException("tensor " + name + " is not quantized by this writer");
-        Tensor t = source.tensor(name);
-        put(name, t.dtype(), t.shape(), TensorFloats.read(t));
+        putInt8(quantized, name);
     }
 
     /** Writes linear {@code prefix} as a plain 2:4 core in {@code dtype}, replacing {@code prefix.weight}. */
@@ -213,11 +224,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     }
 
     private void put(String name, DType dtype, long[] shape, float[] values) {
-        Int8Layout.Role role = quantize == null ? null : Int8Layout.role(name, quantize);
-        if (role != null) {
-            putInt8(name, Int8Layout.quantize(name, role, shape, values, quantize), role);
-            return;
-        }
+        if (quantize != null && putQuantized(name, shape, values)) return;
         MemorySegment seg = pendingArena.allocate((long) values.length * dtype.bytes(), 8);
         for (int i = 0; i < values.length; i++) {
             switch (dtype) {
@@ -230,15 +237,38 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         add(new Tensor(name, dtype, shape, seg));
     }
 
-    private void putInt8(String name, Int8Layout.Quantized q, Int8Layout.Role role) {
-        if (role != Int8Layout.Role.BLOCKS && q.matrix().groupSize() != q.matrix().cols()) wholeRows = false;
-        MemorySegment values = pendingArena.allocate(q.matrix().values().length, 8);
-        MemorySegment.copy(q.matrix().values(), 0, values, ValueLayout.JAVA_BYTE, 0, q.matrix().values().length);
-        add(new Tensor(name, DType.I8, q.shape(), values));
-        float[] s = q.matrix().scales();
-        MemorySegment scales = pendingArena.allocate(4L * s.length, 8);
-        MemorySegment.copy(s, 0, scales, FLOAT, 0, s.length);
-        add(new Tensor(Int8Layout.scaleName(name), DType.F32, q.scaleShape(), scales));
+    /**
+     * Writes {@code values} as int8 when {@link QuantizedWeights} quantizes a tensor of that name (seen alone, in
+     * float32), and returns whether it did.
+     */
+    private boolean putQuantized(String name, long[] shape, float[] values) {
+        try (Arena temp = Arena.ofConfined()) {
+            MemorySegment seg = temp.allocate(4L * values.length, 8);
+            MemorySegment.copy(values, 0, seg, FLOAT, 0, values.length);
+            Tensor t = new Tensor(name, DType.F32, shape, seg);
+            WeightSource one = new TensorMapWeights(Map.of(name, t)) {
+                @Override
+                public String origin() {
+                    return target.toString();
+                }
+            };
+            try (QuantizedWeights q = quantize.view(one)) {
+                if (!q.quantizedNames().contains(name)) return false;
+                putInt8(q, name);
+                return true;
+            }
+        }
+    }
+
+    /** Copies int8 tensor {@code name} of {@code q} and its scales into the pending shard (q frees them on its next tensor). */
+    private void putInt8(QuantizedWeights q, String name) {
+        Tensor v = q.tensor(name), s = q.tensor(Int8Tensors.scaleName(name));
+        if (v.rank() == 2 && s.dim(1) != 1) wholeRows = false; // ARMOR blocks (rank 3) always have one scale per row
+        for (Tensor t : new Tensor[] {v, s}) {
+            MemorySegment copy = pendingArena.allocate(t.data().byteSize(), 8);
+            copy.copyFrom(t.data());
+            add(new Tensor(t.name(), t.dtype(), t.shape(), copy));
+        }
     }
 
     private void add(Tensor t) {
@@ -271,7 +301,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     public synchronized void finish(SparsityConfig sparsity) {
         for (String name : view.names()) {
             if (written.contains(name) || replaced.contains(name)) continue;
-            if (quantize != null && Int8Layout.role(name, quantize) != null) {
+            if (quantizedSourceNames().contains(name)) {
                 quantizeSource(name);
             } else if (dequantizeTo != null && source.tensor(name).dtype() == DType.I8) {
                 Tensor t = view.tensor(name);
@@ -325,7 +355,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
         if (quantize != null) {
             o.set(QuantizationConfig.KEY, new QuantizationConfig(8, quantize.nominalGroup(), wholeRows,
-                    quantize.embeddings(), SparsityConfig.VERSION).toJson());
+                    quantize.embeddings(), !quantize.embeddings() && !source.has("lm_head.weight"), SparsityConfig.VERSION).toJson());
         } else if (dequantizeTo != null) {
             o.remove(QuantizationConfig.KEY);
         }

@@ -146,18 +146,22 @@ class Int8CheckpointTest {
                 int cols = t.dim(1), g = cols % 128 == 0 ? 128 : cols; // 192 and 320 columns: one scale per row
                 assertQuantized(q, name, TensorFloats.read(t), t.dim(0), cols, g, new long[] {t.dim(0), cols / g});
             }
-            // --embeddings keep: embedding and head untouched
-            for (String name : List.of("model.embed_tokens.weight", "lm_head.weight")) {
-                assertEquals(DType.BF16, q.tensor(name).dtype());
-                assertFalse(q.has(name + "_scale"));
-            }
+            // --embeddings keep: the embedding untouched; the untied head is int8 all the same
+            assertEquals(DType.BF16, q.tensor("model.embed_tokens.weight").dtype());
+            assertFalse(q.has("model.embed_tokens.weight_scale"));
+            Tensor head = src.tensor("lm_head.weight");
+            assertQuantized(q, head.name(), TensorFloats.read(head), 512, 128, 128, new long[] {512, 1});
         }
         JsonNode qc = config(out).get("quantization_config");
         // 128 columns (q/k/v/gate/up) are one group of 128 too: every row is one group, the channel strategy
         assertEquals("channel", qc.at("/config_groups/group_0/weights/strategy").asText());
         assertFalse(qc.get("config_groups").has("group_1"));
-        assertEquals("[\"lm_head\"]", qc.get("ignore").toString());
+        assertEquals("[]", qc.get("ignore").toString());
         assertEquals("keep", qc.at("/armor/embeddings").asText());
+
+        Path tied = tmp.resolve("tied"); // a tied head stays with its kept embedding: compressed-tensors' ignore
+        Conversions.quantize(STORIES, tied, new Int8Scheme(0, false), (d, t, p) -> {});
+        assertEquals("[\"lm_head\"]", config(tied).at("/quantization_config/ignore").toString());
     }
 
     @Test

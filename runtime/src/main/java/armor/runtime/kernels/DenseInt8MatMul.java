@@ -1,0 +1,201 @@
+package armor.runtime.kernels;
+
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@code y[t][r] = Σ_k W[r][k]·x[t][k]} for a row-major int8 weight with one float scale per row and group of
+ * {@code group} columns ({@code W[r][k] = q[r*in + k] · scales[r*(in/group) + k/group]}), activations float32.
+ *
+ * <p>Decode (one token) streams the int8 rows: a byte vector is widened to floats in registers (sign extension and
+ * int-to-float conversion, both single instructions), multiplied into an unscaled per-group accumulator, and the
+ * group's sum is scaled once at the group's end, so the scales cost one multiply-add per row and group. Four rows per
+ * pass keep four weight streams in flight and load each x vector once for the four, as the bf16 kernel does.
+ *
+ * <p>Several tokens (prefill, batched decode) dequantize two rows at a time into a small float32 buffer that stays
+ * in L1, then run every token of the tile against it with two rows × four tokens per pass: the conversion is paid
+ * once per row and token tile, not once per token.
+ *
+ * <p>Vectors are 512 bits where the CPU has them (16 floats from 16 bytes), else 256: widening costs instructions,
+ * and the wider vector halves them.
+ */
+public final class DenseInt8MatMul {
+    private static final VectorSpecies<Float> F = Sparse24Kernels.PF;
+    private static final VectorSpecies<Byte> B = F.length() == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    private static final int L = F.length();
+    /** Tokens per tile of the matrix-matrix kernel: the tile of x (tokens × in floats) should stay in L2. */
+    private static final int TOKEN_TILE = 32;
+
+    private DenseInt8MatMul() {}
+
+    private static FloatVector widen(byte[] q, int off) {
+        return (FloatVector) ByteVector.fromArray(B, q, off).convertShape(VectorOperators.B2F, F, 0);
+    }
+
+    /**
+     * One token, rows [rowFrom, rowTo): y[yOff + r] = Σ_k W[r][k]·x[xOff + k]. {@code group} divides {@code in}; a
+     * group that is not a multiple of the vector length (only a whole row of odd length) finishes its last columns in
+     * scalar code. The offsets let a block-diagonal matrix use it block by block (rows of block k read x from kb).
+     */
+    public static void matVec(byte[] q, float[] scales, int in, int group, float[] x, int xOff, float[] y, int yOff,
+                              int rowFrom, int rowTo) {
+        int gpr = in / group, vecEnd = group - group % L;
+        int r = rowFrom;
+        for (; r + 4 <= rowTo; r += 4) {
+            int q0 = r * in, q1 = q0 + in, q2 = q1 + in, q3 = q2 + in, s0i = r * gpr;
+            FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F), t2 = FloatVector.zero(F), t3 = FloatVector.zero(F);
+            float tail0 = 0, tail1 = 0, tail2 = 0, tail3 = 0;
+            for (int g = 0; g < gpr; g++) {
+                int base = g * group;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                int k = 0;
+                for (; k < vecEnd; k += L) {
+                    int c = base + k;
+                    FloatVector xv = FloatVector.fromArray(F, x, xOff + c);
+                    a0 = widen(q, q0 + c).fma(xv, a0);
+                    a1 = widen(q, q1 + c).fma(xv, a1);
+                    a2 = widen(q, q2 + c).fma(xv, a2);
+                    a3 = widen(q, q3 + c).fma(xv, a3);
+                }
+                float sc0 = scales[s0i + g], sc1 = scales[s0i + gpr + g], sc2 = scales[s0i + 2 * gpr + g], sc3 = scales[s0i + 3 * gpr + g];
+                t0 = a0.fma(FloatVector.broadcast(F, sc0), t0);
+                t1 = a1.fma(FloatVector.broadcast(F, sc1), t1);
+                t2 = a2.fma(FloatVector.broadcast(F, sc2), t2);
+                t3 = a3.fma(FloatVector.broadcast(F, sc3), t3);
+                if (k < group) {
+                    float u0 = 0, u1 = 0, u2 = 0, u3 = 0;
+                    for (; k < group; k++) {
+                        int c = base + k;
+                        float xk = x[xOff + c];
+                        u0 += q[q0 + c] * xk;
+                        u1 += q[q1 + c] * xk;
+                        u2 += q[q2 + c] * xk;
+                        u3 += q[q3 + c] * xk;
+                    }
+                    tail0 += u0 * sc0;
+                    tail1 += u1 * sc1;
+                    tail2 += u2 * sc2;
+                    tail3 += u3 * sc3;
+                }
+            }
+            y[yOff + r] = t0.reduceLanes(VectorOperators.ADD) + tail0;
+            y[yOff + r + 1] = t1.reduceLanes(VectorOperators.ADD) + tail1;
+            y[yOff + r + 2] = t2.reduceLanes(VectorOperators.ADD) + tail2;
+            y[yOff + r + 3] = t3.reduceLanes(VectorOperators.ADD) + tail3;
+        }
+        for (; r < rowTo; r++) y[yOff + r] = rowDot(q, scales, in, group, r, x, xOff);
+    }
+
+    /** One row against one token's x[xOff ..]; the rows a four-row pass leaves over. */
+    private static float rowDot(byte[] q, float[] scales, int in, int group, int r, float[] x, int xOff) {
+        int gpr = in / group, vecEnd = group - group % L, q0 = r * in;
+        FloatVector t = FloatVector.zero(F);
+        float tail = 0;
+        for (int g = 0; g < gpr; g++) {
+            int base = g * group;
+            FloatVector a = FloatVector.zero(F);
+            int k = 0;
+            for (; k < vecEnd; k += L) a = widen(q, q0 + base + k).fma(FloatVector.fromArray(F, x, xOff + base + k), a);
+            float sc = scales[r * gpr + g];
+            t = a.fma(FloatVector.broadcast(F, sc), t);
+            float u = 0;
+            for (; k < group; k++) u += q[q0 + base + k] * x[xOff + base + k];
+            tail += u * sc;
+        }
+        return t.reduceLanes(VectorOperators.ADD) + tail;
+    }
+
+    /** Row r dequantized into {@code dst[dstOff .. dstOff+in)}: the int8 codes times their group's scale. */
+    private static void dequantizeRow(byte[] q, float[] scales, int in, int group, int r, float[] dst, int dstOff) {
+        int gpr = in / group, vecEnd = group - group % L, q0 = r * in;
+        for (int g = 0; g < gpr; g++) {
+            int base = g * group;
+            float sc = scales[r * gpr + g];
+            int k = 0;
+            for (; k < vecEnd; k += L) widen(q, q0 + base + k).mul(sc).intoArray(dst, dstOff + base + k);
+            for (; k < group; k++) dst[dstOff + base + k] = q[q0 + base + k] * sc;
+        }
+    }
+
+    /**
+     * Several tokens, rows [rowFrom, rowTo): y[yOff + t*yStride + r] = Σ_k W[r][k]·x[xOff + t*xStride + k]. Two rows
+     * at a time are dequantized into a buffer of 2·in floats (L1 for in ≤ 2048, L2 beyond) and used for every token of
+     * the tile.
+     */
+    public static void matMat(byte[] q, float[] scales, int in, int group, float[] x, int xOff, int xStride,
+                              float[] y, int yOff, int yStride, int tokens, int rowFrom, int rowTo) {
+        float[] w = new float[2 * in + L];
+        int bound = in - in % L;
+        for (int t0 = 0; t0 < tokens; t0 += TOKEN_TILE) {
+            int t1 = Math.min(tokens, t0 + TOKEN_TILE);
+            int r = rowFrom;
+            for (; r + 2 <= rowTo; r += 2) {
+                dequantizeRow(q, scales, in, group, r, w, 0);
+                dequantizeRow(q, scales, in, group, r + 1, w, in);
+                int t = t0;
+                for (; t + 4 <= t1; t += 4) {
+                    int x0 = xOff + t * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+                    FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F),
+                            a3 = FloatVector.zero(F), b0 = FloatVector.zero(F), b1 = FloatVector.zero(F),
+                            b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
+                    int k = 0;
+                    for (; k < bound; k += L) {
+                        FloatVector w0 = FloatVector.fromArray(F, w, k), w1 = FloatVector.fromArray(F, w, in + k);
+                        FloatVector v0 = FloatVector.fromArray(F, x, x0 + k), v1 = FloatVector.fromArray(F, x, x1 + k),
+                                v2 = FloatVector.fromArray(F, x, x2 + k), v3 = FloatVector.fromArray(F, x, x3 + k);
+                        a0 = w0.fma(v0, a0);
+                        a1 = w0.fma(v1, a1);
+                        a2 = w0.fma(v2, a2);
+                        a3 = w0.fma(v3, a3);
+                        b0 = w1.fma(v0, b0);
+                        b1 = w1.fma(v1, b1);
+                        b2 = w1.fma(v2, b2);
+                        b3 = w1.fma(v3, b3);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float u0 = b0.reduceLanes(VectorOperators.ADD), u1 = b1.reduceLanes(VectorOperators.ADD),
+                            u2 = b2.reduceLanes(VectorOperators.ADD), u3 = b3.reduceLanes(VectorOperators.ADD);
+                    for (; k < in; k++) {
+                        float wa = w[k], wb = w[in + k];
+                        s0 += wa * x[x0 + k];
+                        s1 += wa * x[x1 + k];
+                        s2 += wa * x[x2 + k];
+                        s3 += wa * x[x3 + k];
+                        u0 += wb * x[x0 + k];
+                        u1 += wb * x[x1 + k];
+                        u2 += wb * x[x2 + k];
+                        u3 += wb * x[x3 + k];
+                    }
+                    int yo = yOff + t * yStride + r;
+                    y[yo] = s0;
+                    y[yo + yStride] = s1;
+                    y[yo + 2 * yStride] = s2;
+                    y[yo + 3 * yStride] = s3;
+                    y[yo + 1] = u0;
+                    y[yo + yStride + 1] = u1;
+                    y[yo + 2 * yStride + 1] = u2;
+                    y[yo + 3 * yStride + 1] = u3;
+                }
+                for (; t < t1; t++) {
+                    int xo = xOff + t * xStride, yo = yOff + t * yStride + r;
+                    y[yo] = floatDot(w, 0, x, xo, in);
+                    y[yo + 1] = floatDot(w, in, x, xo, in);
+                }
+            }
+            for (; r < rowTo; r++)
+                for (int t = t0; t < t1; t++) y[yOff + t * yStride + r] = rowDot(q, scales, in, group, r, x, xOff + t * xStride);
+        }
+    }
+
+    private static float floatDot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int bound = n - n % L, k = 0;
+        FloatVector acc = FloatVector.zero(F);
+        for (; k < bound; k += L) acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; k < n; k++) s += a[aOff + k] * b[bOff + k];
+        return s;
+    }
+}
