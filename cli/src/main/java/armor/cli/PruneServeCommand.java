@@ -13,6 +13,7 @@ import armor.runtime.model.Model;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
 import armor.runtime.quant.QuantizationConfig;
+import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.sparse.SparsityConfig;
 import armor.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -102,6 +103,13 @@ public final class PruneServeCommand implements Callable<Integer> {
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
         Int8Scheme int8 = PruneCommand.quantization(spec, quantize, groupSize);
+        if (int8 != null && Files.isDirectory(model)) { // before the dense model is measured, not after
+            try (CheckpointWeights w = CheckpointWeights.open(model)) {
+                int8.check(w);
+            } catch (Int8SchemeException e) {
+                throw QuantizeCommand.usage(spec, e);
+            }
+        }
         Path dir = model.toAbsolutePath().normalize();
         Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4" + (int8 != null ? "-int8" : ""));
 
