@@ -86,7 +86,7 @@ public final class Pruner {
         if (job.method() == PruneMethod.ARMOR && (job.block() < 4 || job.block() % 4 != 0)) {
             throw new IllegalArgumentException("--block " + job.block() + ", expected a positive multiple of 4");
         }
-        if (job.quantize() != null) { // a group size that does not fit fails now, not after the pruning
+        if (job.quantize() != null && Files.isDirectory(job.model())) { // a group size that does not fit fails now, not after the pruning
             try (CheckpointWeights source = CheckpointWeights.open(job.model())) {
                 job.quantize().check(source);
             }
