@@ -1,30 +1,36 @@
 package armor.runtime.kernels;
 
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decode kernels for a 2:4 core with int8 values (see {@code armor.runtime.linear.Sparse24Matrix}): the layout of
- * {@link Sparse24Kernels} (rows in blocks of 8, one row a lane, nibbles of 8 rows in one {@code int} per group) with
- * the values of a <em>pair</em> of groups in one int per lane, so one 256-bit load gives the four value vectors of
- * two groups: {@code vals[(rb*pairs + p)*8 + lane]} holds, from the low byte up, v0 and v1 of group 2p, then v0 and
- * v1 of group 2p+1. The metadata is {@code meta[rb*2*pairs + g]} (the group count padded to even with value-0
- * groups). Scales: one float per row and scale group of {@code pairsPerScale} pairs,
- * {@code scales[(rb*scaleGroups + s)*8 + lane]}; the kernel sums a scale group's products unscaled and multiplies
- * the sum once, so the scales cost one multiply-add per 8 rows and scale group.
- *
- * <p>Compared with bf16 the bytes per kept value halve; the extra work per value vector is two shifts (sign
- * extension of a byte lane) and an int-to-float conversion, which the decode loop has room for: it is bound by
- * memory, not issue.
+ * Decode kernels for a 2:4 core with int8 values ({@code armor.runtime.linear.Sparse24Matrix}). Rows are interleaved
+ * in blocks of {@link #ROWS} (one row a lane: 16 on AVX-512, 8 on AVX2) and columns taken a <em>pair</em> of groups
+ * (8 input columns) at a time. For row block {@code rb} and pair {@code p}, lane {@code i} (row {@code rb*ROWS + i})
+ * has
+ * <ul>
+ *   <li>{@code vals[(rb*pairs + p)*ROWS + i]}: its four kept values, from the low byte up v0 and v1 of group 2p, then
+ *       v0 and v1 of group 2p+1 (an odd group count is padded with a value-0 group);</li>
+ *   <li>{@code meta[(rb*pairs + p)*ROWS + i]}: the two groups' nibbles {@code p0 | p1 << 2}, group 2p in the low
+ *       nibble;</li>
+ *   <li>{@code scales[(rb*scaleGroups + s)*ROWS + i]}: the scale of scale group s (each {@code pairsPerScale}
+ *       pairs).</li>
+ * </ul>
+ * One vector load gives a pair's values for all rows of the block, a byte load widened to ints its positions, and one
+ * load of x at column 8p the eight inputs every lane picks from (a lane permute with indices 0..7). Per 8 input
+ * columns of a row block that is about thirty instructions for 2·ROWS kept values: the decode loop is bound by
+ * instruction issue on the machines measured (docs/benchmarks.md), so the wide row block is what makes int8 faster
+ * than bf16. A scale group's products are summed unscaled and the sum multiplied once.
  */
 public final class Sparse24Int8Kernels {
-    private static final VectorSpecies<Float> F = Sparse24Kernels.F;
-    private static final VectorSpecies<Integer> I = Sparse24Kernels.I;
-    private static final int LANES = Sparse24Kernels.LANES;
-    private static final IntVector SHIFT_P0 = IntVector.fromArray(I, new int[] {0, 4, 8, 12, 16, 20, 24, 28}, 0);
-    private static final IntVector SHIFT_P1 = IntVector.fromArray(I, new int[] {2, 6, 10, 14, 18, 22, 26, 30}, 0);
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED.length() >= 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = I.length() == 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B = I.length() == 16 ? ByteVector.SPECIES_128 : ByteVector.SPECIES_64;
+    /** Rows per row block: the lanes of the widest int vector the CPU has (16 or 8). */
+    public static final int ROWS = I.length();
 
     private Sparse24Int8Kernels() {}
 
@@ -36,25 +42,24 @@ public final class Sparse24Int8Kernels {
 
     /**
      * One token: y[yOff + r] = Σ_c W[r,c]·x[c] for the rows of row blocks [rbFrom, rbTo). {@code x} has at least
-     * {@code 8*pairs} entries, zero padded.
+     * {@code 8*pairs + ROWS} entries (zero padded: the last pair's load reads a whole vector).
      */
-    public static void decode(int[] vals, int[] meta, float[] scales, int pairs, int scaleGroups, int pairsPerScale,
+    public static void decode(int[] vals, byte[] meta, float[] scales, int pairs, int scaleGroups, int pairsPerScale,
                               float[] x, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
         for (int rb = rbFrom; rb < rbTo; rb++) {
             FloatVector total = FloatVector.zero(F);
-            int p = 0, vi = rb * pairs * 8, mi = rb * pairs * 2, si = rb * scaleGroups * 8;
-            for (int s = 0; s < scaleGroups; s++, si += 8) {
+            int p = 0, vi = rb * pairs * ROWS, si = rb * scaleGroups * ROWS;
+            for (int s = 0; s < scaleGroups; s++, si += ROWS) {
                 int pEnd = Math.min(pairs, p + pairsPerScale);
                 FloatVector acc0 = FloatVector.zero(F), acc1 = FloatVector.zero(F);
-                for (; p < pEnd; p++, vi += 8, mi += 2) {
+                for (; p < pEnd; p++, vi += ROWS) {
                     IntVector xi = FloatVector.fromArray(F, x, 8 * p).reinterpretAsInts();
-                    IntVector m0 = IntVector.broadcast(I, meta[mi]);
-                    IntVector m1 = IntVector.broadcast(I, meta[mi + 1]);
+                    IntVector m = (IntVector) ByteVector.fromArray(B, meta, vi).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
                     IntVector v = IntVector.fromArray(I, vals, vi);
-                    FloatVector x00 = m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats();
-                    FloatVector x01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats();
-                    FloatVector x10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
-                    FloatVector x11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
+                    FloatVector x00 = m.and(3).selectFrom(xi).reinterpretAsFloats();
+                    FloatVector x01 = m.lanewise(VectorOperators.LSHR, 2).and(3).selectFrom(xi).reinterpretAsFloats();
+                    FloatVector x10 = m.lanewise(VectorOperators.LSHR, 4).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
+                    FloatVector x11 = m.lanewise(VectorOperators.LSHR, 6).or(4).selectFrom(xi).reinterpretAsFloats();
                     acc0 = byteLane(v, 24).fma(x00, acc0);
                     acc1 = byteLane(v, 16).fma(x01, acc1);
                     acc0 = byteLane(v, 8).fma(x10, acc0);
@@ -62,34 +67,33 @@ public final class Sparse24Int8Kernels {
                 }
                 total = acc0.add(acc1).fma(FloatVector.fromArray(F, scales, si), total);
             }
-            int r0 = rb * LANES;
-            if (r0 + LANES <= rows) total.intoArray(y, yOff + r0);
+            int r0 = rb * ROWS;
+            if (r0 + ROWS <= rows) total.intoArray(y, yOff + r0);
             else storeLastRows(total.toArray(), y, yOff, r0, rows);
         }
     }
 
     /**
      * Four tokens at once (batched decode, short prompts): as {@link #decode} for token q's input at
-     * {@code xp[xOff + q*cp ...]} (each zero padded to {@code cp} ≥ 8*pairs) into {@code y[yOff + q*yStride + r]}. The
-     * picks and the widened values of a pair are computed once and used for the four tokens.
+     * {@code xp[xOff + q*cp ...]} (each zero padded to {@code cp} ≥ 8*pairs + ROWS) into {@code y[yOff + q*yStride + r]}.
+     * The picks and the widened values of a pair are computed once and used for the four tokens.
      */
-    public static void decodeFour(int[] vals, int[] meta, float[] scales, int pairs, int scaleGroups, int pairsPerScale,
+    public static void decodeFour(int[] vals, byte[] meta, float[] scales, int pairs, int scaleGroups, int pairsPerScale,
                                   float[] xp, int xOff, int cp, float[] y, int yOff, int yStride, int rows, int rbFrom, int rbTo) {
         int x0 = xOff, x1 = xOff + cp, x2 = x1 + cp, x3 = x2 + cp;
         for (int rb = rbFrom; rb < rbTo; rb++) {
             FloatVector t0 = FloatVector.zero(F), t1 = FloatVector.zero(F), t2 = FloatVector.zero(F), t3 = FloatVector.zero(F);
-            int p = 0, vi = rb * pairs * 8, mi = rb * pairs * 2, si = rb * scaleGroups * 8;
-            for (int s = 0; s < scaleGroups; s++, si += 8) {
+            int p = 0, vi = rb * pairs * ROWS, si = rb * scaleGroups * ROWS;
+            for (int s = 0; s < scaleGroups; s++, si += ROWS) {
                 int pEnd = Math.min(pairs, p + pairsPerScale);
                 FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
                 FloatVector b0 = FloatVector.zero(F), b1 = FloatVector.zero(F), b2 = FloatVector.zero(F), b3 = FloatVector.zero(F);
-                for (; p < pEnd; p++, vi += 8, mi += 2) {
-                    IntVector m0 = IntVector.broadcast(I, meta[mi]);
-                    IntVector m1 = IntVector.broadcast(I, meta[mi + 1]);
-                    IntVector i00 = m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3);
-                    IntVector i01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3);
-                    IntVector i10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4);
-                    IntVector i11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4);
+                for (; p < pEnd; p++, vi += ROWS) {
+                    IntVector m = (IntVector) ByteVector.fromArray(B, meta, vi).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                    IntVector i00 = m.and(3);
+                    IntVector i01 = m.lanewise(VectorOperators.LSHR, 2).and(3);
+                    IntVector i10 = m.lanewise(VectorOperators.LSHR, 4).and(3).or(4);
+                    IntVector i11 = m.lanewise(VectorOperators.LSHR, 6).or(4);
                     IntVector v = IntVector.fromArray(I, vals, vi);
                     FloatVector w00 = byteLane(v, 24), w01 = byteLane(v, 16), w10 = byteLane(v, 8), w11 = byteLane(v, 0);
                     int c = 8 * p;
@@ -112,8 +116,8 @@ public final class Sparse24Int8Kernels {
                 t2 = a2.add(b2).fma(sc, t2);
                 t3 = a3.add(b3).fma(sc, t3);
             }
-            int r0 = rb * LANES;
-            if (r0 + LANES <= rows) {
+            int r0 = rb * ROWS;
+            if (r0 + ROWS <= rows) {
                 t0.intoArray(y, yOff + r0);
                 t1.intoArray(y, yOff + yStride + r0);
                 t2.intoArray(y, yOff + 2 * yStride + r0);

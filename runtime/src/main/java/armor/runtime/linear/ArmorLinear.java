@@ -1,7 +1,6 @@
 package armor.runtime.linear;
 
 import armor.runtime.kernels.Parallel;
-import armor.runtime.kernels.Sparse24Kernels;
 
 /**
  * An ARMOR layer: {@code y = A'·(C·(B'·x)) + bias}, with C a 2:4 core and A' (d_out/b blocks) and B' (d_in/b blocks)
@@ -97,11 +96,11 @@ public final class ArmorLinear implements Linear {
     @Override
     public void forward(float[] x, float[] y, int tokens) {
         int n = core.cols(), m = core.rows();
-        if (tokens == 1 && a.blockSize() % Sparse24Kernels.LANES == 0) {
-            float[] u = new float[Sparse24Kernels.roundUp(n, 8)]; // B'x, padded as the core's decode kernel reads it
+        if (tokens == 1 && a.blockSize() % core.blockRows() == 0) {
+            float[] u = core.paddedInput(new float[n], 0); // B'x, padded as the core's decode kernel reads it
             b.apply(x, n, u, n, 1);
             float[] z = new float[m];
-            int rbPerBlock = a.blockSize() / Sparse24Kernels.LANES;
+            int rbPerBlock = a.blockSize() / core.blockRows();
             Parallel.forRange(a.blocks(), 1, (from, to) -> {
                 core.decodeRowBlocks(u, z, 0, from * rbPerBlock, to * rbPerBlock);
                 for (int blk = from; blk < to; blk++) a.applyBlock(blk, z, 0, m, y, 0, m, 1);

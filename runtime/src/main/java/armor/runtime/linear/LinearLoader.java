@@ -39,7 +39,8 @@ public final class LinearLoader {
             throw new CheckpointException(weights.origin() + ": tensor " + weightName + " has shape "
                     + w.shapeString() + ", expected [" + out + ", " + in + "]");
         }
-        return new DenseLinear(w, bias(weights, prefix, out));
+        // the weight is streamed once per token: from the heap (2 MiB pages), not from the mapped file (Tensor.copyToHeap)
+        return new DenseLinear(w.data().isNative() ? w.copyToHeap() : w, bias(weights, prefix, out));
     }
 
     /** The bias {@code prefix.bias} as floats, or null when the checkpoint has none. */

@@ -25,18 +25,19 @@ public final class Sparse24Matrix {
     /** Prefill with fewer tokens than this runs the decode kernel once per token (no transpose, streams weights). */
     static final int PREFILL_MIN_TOKENS = 4;
 
-    /** Row blocks per prefill chunk of an int8 core: its values dequantized to float32 (256 rows: ≤ 1 MiB at 2048 columns). */
-    private static final int INT8_PREFILL_BLOCKS = 32;
+    /** Rows per prefill chunk of an int8 core: its values dequantized to float32 (256 rows: ≤ 1 MiB at 2048 columns). */
+    private static final int INT8_PREFILL_ROWS = 256;
 
     private final int rows, cols, groups, rowBlocks;
-    /** Ints of {@link #meta} per row block: the group count, padded to even for int8 (value-0 pad group). */
-    private final int metaStride;
+    /** Rows per row block: 8 ({@link Sparse24Kernels}), or {@link Sparse24Int8Kernels#ROWS} for int8. */
+    private final int blockRows;
     private final DType dtype;
     private final int[] vals16;
     private final float[] vals32;
     private final int[] meta;
-    /** int8 only: values of group pairs, scales per row block, scale group and lane, and the scale geometry. */
+    /** int8 only ({@link Sparse24Int8Kernels} layout): values and positions of group pairs, scales, scale geometry. */
     private final int[] vals8;
+    private final byte[] meta8;
     private final float[] scales8;
     private final int pairs, groupSize, scaleGroups, pairsPerScale;
 
@@ -47,15 +48,15 @@ public final class Sparse24Matrix {
         this.rows = rows;
         this.cols = cols;
         this.groups = cols / 4;
-        this.rowBlocks = (rows + 7) / 8;
         this.dtype = dtype;
         this.pairs = (groups + 1) / 2;
-        this.metaStride = dtype == DType.I8 ? 2 * pairs : groups;
-        long n = (long) rowBlocks * metaStride * 16;
-        if (n > Integer.MAX_VALUE - 16) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
-        this.vals16 = dtype == DType.BF16 || dtype == DType.F16 ? new int[(int) (n / 2)] : null;
-        this.vals32 = dtype == DType.F32 ? new float[(int) n] : null;
-        this.meta = new int[rowBlocks * metaStride];
+        this.blockRows = dtype == DType.I8 ? Sparse24Int8Kernels.ROWS : Sparse24Kernels.LANES;
+        this.rowBlocks = (rows + blockRows - 1) / blockRows;
+        long n = (long) rowBlocks * blockRows * pairs * 4;
+        if (n > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
+        this.vals16 = dtype == DType.BF16 || dtype == DType.F16 ? new int[rowBlocks * groups * 8] : null;
+        this.vals32 = dtype == DType.F32 ? new float[rowBlocks * groups * 16] : null;
+        this.meta = dtype == DType.I8 ? null : new int[rowBlocks * groups];
         if (dtype == DType.I8) {
             if (groupSize <= 0 || cols % groupSize != 0 || (groupSize != cols && groupSize % 8 != 0))
                 throw new IllegalArgumentException("2:4 core: scale group of " + groupSize + " columns, expected a multiple of 8 dividing "
@@ -63,15 +64,19 @@ public final class Sparse24Matrix {
             this.groupSize = groupSize;
             this.scaleGroups = cols / groupSize;
             this.pairsPerScale = groupSize == cols ? pairs : groupSize / 8;
-            this.vals8 = new int[(int) (n / 4)];
-            this.scales8 = new float[rowBlocks * scaleGroups * 8];
-            // the pad group of an odd group count: positions (0, 1), values 0
-            if ((groups & 1) == 1) for (int rb = 0; rb < rowBlocks; rb++) meta[rb * metaStride + groups] = 0x44444444;
+            this.vals8 = new int[rowBlocks * pairs * blockRows];
+            this.meta8 = new byte[rowBlocks * pairs * blockRows];
+            this.scales8 = new float[rowBlocks * scaleGroups * blockRows];
+            // the pad group of an odd group count: positions (0, 1) in the high nibble, values 0
+            if ((groups & 1) == 1)
+                for (int rb = 0; rb < rowBlocks; rb++)
+                    for (int lane = 0; lane < blockRows; lane++) meta8[(rb * pairs + pairs - 1) * blockRows + lane] = 0x40;
         } else {
             this.groupSize = 0;
             this.scaleGroups = 0;
             this.pairsPerScale = 0;
             this.vals8 = null;
+            this.meta8 = null;
             this.scales8 = null;
         }
     }
@@ -128,19 +133,19 @@ public final class Sparse24Matrix {
             throw new IllegalArgumentException("2:4 core: " + values.cols() + " kept values a row, expected " + cols / 2);
         int rows = values.rows();
         Sparse24Matrix m = new Sparse24Matrix(rows, cols, DType.I8, 2 * values.groupSize());
-        int half = cols / 2, mc = Sparse24Core.metaCols(cols), gpr = values.groupsPerRow();
+        int half = cols / 2, mc = Sparse24Core.metaCols(cols), gpr = values.groupsPerRow(), br = m.blockRows;
         byte[] v = values.values();
         float[] sc = values.scales();
         for (int r = 0; r < rows; r++) {
-            int rb = r >>> 3, lane = r & 7;
+            int rb = r / br, lane = r % br;
             for (int g = 0; g < m.groups; g++) {
                 int nib = nibble(meta, (long) r * mc, g, r, metaName);
-                m.meta[rb * m.metaStride + g] |= nib << (4 * lane);
-                int vi = (rb * m.pairs + (g >>> 1)) * 8 + lane, shift = (g & 1) * 16;
+                int vi = (rb * m.pairs + (g >>> 1)) * br + lane, shift = (g & 1) * 16;
+                m.meta8[vi] |= (byte) (nib << ((g & 1) * 4));
                 m.vals8[vi] |= ((v[r * half + 2 * g] & 0xff) | (v[r * half + 2 * g + 1] & 0xff) << 8) << shift;
             }
             checkPad(meta, (long) r * mc + mc - 1, m.groups, r, metaName);
-            for (int s = 0; s < m.scaleGroups; s++) m.scales8[(rb * m.scaleGroups + s) * 8 + lane] = sc[r * gpr + s];
+            for (int s = 0; s < m.scaleGroups; s++) m.scales8[(rb * m.scaleGroups + s) * br + lane] = sc[r * gpr + s];
         }
         return m;
     }
@@ -233,7 +238,8 @@ public final class Sparse24Matrix {
                     v[r * half + 2 * g] = widen((short) pair);
                     v[r * half + 2 * g + 1] = widen((short) (pair >>> 16));
                 }
-                int nib = (meta[(r >>> 3) * metaStride + g] >>> (4 * (r & 7))) & 15;
+                int nib = dtype == DType.I8 ? (meta8[(r / blockRows * pairs + (g >>> 1)) * blockRows + r % blockRows] >>> ((g & 1) * 4)) & 15
+                        : (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
                 mb[r * mc + (g >>> 1)] |= (byte) (nib << ((g & 1) * 4));
             }
         }
@@ -242,10 +248,10 @@ public final class Sparse24Matrix {
 
     /** Kept value k (0, 1) of row r and group g of an int8 core, dequantized: the code times its row's group scale. */
     private float int8Value(int r, int g, int k) {
-        int rb = r >>> 3, lane = r & 7;
-        int word = vals8[(rb * pairs + (g >>> 1)) * 8 + lane];
+        int rb = r / blockRows, lane = r % blockRows;
+        int word = vals8[(rb * pairs + (g >>> 1)) * blockRows + lane];
         byte code = (byte) (word >>> ((g & 1) * 16 + 8 * k));
-        return code * scales8[(rb * scaleGroups + (g >>> 1) / pairsPerScale) * 8 + lane];
+        return code * scales8[(rb * scaleGroups + (g >>> 1) / pairsPerScale) * blockRows + lane];
     }
 
     private float widen(short bits) {
@@ -258,19 +264,29 @@ public final class Sparse24Matrix {
         Parallel.forRange(rowBlocks, 16, (from, to) -> decodeRowBlocks(xp, y, yOff, from, to));
     }
 
-    /** Single-threaded decode of row blocks [rbFrom, rbTo) (8 rows each); {@code xp} from {@link #paddedInput}. */
+    /** Rows per row block of {@link #decodeRowBlocks}: 8, or 16 for int8 on CPUs with 512-bit vectors. */
+    public int blockRows() {
+        return blockRows;
+    }
+
+    /** Single-threaded decode of row blocks [rbFrom, rbTo) ({@link #blockRows()} rows each); {@code xp} from {@link #paddedInput}. */
     public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
         switch (dtype) {
-            case I8 -> Sparse24Int8Kernels.decode(vals8, meta, scales8, pairs, scaleGroups, pairsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
+            case I8 -> Sparse24Int8Kernels.decode(vals8, meta8, scales8, pairs, scaleGroups, pairsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
             case BF16 -> Sparse24Kernels.decodeBf16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
             case F16 -> Sparse24Kernels.decodeF16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
             default -> Sparse24Kernels.decodeF32(vals32, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
         }
     }
 
-    /** x[xOff..xOff+cols) copied into an array padded with zeros to a multiple of 8, as the decode kernel reads it. */
+    /** Length of a padded input row: a multiple of 8, plus a whole int8 row block's vector for the last pair's load. */
+    private int paddedCols() {
+        return Sparse24Kernels.roundUp(cols, 8) + (dtype == DType.I8 ? blockRows : 0);
+    }
+
+    /** x[xOff..xOff+cols) copied into an array padded with zeros to {@link #paddedCols()}, as the decode kernel reads it. */
     public float[] paddedInput(float[] x, int xOff) {
-        float[] xp = new float[Sparse24Kernels.roundUp(cols, 8)];
+        float[] xp = new float[paddedCols()];
         System.arraycopy(x, xOff, xp, 0, cols);
         return xp;
     }
@@ -304,42 +320,41 @@ public final class Sparse24Matrix {
      * the conversion is paid once per chunk and token tile count, not once per token.
      */
     private void prefillInt8(float[] xt, int tp, int tokens, float[] y, int rbFrom, int rbTo) {
-        int chunk = Math.min(INT8_PREFILL_BLOCKS, rbTo - rbFrom);
-        float[] v32 = new float[chunk * groups * 16];
-        int[] m32 = new int[chunk * groups];
-        for (int rb0 = rbFrom; rb0 < rbTo; rb0 += chunk) {
-            int rb1 = Math.min(rbTo, rb0 + chunk);
-            for (int rb = rb0; rb < rb1; rb++) {
-                int local = rb - rb0;
-                System.arraycopy(meta, rb * metaStride, m32, local * groups, groups);
+        int rowFrom = rbFrom * blockRows, rowTo = Math.min(rows, rbTo * blockRows);
+        int chunkRows = Math.min(INT8_PREFILL_ROWS, Sparse24Kernels.roundUp(rowTo - rowFrom, 8));
+        float[] v32 = new float[chunkRows / 8 * groups * 16];
+        int[] m32 = new int[chunkRows / 8 * groups];
+        for (int r0 = rowFrom; r0 < rowTo; r0 += chunkRows) {
+            int r1 = Math.min(rowTo, r0 + chunkRows);
+            java.util.Arrays.fill(m32, 0);
+            // repack rows [r0, r1) into the float32 layout of Sparse24Kernels (8 rows a block), dequantized
+            for (int r = r0; r < r1; r++) {
+                int rb = r / blockRows, lane = r % blockRows, local = (r - r0) >>> 3, l8 = (r - r0) & 7;
                 for (int g = 0; g < groups; g++) {
-                    int vo = (local * groups + g) * 16;
-                    int word = (rb * pairs + (g >>> 1)) * 8, shift = (g & 1) * 16;
-                    int si = (rb * scaleGroups + (g >>> 1) / pairsPerScale) * 8;
-                    for (int lane = 0; lane < 8; lane++) {
-                        int w = vals8[word + lane] >>> shift;
-                        float sc = scales8[si + lane];
-                        v32[vo + lane] = (byte) w * sc;
-                        v32[vo + 8 + lane] = (byte) (w >>> 8) * sc;
-                    }
+                    int vi = (rb * pairs + (g >>> 1)) * blockRows + lane;
+                    int w = vals8[vi] >>> ((g & 1) * 16);
+                    float sc = scales8[(rb * scaleGroups + (g >>> 1) / pairsPerScale) * blockRows + lane];
+                    int vo = (local * groups + g) * 16 + l8;
+                    v32[vo] = (byte) w * sc;
+                    v32[vo + 8] = (byte) (w >>> 8) * sc;
+                    m32[local * groups + g] |= ((meta8[vi] >>> ((g & 1) * 4)) & 15) << (4 * l8);
                 }
             }
-            int r0 = rb0 * 8, r1 = Math.min(rows, rb1 * 8);
             Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
         }
     }
 
     /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four} (int8: {@link Sparse24Int8Kernels#decodeFour}). */
     private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
-        int cp = Sparse24Kernels.roundUp(cols, 8);
+        int cp = paddedCols();
         float[] xp = new float[4 * quads * cp];
         for (int t = 0; t < 4 * quads; t++) System.arraycopy(x, (t0 + t) * cols, xp, t * cp, cols);
-        // row block outermost: its 8 rows of weights stay in cache while every quad of tokens reads them
+        // row block outermost: its rows of weights stay in cache while every quad of tokens reads them
         Parallel.forRange(rowBlocks, 2, (from, to) -> {
             for (int rb = from; rb < to; rb++)
                 for (int q = 0; q < quads; q++) {
                     if (dtype == DType.I8)
-                        Sparse24Int8Kernels.decodeFour(vals8, meta, scales8, pairs, scaleGroups, pairsPerScale, xp, 4 * q * cp, cp,
+                        Sparse24Int8Kernels.decodeFour(vals8, meta8, scales8, pairs, scaleGroups, pairsPerScale, xp, 4 * q * cp, cp,
                                 y, (t0 + 4 * q) * rows, rows, rows, rb, rb + 1);
                     else
                         Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,

@@ -75,6 +75,19 @@ public final class Int8Tensors {
                         + rows + ", G] with G dividing " + cols + " (one scale per row and group of columns of " + name + ")");
             groupsPerRow = (int) ss[1];
         }
+        // compressed-tensors names: a zero point (asymmetric) or a group index (activation order) change the meaning of
+        // the codes; armor's int8 is symmetric with groups in column order, so it refuses rather than compute garbage
+        String base = name.endsWith(".weight") ? name : null;
+        if (base != null && weights.has(base + "_zero_point")) {
+            MemorySegment z = weights.tensor(base + "_zero_point").data();
+            for (long i = 0; i < z.byteSize(); i++)
+                if (z.get(ValueLayout.JAVA_BYTE, i) != 0) // zero in every integer dtype and +0.0 in float ones
+                    throw new CheckpointException(origin + ": tensor " + base + "_zero_point has a non-zero zero point (asymmetric int8), "
+                            + "expected symmetric int8: not supported");
+        }
+        if (base != null && weights.has(base + "_g_idx"))
+            throw new CheckpointException(origin + ": tensor " + base + "_g_idx is present (groups in activation order), "
+                    + "expected groups of consecutive columns: not supported");
         byte[] values = new byte[Math.multiplyExact(rows, cols)];
         MemorySegment.copy(q.data(), ValueLayout.JAVA_BYTE, 0, values, 0, values.length);
         float[] scales = TensorFloats.read(s);
