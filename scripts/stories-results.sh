@@ -3,7 +3,7 @@
 # tinystories.txt (256 tokens each), perplexity on windows 64: (64..392) with the same protocol.
 #   scripts/stories-results.sh [WORK_DIR]     (default: bench-results/stories260K, which git ignores)
 # Environment: ARMOR_SHARED (default ../shared), ARMOR_BUILD_DIR (as for ./armor), ARMOR_DEFAULT_ITERS (iterations
-# of the default-block ARMOR run, default 20000).
+# of the b = 128 ARMOR run, default 20000).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 shared=${ARMOR_SHARED:-$root/../shared}
@@ -20,7 +20,7 @@ runs=(
   "wanda|--method wanda"
   "sparsegpt|--method sparsegpt"
   "nowag-p|--method nowag-p"
-  "armor-b128|--method armor --iters $default_iters"
+  "armor-b128|--method armor --block 128 --iters $default_iters"
   "armor-b4|--method armor --block 4 --iters 5000"
 )
 calib=(--calib "$text" --windows 0:64 --seq 256)

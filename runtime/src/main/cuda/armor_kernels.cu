@@ -9,6 +9,7 @@
 // Rebuild the PTX after editing this file: runtime/src/main/cuda/build-ptx.sh (needs nvcc).
 
 #include <cuda_fp16.h>
+#include <cuda_fp8.h>
 #include <stdint.h>
 
 __device__ __forceinline__ float bf16_to_float(uint16_t bits) {
@@ -192,4 +193,49 @@ extern "C" __global__ void f32_to_bf16(uint16_t* out, const float* x, int n) {
 
 extern "C" __global__ void bf16_to_f32(float* out, const uint16_t* x, int n) {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) out[i] = bf16_to_float(x[i]);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// 8-bit activations for cuSPARSELt's int8 and e4m3 2:4 products: one scale per row (token), scale = max|x| / 127
+// (int8, rounded to nearest even and clamped to +-127) or max|x| / 448 (e4m3, saturating to the finite range); an
+// all-zero row gets scale 1. x is bf16 (what the linear layers take). Grid (rows), block a multiple of 32.
+
+__device__ float row_absmax_bf16(const uint16_t* row, int cols, float* scratch) {
+    float m = 0.0f;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) m = fmaxf(m, fabsf(bf16_to_float(row[i])));
+    return block_max(m, scratch);
+}
+
+extern "C" __global__ void quantize_rows_int8(int8_t* out, float* scales, const uint16_t* x, int cols) {
+    __shared__ float scratch[32];
+    const uint16_t* row = x + (size_t) blockIdx.x * cols;
+    float m = row_absmax_bf16(row, cols, scratch);
+    float scale = m > 0.0f ? m / 127.0f : 1.0f;
+    float inv = 1.0f / scale;
+    int8_t* o = out + (size_t) blockIdx.x * cols;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        o[i] = (int8_t) fminf(127.0f, fmaxf(-127.0f, rintf(bf16_to_float(row[i]) * inv)));
+    }
+    if (threadIdx.x == 0) scales[blockIdx.x] = scale;
+}
+
+extern "C" __global__ void quantize_rows_e4m3(__nv_fp8_storage_t* out, float* scales, const uint16_t* x, int cols) {
+    __shared__ float scratch[32];
+    const uint16_t* row = x + (size_t) blockIdx.x * cols;
+    float m = row_absmax_bf16(row, cols, scratch);
+    float scale = m > 0.0f ? m / 448.0f : 1.0f;
+    float inv = 1.0f / scale;
+    __nv_fp8_storage_t* o = out + (size_t) blockIdx.x * cols;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+        o[i] = __nv_cvt_float_to_fp8(bf16_to_float(row[i]) * inv, __NV_SATFINITE, __NV_E4M3);
+    }
+    if (threadIdx.x == 0) scales[blockIdx.x] = scale;
+}
+
+// After an 8-bit product (whose weight scales were cuSPARSELt's alpha vector): y[r, c] = d[r, c] * scales[r], the
+// token's activation scale, bf16 in, float32 out. Grid-stride, n = rows * cols.
+extern "C" __global__ void scale_rows_bf16_to_f32(float* y, const uint16_t* d, const float* scales, int cols, int n) {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+        y[i] = bf16_to_float(d[i]) * scales[i / cols];
+    }
 }

@@ -1,5 +1,6 @@
 package armor.bench;
 
+import armor.pruner.armor.BlockRule;
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Sparse24Core;
@@ -21,7 +22,8 @@ import java.util.Set;
 /**
  * A dense checkpoint seen as a pruned one, for benchmarks: every projection {@code P.weight} is replaced by the
  * checkpoint tensors of its magnitude 2:4 core ({@code P.sparse_values}, {@code P.sparse_meta}) and, when a block
- * size is given, random near-identity ARMOR blocks ({@code P.armor_a}, {@code P.armor_b}). Tensors are made when
+ * size is given, random near-identity ARMOR blocks ({@code P.armor_a}, {@code P.armor_b}; each side's block size by
+ * the pruner's {@code BlockRule}, so A and B differ where the dimensions do). Tensors are made when
  * the loader asks for them, one projection at a time, so the model loads through the same validating path as a
  * checkpoint on disk without a second copy of the model in memory.
  */
@@ -95,8 +97,10 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
         meta = new Tensor(prefix + SparseLinearLoader.META, DType.U8, new long[] {m, Sparse24Core.metaCols(n)}, ms);
         if (armorBlock > 0) {
             Random rnd = new Random(prefix.hashCode());
-            a = floats(prefix + SparseLinearLoader.ARMOR_A, dt, new long[] {m / armorBlock, armorBlock, armorBlock}, nearIdentity(rnd, m / armorBlock, armorBlock));
-            b = floats(prefix + SparseLinearLoader.ARMOR_B, dt, new long[] {n / armorBlock, armorBlock, armorBlock}, nearIdentity(rnd, n / armorBlock, armorBlock));
+            // each side its own block, as the pruner chooses them (BlockRule): e.g. 64 and 32 for a 32×128 k_proj at b=64
+            int am = BlockRule.blockFor(m, armorBlock), bn = BlockRule.blockFor(n, armorBlock);
+            a = floats(prefix + SparseLinearLoader.ARMOR_A, dt, new long[] {m / am, am, am}, nearIdentity(rnd, m / am, am));
+            b = floats(prefix + SparseLinearLoader.ARMOR_B, dt, new long[] {n / bn, bn, bn}, nearIdentity(rnd, n / bn, bn));
         }
     }
 

@@ -1,11 +1,11 @@
 package armor.cli;
 
+import armor.bench.RandomWeights;
 import armor.bench.ServeBenchmark;
 import armor.bench.KindWeights;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.Model;
-import armor.runtime.model.RandomWeights;
 import armor.runtime.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -6,6 +6,7 @@ import armor.runtime.cuda.Device;
 import armor.runtime.cuda.DeviceRequest;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.Option;
@@ -41,16 +42,32 @@ public final class DeviceOption {
     }
 
     /**
-     * For commands that run on the CPU only so far: {@code cpu} passes, {@code auto} passes (saying once why not the
-     * GPU), {@code cuda} stops with the reason the GPU cannot be used, or, where it could, with the note that this
-     * command does not drive it yet ({@code armor gpu --decode} measures the GPU decoder).
+     * For commands that run on the CPU only so far: {@code cpu} passes without looking for a GPU; {@code auto} passes
+     * and says once why it runs on the CPU (no usable GPU, or a usable one this command does not drive yet);
+     * {@code cuda} stops with the reason the GPU cannot be used, or, where it could, with the note that this command
+     * does not drive it yet ({@code armor gpu --decode} measures the GPU decoder).
      */
     public void requireCpu(PrintStream err) {
+        if (request == DeviceRequest.CPU) return;
         Device d = select(new PrintWriter(err, true));
-        if (d.kind() != Device.Kind.CPU) {
+        if (d.kind() == Device.Kind.CPU) return;
+        if (request == DeviceRequest.CUDA) {
             throw new CudaUnavailableException("--device cuda: " + d.description() + " is usable, but this command "
                     + "does not run on the GPU yet (armor gpu --decode times the GPU decoder)");
         }
+        // auto on a machine whose GPU path is usable: the CPU it is, said once like auto's other fallbacks
+        if (GPU_NOT_DRIVEN_NOTICE_GIVEN.compareAndSet(false, true)) {
+            err.println("armor: device: cpu (" + d.description() + " is usable, but this command does not run on "
+                    + "the GPU yet)");
+            err.flush();
+        }
+    }
+
+    private static final AtomicBoolean GPU_NOT_DRIVEN_NOTICE_GIVEN = new AtomicBoolean();
+
+    /** Lets a test see the once-per-process notice again. */
+    static void resetNoticeForTests() {
+        GPU_NOT_DRIVEN_NOTICE_GIVEN.set(false);
     }
 
     static final class Converter implements ITypeConverter<DeviceRequest> {

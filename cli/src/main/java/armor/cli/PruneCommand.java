@@ -1,5 +1,6 @@
 package armor.cli;
 
+import armor.pruner.armor.BlockRule;
 import armor.pruner.run.LinearResult;
 import armor.pruner.run.PruneJob;
 import armor.pruner.run.PruneMethod;
@@ -60,8 +61,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "20000", description = "ARMOR iteration budget (default ${DEFAULT-VALUE})")
     int iters;
 
-    @Option(names = "--block", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
-    int block;
+    @Option(names = "--block", defaultValue = ArmorBlock.AUTO, description = ArmorBlock.DESCRIPTION)
+    String block;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of sampling and ARMOR (default ${DEFAULT-VALUE})")
     long seed;
@@ -88,12 +89,13 @@ public final class PruneCommand implements Callable<Integer> {
                 : Files.isDirectory(model) ? Math.min(2048, ConfigReader.read(model).maxPositions()) : 2048;
         if (seq < 2) throw usage("--seq " + seq + ", expected at least 2");
         if (iters < 0) throw usage("--iters " + iters + ", expected 0 or more");
-        if (method == PruneMethod.ARMOR && (block < 4 || block % 4 != 0)) {
-            throw usage("--block " + block + ", expected a positive multiple of 4");
-        }
+        if (method == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
         if (method.needsData() && calib == null) throw usage("--method " + method.cliName() + " needs --calib FILE");
         if (threads != null && threads < 1) throw usage("--threads " + threads + ", expected at least 1");
-        PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, block, seed, out,
+        // auto needs the model's shapes; a missing model folder is reported by the pruner when it loads it
+        int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
+                ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
+        PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, out,
                 threads == null ? Parallel.threads() : threads, quantization(spec, quantize, groupSize));
         Pruner.Summary s;
         try {

@@ -1,6 +1,8 @@
 package armor.cli;
 
 import armor.bench.DecodeBenchmark;
+import armor.bench.SparsifiedWeights;
+import armor.pruner.armor.BlockRule;
 import armor.pruner.calib.CalibrationSet;
 import armor.pruner.run.PruneJob;
 import armor.pruner.run.PruneMethod;
@@ -34,15 +36,17 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import java.util.function.ToDoubleFunction;
 
 /**
- * {@code armor prune-serve}: prunes a dense model, compares it with the original on text it was not calibrated on,
- * then serves the pruned checkpoint. The calibration text is tokenized as one stream and cut into windows: the
+ * {@code armor prune-serve}: prunes a dense model, compares it with the original and with magnitude 2:4 (the free
+ * baseline, made in memory) on text it was not calibrated on, then serves the pruned checkpoint. The calibration text is tokenized as one stream and cut into windows: the
  * first ones calibrate, the last {@code --heldout} are only scored (the perplexity protocol of {@code armor eval ppl}).
  */
 @Command(name = "prune-serve", mixinStandardHelpOptions = true,
-        description = "Prune a model (ARMOR or a baseline), print a before/after table (held-out perplexity, weight "
-                + "bytes, decode tokens/s), then serve the pruned model over the OpenAI-compatible API.")
+        description = "Prune a model (ARMOR or a baseline), print a table of dense, magnitude 2:4 (computed in "
+                + "memory) and the pruned model (held-out perplexity, weight bytes, decode tokens/s), then serve the "
+                + "pruned model over the OpenAI-compatible API.")
 public final class PruneServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -68,8 +72,8 @@ public final class PruneServeCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "2000", description = "ARMOR iteration budget (default ${DEFAULT-VALUE})")
     int iters;
 
-    @Option(names = "--block", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
-    int block;
+    @Option(names = "--block", defaultValue = ArmorBlock.AUTO, description = ArmorBlock.DESCRIPTION)
+    String block;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of ARMOR (default ${DEFAULT-VALUE})")
     long seed;
@@ -102,6 +106,7 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
+        if (m == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
         Int8Scheme int8 = PruneCommand.quantization(spec, quantize, groupSize);
         if (int8 != null && Files.isDirectory(model)) { // before the dense model is measured, not after
             try (CheckpointWeights w = CheckpointWeights.open(model)) {
@@ -113,23 +118,31 @@ public final class PruneServeCommand implements Callable<Integer> {
         Path dir = model.toAbsolutePath().normalize();
         Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4" + (int8 != null ? "-int8" : ""));
 
-        Measured before;
+        Measured before, naive = null;
         HeldOut split;
+        int b;
         try (Model dense = Model.load(model)) {
             Tokenizer tok = dense.requireTokenizer();
             int window = Math.min(seq, dense.config().maxPositions());
             split = HeldOut.of(calib, tok, dense.config().bosTokenId(), window, samples, heldout);
             System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %d:%d%n",
                     calib, split.total(), window, split.calibration(), split.scoreFrom(), split.total());
+            b = m == PruneMethod.ARMOR ? ArmorBlock.resolve(block, dense.config(), System.err) : BlockRule.AUTO_MAX;
+            if (Files.exists(target.resolve("config.json"))) checkReusable(target, m, b, split, int8); // before any measuring
             before = measure("dense", dense, split);
+            if (m != PruneMethod.MAGNITUDE) {
+                // the baseline any 2:4 method must beat, free to compute: magnitude 2:4 of the same weights, in memory
+                try (Model magnitude = Model.of(dense.config(), new SparsifiedWeights(dense.weights(), 0))) {
+                    naive = measure("magnitude 2:4", magnitude, split);
+                }
+            }
         }
 
         if (Files.exists(target.resolve("config.json"))) {
-            checkReusable(target, m, split, int8);
             System.err.println("armor: " + target + " already holds a checkpoint made with these settings: serving it"
                     + " without pruning again (delete it to prune anew)");
         } else {
-            PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, block, seed,
+            PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, b, seed,
                     target, Parallel.threads(), int8);
             try {
                 Pruner.run(job, new PruneReporter());
@@ -140,7 +153,8 @@ public final class PruneServeCommand implements Callable<Integer> {
 
         try (Model pruned = Model.load(target)) {
             Measured after = measure("pruned", pruned, split);
-            printTable(m.cliName() + " 2:4" + (int8 != null ? " int8" : ""), before, after, split);
+            printTable((m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : ""),
+                    before, naive, after, split);
             if (noServe) return 0;
             ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
         }
@@ -148,7 +162,7 @@ public final class PruneServeCommand implements Callable<Integer> {
     }
 
     /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */
-    private void checkReusable(Path target, PruneMethod m, HeldOut split, Int8Scheme int8) throws IOException {
+    private void checkReusable(Path target, PruneMethod m, int block, HeldOut split, Int8Scheme int8) throws IOException {
         JsonNode root = new ObjectMapper().readTree(target.resolve("config.json").toFile());
         JsonNode sc = root.get(SparsityConfig.KEY);
         List<String> diffs = new ArrayList<>();
@@ -219,17 +233,42 @@ public final class PruneServeCommand implements Callable<Integer> {
         return String.join("+", k);
     }
 
-    private static void printTable(String label, Measured b, Measured a, HeldOut split) {
-        System.out.printf(Locale.ROOT, "%n%-40s %14s %14s %9s%n", "", "dense", label, "change");
-        System.out.printf(Locale.ROOT, "%-40s %14s %14s %9s%n", "projection kinds", b.kinds(), a.kinds(), "");
-        System.out.printf(Locale.ROOT, "%-40s %14.4f %14.4f %+8.1f%%%n",
-                "perplexity (" + (split.total() - split.scoreFrom()) + " held-out windows of " + split.seq() + ")",
-                b.perplexity(), a.perplexity(), 100 * (a.perplexity() / b.perplexity() - 1));
-        System.out.printf(Locale.ROOT, "%-40s %14d %14d %+8.1f%%%n", "weight bytes read per token", b.weightBytes(),
-                a.weightBytes(), 100 * ((double) a.weightBytes() / b.weightBytes() - 1));
-        System.out.printf(Locale.ROOT, "%-40s %14.1f %14.1f %+8.1f%%%n%n", "decode tokens/s (batch 1)",
-                b.decodeTokensPerSecond(), a.decodeTokensPerSecond(),
-                100 * (a.decodeTokensPerSecond() / b.decodeTokensPerSecond() - 1));
+    /**
+     * Dense, magnitude 2:4 (unless that is the method) and the method side by side: each row's value and, for the
+     * pruned models, its change against dense.
+     */
+    private static void printTable(String method, Measured dense, Measured naive, Measured pruned, HeldOut split) {
+        List<String> heads = new ArrayList<>(List.of("dense"));
+        List<Measured> cols = new ArrayList<>(List.of(dense));
+        if (naive != null) {
+            heads.add("magnitude 2:4");
+            cols.add(naive);
+        }
+        heads.add(method);
+        cols.add(pruned);
+        StringBuilder t = new StringBuilder("\n").append(String.format(Locale.ROOT, "%-40s", ""));
+        for (String h : heads) t.append(String.format(Locale.ROOT, " %24s", h));
+        t.append('\n').append(String.format(Locale.ROOT, "%-40s", "projection kinds"));
+        for (Measured c : cols) t.append(String.format(Locale.ROOT, " %24s", c.kinds()));
+        t.append('\n');
+        row(t, "perplexity (" + (split.total() - split.scoreFrom()) + " held-out windows of " + split.seq() + ")",
+                cols, Measured::perplexity, "%.4f");
+        row(t, "weight bytes read per token", cols, c -> (double) c.weightBytes(), "%.0f");
+        row(t, "decode tokens/s (batch 1)", cols, Measured::decodeTokensPerSecond, "%.1f");
+        System.out.println(t);
         System.out.flush();
+    }
+
+    private static void row(StringBuilder t, String label, List<Measured> cols, ToDoubleFunction<Measured> value,
+                            String format) {
+        t.append(String.format(Locale.ROOT, "%-40s", label));
+        double base = value.applyAsDouble(cols.get(0));
+        for (int i = 0; i < cols.size(); i++) {
+            double v = value.applyAsDouble(cols.get(i));
+            String cell = String.format(Locale.ROOT, format, v);
+            if (i > 0) cell += String.format(Locale.ROOT, " (%+.1f%%)", 100 * (v / base - 1));
+            t.append(String.format(Locale.ROOT, " %24s", cell));
+        }
+        t.append('\n');
     }
 }

@@ -1,12 +1,19 @@
 package armor.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import armor.cuda.CudaDevices;
+import armor.cuda.CudaUnavailableException;
+import armor.cuda.CusparseLtLibrary;
 import armor.runtime.cuda.CudaSupport;
 import armor.runtime.cuda.Device;
 import armor.runtime.cuda.DeviceRequest;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.io.StringWriter;
 import java.util.concurrent.Callable;
 import org.junit.jupiter.api.Test;
@@ -67,5 +74,37 @@ class DeviceOptionTest {
         Run r = run("--device", "gpu");
         assertEquals(2, r.exitCode());
         assertTrue(r.err().contains("'gpu' is not a device: expected auto, cpu or cuda"), r.err());
+    }
+
+    /** A probe that finds a usable GPU path, as it will the day {@code CudaBackend.MODEL_BACKEND_READY} flips. */
+    private static DeviceOption usableGpu(DeviceRequest request) {
+        DeviceOption o = new DeviceOption();
+        o.request = request;
+        o.probe = () -> new CudaSupport.Usable(new CudaDevices.Info(0, "NVIDIA H100", 9, 0, 80L << 30),
+                new CusparseLtLibrary.Version(0, 8, 1));
+        return o;
+    }
+
+    /** CPU-only commands on a GPU host: auto runs on the CPU and says why; cuda stops with the reason; cpu is silent. */
+    @Test
+    void cpuOnlyCommandsOnAUsableGpuHost() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
+        DeviceOption.resetNoticeForTests();
+        usableGpu(DeviceRequest.AUTO).requireCpu(ps); // no exception: the command goes on on the CPU
+        usableGpu(DeviceRequest.AUTO).requireCpu(ps); // said once per process
+        String said = err.toString(StandardCharsets.UTF_8);
+        assertEquals(1, said.lines().count(), said);
+        assertTrue(said.startsWith("armor: device: cpu (") && said.contains("NVIDIA H100")
+                && said.strip().endsWith("is usable, but this command does not run on the GPU yet)"), said);
+        String msg = assertThrows(CudaUnavailableException.class, () -> usableGpu(DeviceRequest.CUDA).requireCpu(ps))
+                .getMessage();
+        assertTrue(msg.startsWith("--device cuda: ") && msg.endsWith("is usable, but this command does not run on the "
+                + "GPU yet (armor gpu --decode times the GPU decoder)"), msg);
+        DeviceOption cpu = usableGpu(DeviceRequest.CPU);
+        cpu.probe = () -> {
+            throw new AssertionError("--device cpu must not look for a GPU");
+        };
+        cpu.requireCpu(ps);
     }
 }

@@ -3,6 +3,7 @@ package armor.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import armor.cuda.CudaDevices;
 import armor.cuda.CudaUnavailableException;
@@ -50,7 +51,7 @@ class GpuCommandTest {
 
     @Test
     void benchWithoutAGpuStopsWithTheReason() {
-        if (hasDriver()) return; // on a GPU machine --bench runs for real: see docs/gpu.md
+        assumeFalse(hasDriver(), "on a GPU machine --bench runs for real (docs/gpu.md): this test is for machines without one");
         Run r = run("--bench", "--tokens", "1");
         assertEquals(1, r.exitCode());
         String err = r.err().strip();

@@ -4,8 +4,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -17,11 +22,41 @@ class PruneServeCommandTest {
     static final Path STORIES = SHARED.resolve("models/stories260K-hf");
     static final Path TEXT = SHARED.resolve("data/tinystories/tinystories.txt");
 
+    /** The values of a table row, one per column (the "(+x%)" changes after them are checked against them). */
     static double[] row(String out, String label) {
-        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(label) + ".*?\\s(\\d+(?:\\.\\d+)?)\\s+(\\d+(?:\\.\\d+)?)\\s+[-+]")
-                .matcher(out);
-        assertTrue(m.find(), "no row '" + label + "' in\n" + out);
-        return new double[] {Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2))};
+        String line = out.lines().filter(l -> l.startsWith(label)).findFirst()
+                .orElseThrow(() -> new AssertionError("no row '" + label + "' in\n" + out));
+        Matcher m = Pattern.compile("\\s(\\d+(?:\\.\\d+)?)(?: \\(([-+]\\d+\\.\\d)%\\))?").matcher(line.substring(label.length()));
+        List<Double> values = new ArrayList<>();
+        double baseRounding = 0;
+        while (m.find()) {
+            double v = Double.parseDouble(m.group(1));
+            // the printed values are rounded: half a unit of their last digit, carried into the ratio
+            int dot = m.group(1).indexOf('.');
+            double rounding = 0.5 * Math.pow(10, dot < 0 ? 0 : -(m.group(1).length() - dot - 1));
+            if (values.isEmpty()) {
+                assertNull(m.group(2), line);
+                baseRounding = rounding;
+            } else {
+                double base = values.get(0);
+                double tolerance = 0.05 + 100 * (v / base) * (rounding / v + baseRounding / base) + 1e-9;
+                assertEquals(100 * (v / base - 1), Double.parseDouble(m.group(2)), tolerance, line);
+            }
+            values.add(v);
+        }
+        return values.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    static String captureErr(Runnable r) {
+        PrintStream old = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            r.run();
+        } finally {
+            System.setErr(old);
+        }
+        return buf.toString(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -34,6 +69,7 @@ class PruneServeCommandTest {
         String table = (String) r[1];
         double[] ppl = row(table, "perplexity (2 held-out windows of 128)");
         double[] bytes = row(table, "weight bytes read per token");
+        assertEquals(2, ppl.length, "magnitude is the method: no separate magnitude column\n" + table);
         assertTrue(ppl[0] > 2 && ppl[0] < 20, "dense perplexity of stories260K on TinyStories: " + ppl[0]);
         assertTrue(ppl[1] > ppl[0], "2:4 magnitude pruning without calibration costs perplexity: " + table);
         // 2:4 keeps half the projection weights at 2 bytes + 4 bits per group: fewer bytes than dense.
@@ -53,6 +89,35 @@ class PruneServeCommandTest {
         String[] other = args.clone();
         other[4] = "wanda";
         assertEquals(1, ServeCommandsTest.run(other)[0]);
+    }
+
+    /**
+     * The default --block auto on stories260K (dims 64, 32, 172): b=4, said on stderr and written to the checkpoint;
+     * the table puts dense, magnitude 2:4 and ARMOR side by side.
+     */
+    @Test
+    void armorWithTheAutomaticBlockIsComparedWithDenseAndMagnitude(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("a-2of4");
+        Object[][] r = new Object[1][];
+        String err = captureErr(() -> r[0] = ServeCommandsTest.run("prune-serve", "--model", STORIES.toString(),
+                "--calib", TEXT.toString(), "--seq", "64", "--samples", "2", "--heldout", "2", "--iters", "20",
+                "--out", out.toString(), "--no-serve"));
+        assertEquals(0, r[0][0], err);
+        String table = (String) r[0][1];
+        assertTrue(err.contains("armor: --block auto: b=4 (dimension→block: 64→4, 32→4, 172→4); A' and B' add "
+                + "10.20 % to the pruned projections' parameters (no b keeps them within 10 %; 4 is the smallest block)"), err);
+        assertFalse(err.contains("warning: A and B add"), "no smaller block exists, so no advice to take one: " + err);
+        var cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals(4, cfg.get("sparsity_config").get("block_size").asInt());
+        String header = table.lines().filter(l -> l.contains("dense") && l.contains("magnitude 2:4")).findFirst().orElseThrow();
+        assertTrue(header.strip().matches("dense\\s+magnitude 2:4\\s+armor 2:4 \\(b=4\\)"), header);
+        assertTrue(table.lines().anyMatch(l -> l.matches("projection kinds\\s+dense\\s+2:4\\s+armor")), table);
+        double[] ppl = row(table, "perplexity (2 held-out windows of 64)");
+        double[] bytes = row(table, "weight bytes read per token");
+        assertEquals(3, ppl.length, table);
+        assertTrue(ppl[1] > ppl[0], "magnitude 2:4 loses perplexity: " + table);
+        // same 2:4 cores in both pruned models; ARMOR adds A' and B' (10.2 % of the projections' parameters)
+        assertTrue(bytes[1] < bytes[0] && bytes[2] > bytes[1] && bytes[2] < bytes[0], table);
     }
 
     @Test

@@ -132,6 +132,11 @@ public final class cusparseLt_h {
         return 14;
     }
 
+    /** FP8 e4m3 (CUDA 11.8+); cuSPARSELt's 2:4 e4m3 kernels need compute capability 8.9 or newer. */
+    public static int CUDA_R_8F_E4M3() {
+        return 28;
+    }
+
     // libraryPropertyType (library_types.h)
     public static int MAJOR_VERSION() {
         return 0;

@@ -2,6 +2,7 @@ package armor.pruner.run;
 
 import armor.pruner.armor.ArmorOptimizer;
 import armor.pruner.armor.ArmorSettings;
+import armor.pruner.armor.BlockRule;
 import armor.pruner.armor.Overhead;
 import armor.pruner.calib.ActivationStatistics;
 import armor.pruner.calib.CalibrationSet;
@@ -100,10 +101,10 @@ public final class Pruner {
                 overhead = Overhead.fraction(shapes, job.block());
                 rep.info(String.format(Locale.ROOT, "ARMOR A/B overhead: %.2f %% extra parameters over the pruned "
                         + "projections (block %d)", 100 * overhead, job.block()));
-                if (overhead > 0.10) {
+                if (overhead > BlockRule.AUTO_SHARE && Overhead.fraction(shapes, 4) < overhead) {
                     rep.warn(String.format(Locale.ROOT, "A and B add %.1f %% parameters (more than 10 %%): on "
                             + "dimensions this small the blocks cover most of each matrix; a smaller --block "
-                            + "keeps the overhead down", 100 * overhead));
+                            + "(or --block auto, the default) keeps the overhead down", 100 * overhead));
                 }
             }
             CalibrationSet calib = job.method().needsData() ? calibration(model) : null;

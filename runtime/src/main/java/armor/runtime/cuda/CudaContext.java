@@ -2,6 +2,7 @@ package armor.runtime.cuda;
 
 import static jcuda.driver.JCudaDriver.cuCtxSetCurrent;
 import static jcuda.driver.JCudaDriver.cuDeviceGet;
+import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
@@ -21,6 +22,7 @@ import jcuda.NativePointerObject;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
+import jcuda.driver.CUdevice_attribute;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
@@ -68,19 +70,39 @@ public final class CudaContext implements AutoCloseable {
         cuDeviceGet(device, ordinal);
         CUcontext context = new CUcontext();
         cuDevicePrimaryCtxRetain(context, device);
-        cuCtxSetCurrent(context);
-        AddressedStream stream = new AddressedStream();
-        cuStreamCreate(stream, CUstream_flags.CU_STREAM_NON_BLOCKING);
-        CUmodule module = new CUmodule();
-        byte[] ptx = (CudaKernel.ptx() + "\0").getBytes(StandardCharsets.US_ASCII);
-        cuModuleLoadData(module, ptx);
-        CudaContext c = new CudaContext(device, context, stream, module);
-        for (CudaKernel k : CudaKernel.values()) {
-            CUfunction f = new CUfunction();
-            cuModuleGetFunction(f, module, k.entry());
-            c.functions.put(k, f);
+        AddressedStream stream = null;
+        CUmodule module = null;
+        try {
+            cuCtxSetCurrent(context);
+            AddressedStream s = new AddressedStream();
+            cuStreamCreate(s, CUstream_flags.CU_STREAM_NON_BLOCKING);
+            stream = s;
+            CUmodule m = new CUmodule();
+            byte[] ptx = (CudaKernel.ptx() + "\0").getBytes(StandardCharsets.US_ASCII);
+            cuModuleLoadData(m, ptx);
+            module = m;
+            CudaContext c = new CudaContext(device, context, stream, module);
+            for (CudaKernel k : CudaKernel.values()) {
+                CUfunction f = new CUfunction();
+                cuModuleGetFunction(f, module, k.entry());
+                c.functions.put(k, f);
+            }
+            return c;
+        } catch (RuntimeException e) {
+            // undo what was set up, so a failed open (e.g. a driver too old for the PTX) leaks nothing
+            if (module != null) cuModuleUnload(module);
+            if (stream != null) cuStreamDestroy(stream);
+            cuDevicePrimaryCtxRelease(device);
+            throw e;
         }
-        return c;
+    }
+
+    /** The device's compute capability as {@code 10·major + minor} (e.g. 80 for A100, 89 for L4, 90 for H100). */
+    public int computeCapability() {
+        int[] major = new int[1], minor = new int[1];
+        cuDeviceGetAttribute(major, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR, device);
+        cuDeviceGetAttribute(minor, CUdevice_attribute.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR, device);
+        return 10 * major[0] + minor[0];
     }
 
     public void makeCurrent() {
@@ -93,7 +115,7 @@ public final class CudaContext implements AutoCloseable {
     }
 
     public DeviceBuffer allocate(long bytes) {
-        return DeviceBuffer.allocate(bytes);
+        return DeviceBuffer.allocate(bytes, stream);
     }
 
     /**

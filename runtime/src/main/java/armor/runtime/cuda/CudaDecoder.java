@@ -40,7 +40,8 @@ public final class CudaDecoder implements AutoCloseable {
     private final DeviceBuffer finalNorm;
     private final CudaLinear lmHead;
     private final int maxSequences, maxPositions;
-    private final List<DeviceBuffer> owned = new ArrayList<>();
+    /** Everything the constructor allocated (cuBLAS handle, buffers, layers), in order; closed in reverse. */
+    private final List<AutoCloseable> owned = new ArrayList<>();
     private Workspace workspace;
     /** LM head output, {@code bucket(rows asked for) × vocab} floats; separate so a long prefill need not size it. */
     private DeviceBuffer logits;
@@ -50,17 +51,34 @@ public final class CudaDecoder implements AutoCloseable {
         this.c = c;
         this.cuda = cuda;
         this.ops = new CudaOps(cuda);
-        this.gemm = new CublasGemm(cuda);
         this.rope = new Rope(c);
         this.maxSequences = maxSequences;
         this.maxPositions = maxPositions;
-        embeddingTensor = w.tensor("model.embed_tokens.weight");
+        this.gemm = own(new CublasGemm(cuda));
+        try {
+            embeddingTensor = w.tensor("model.embed_tokens.weight");
+            embedding = upload(w);
+            buildLayers(w, sparse);
+            finalNorm = vector(w, "model.norm.weight", c.hiddenSize());
+            String head = c.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head";
+            lmHead = own(upload(head, HostLinear.load(w, head, c.hiddenSize(), c.vocabSize()), sparse));
+        } catch (RuntimeException e) {
+            closeOwned(); // a failed load (bad tensor, out of memory, a core cuSPARSELt refuses) leaks nothing
+            throw e;
+        }
+    }
+
+    private DeviceBuffer upload(WeightSource w) {
         if (embeddingTensor.rank() != 2 || embeddingTensor.dim(0) != c.vocabSize() || embeddingTensor.dim(1) != c.hiddenSize()) {
             throw new CheckpointException(w.origin() + ": tensor model.embed_tokens.weight has shape "
                     + embeddingTensor.shapeString() + ", expected [" + c.vocabSize() + ", " + c.hiddenSize() + "]");
         }
-        embedding = own(cuda.allocate(embeddingTensor.data().byteSize()));
-        embedding.upload(embeddingTensor.data());
+        DeviceBuffer table = own(cuda.allocate(embeddingTensor.data().byteSize()));
+        table.upload(embeddingTensor.data());
+        return table;
+    }
+
+    private void buildLayers(WeightSource w, CusparseLtHandle sparse) {
         long cacheBytes = 4L * maxSequences * maxPositions * c.kvDim();
         for (int i = 0; i < c.numLayers(); i++) {
             String p = "model.layers." + i + ".";
@@ -71,7 +89,7 @@ public final class CudaDecoder implements AutoCloseable {
                     {c.hiddenSize(), c.intermediateSize()}, {c.intermediateSize(), c.hiddenSize()}};
             for (int j = 0; j < PROJECTIONS.length; j++) {
                 HostLinear host = HostLinear.load(w, p + PROJECTIONS[j], shapes[j][0], shapes[j][1]);
-                linears[j] = upload(host, sparse);
+                linears[j] = own(upload(p + PROJECTIONS[j], host, sparse));
                 biases[j] = host.bias() == null ? null : floats(host.bias());
             }
             layers.add(new Layer(vector(w, p + "input_layernorm.weight", c.hiddenSize()),
@@ -80,9 +98,6 @@ public final class CudaDecoder implements AutoCloseable {
                     c.qkNorm() ? vector(w, p + "self_attn.k_norm.weight", c.headDim()) : null,
                     linears, biases, own(cuda.allocate(cacheBytes)), own(cuda.allocate(cacheBytes))));
         }
-        finalNorm = vector(w, "model.norm.weight", c.hiddenSize());
-        String head = c.tieWordEmbeddings() ? "model.embed_tokens" : "lm_head";
-        lmHead = upload(HostLinear.load(w, head, c.hiddenSize(), c.vocabSize()), sparse);
     }
 
     /**
@@ -94,14 +109,27 @@ public final class CudaDecoder implements AutoCloseable {
         return new CudaDecoder(c, cuda, sparse, w, maxSequences, Math.min(maxPositions, c.maxPositions()));
     }
 
-    private DeviceBuffer own(DeviceBuffer b) {
-        owned.add(b);
-        return b;
+    private <T extends AutoCloseable> T own(T resource) {
+        owned.add(resource);
+        return resource;
+    }
+
+    private void closeOwned() {
+        RuntimeException first = null;
+        for (int i = owned.size() - 1; i >= 0; i--) {
+            try {
+                owned.get(i).close();
+            } catch (Exception e) {
+                if (first == null) first = e instanceof RuntimeException r ? r : new IllegalStateException(e);
+            }
+        }
+        owned.clear();
+        if (first != null) throw first;
     }
 
     private DeviceBuffer floats(float[] host) {
         DeviceBuffer b = own(cuda.allocate(4L * host.length));
-        b.upload(host);
+        b.upload(host); // owned already: freed with the rest if this fails
         return b;
     }
 
@@ -113,12 +141,21 @@ public final class CudaDecoder implements AutoCloseable {
         return floats(TensorFloats.read(t));
     }
 
+    /** The projection on the GPU; a shape or value the GPU layers refuse is reported with the projection's name. */
+    private CudaLinear upload(String prefix, HostLinear host, CusparseLtHandle sparse) {
+        try {
+            return upload(host, sparse);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(prefix + ": " + e.getMessage(), e);
+        }
+    }
+
     private CudaLinear upload(HostLinear host, CusparseLtHandle sparse) {
         return switch (host) {
             case HostLinear.Dense d -> new CudaLinear.Dense(cuda, gemm, d.weight(), d.out(), d.in());
             case HostLinear.TwoFour t -> new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(sparse, cuda, t.dense(), t.out(), t.in()));
-            case HostLinear.Armor a -> new CudaLinear.Armor(cuda, gemm,
-                    SparseCoreMatmul.load(sparse, cuda, a.dense(), a.out(), a.in()), a.a(), a.b(), a.blockSize());
+            case HostLinear.Armor a -> new CudaLinear.Armor(cuda, gemm,  // owns the core, frees it if the blocks fail
+                    SparseCoreMatmul.load(sparse, cuda, a.dense(), a.out(), a.in()), a.a(), a.aBlock(), a.b(), a.bBlock());
         };
     }
 
@@ -129,26 +166,31 @@ public final class CudaDecoder implements AutoCloseable {
         final List<DeviceBuffer> all = new ArrayList<>();
 
         Workspace(int tokenCount) {
-            rows = BatchBuckets.bucket(tokenCount);
-            int h = c.hiddenSize(), widest = Math.max(Math.max(h, c.qDim()), c.intermediateSize());
-            long scratchBytes = lmHead.scratchBytes(tokenCount);
-            for (Layer l : layers) for (CudaLinear lin : l.linears()) scratchBytes = Math.max(scratchBytes, lin.scratchBytes(tokenCount));
-            x = alloc(4L * rows * h);
-            xn = alloc(4L * rows * h);
-            xb = alloc(2L * rows * widest);
-            q = alloc(4L * rows * c.qDim());
-            k = alloc(4L * rows * c.kvDim());
-            v = alloc(4L * rows * c.kvDim());
-            att = alloc(4L * rows * c.qDim());
-            gate = alloc(4L * rows * c.intermediateSize());
-            up = alloc(4L * rows * c.intermediateSize());
-            tmp = alloc(4L * rows * h);
-            scratch = alloc(Math.max(1, scratchBytes));
-            tokens = alloc(4L * rows);
-            seqIds = alloc(4L * rows);
-            positions = alloc(4L * rows);
-            rowIndex = alloc(4L * rows);
-            invFreq = alloc(4L * (c.headDim() / 2));
+            try {
+                rows = BatchBuckets.bucket(tokenCount);
+                int h = c.hiddenSize(), widest = Math.max(Math.max(h, c.qDim()), c.intermediateSize());
+                long scratchBytes = lmHead.scratchBytes(tokenCount);
+                for (Layer l : layers) for (CudaLinear lin : l.linears()) scratchBytes = Math.max(scratchBytes, lin.scratchBytes(tokenCount));
+                x = alloc(4L * rows * h);
+                xn = alloc(4L * rows * h);
+                xb = alloc(2L * rows * widest);
+                q = alloc(4L * rows * c.qDim());
+                k = alloc(4L * rows * c.kvDim());
+                v = alloc(4L * rows * c.kvDim());
+                att = alloc(4L * rows * c.qDim());
+                gate = alloc(4L * rows * c.intermediateSize());
+                up = alloc(4L * rows * c.intermediateSize());
+                tmp = alloc(4L * rows * h);
+                scratch = alloc(Math.max(1, scratchBytes));
+                tokens = alloc(4L * rows);
+                seqIds = alloc(4L * rows);
+                positions = alloc(4L * rows);
+                rowIndex = alloc(4L * rows);
+                invFreq = alloc(4L * (c.headDim() / 2));
+            } catch (RuntimeException e) {
+                close(); // what was allocated before the failure
+                throw e;
+            }
         }
 
         private DeviceBuffer alloc(long bytes) {
@@ -189,6 +231,7 @@ public final class CudaDecoder implements AutoCloseable {
         }
         if (workspace == null || workspace.rows < n) {
             if (workspace != null) workspace.close();
+            workspace = null; // a failed allocation must not leave a closed workspace behind
             workspace = new Workspace(n);
         }
         Workspace ws = workspace;
@@ -264,10 +307,9 @@ public final class CudaDecoder implements AutoCloseable {
     @Override
     public void close() {
         if (workspace != null) workspace.close();
+        workspace = null;
         if (logits != null) logits.close();
-        for (Layer l : layers) for (CudaLinear lin : l.linears()) lin.close();
-        lmHead.close();
-        for (DeviceBuffer b : owned) b.close();
-        gemm.close();
+        logits = null;
+        closeOwned();
     }
 }

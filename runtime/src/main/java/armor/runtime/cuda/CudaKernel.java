@@ -28,7 +28,10 @@ public enum CudaKernel {
     ADD_F32("add_f32", POINTER, POINTER, INT),
     ADD_BIAS_F32("add_bias_f32", POINTER, POINTER, INT, INT),
     F32_TO_BF16("f32_to_bf16", POINTER, POINTER, INT),
-    BF16_TO_F32("bf16_to_f32", POINTER, POINTER, INT);
+    BF16_TO_F32("bf16_to_f32", POINTER, POINTER, INT),
+    QUANTIZE_ROWS_INT8("quantize_rows_int8", POINTER, POINTER, POINTER, INT),
+    QUANTIZE_ROWS_E4M3("quantize_rows_e4m3", POINTER, POINTER, POINTER, INT),
+    SCALE_ROWS_BF16_TO_F32("scale_rows_bf16_to_f32", POINTER, POINTER, POINTER, INT, INT);
 
     /** Classpath resource of the PTX (ISA of nvcc 13, target sm_80) built by {@code build-ptx.sh}. */
     public static final String PTX_RESOURCE = "/armor/runtime/cuda/armor_kernels.ptx";

@@ -1,9 +1,5 @@
 package armor.runtime.cuda;
 
-import armor.runtime.kernels.HalfFloat;
-import armor.runtime.linear.Sparse24Core;
-import java.util.Random;
-
 /**
  * A linear layer resident on the GPU: {@code y = W x} for {@code tokens} rows, x in bf16 ({@code bucket × in},
  * row-major), y in float32 ({@code bucket × out}); the bucket is {@link BatchBuckets#bucket}(tokens) and the padding
@@ -26,9 +22,15 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
     @Override
     void close();
 
+    /** A bf16 array on the device; nothing stays allocated if the copy fails. */
     private static DeviceBuffer upload(CudaContext cuda, short[] bf16) {
         DeviceBuffer b = cuda.allocate(2L * bf16.length);
-        b.upload(bf16);
+        try {
+            b.upload(bf16);
+        } catch (RuntimeException e) {
+            b.close();
+            throw e;
+        }
         return b;
     }
 
@@ -72,7 +74,7 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
         }
     }
 
-    /** A 2:4 core on the sparse tensor cores; its bf16 output is widened to float32 by a kernel. */
+    /** A 2:4 core on the sparse tensor cores (owned: closed with this); its bf16 output is widened to float32 by a kernel. */
     final class TwoFour implements CudaLinear {
         private final CudaOps ops;
         private final SparseCoreMatmul core;
@@ -110,27 +112,61 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
         }
     }
 
-    /** ARMOR: {@code y = A (core (B x))}, A and B block-diagonal (strided-batched GEMMs), the core 2:4. */
+    /**
+     * ARMOR: {@code y = A (core (B x))}, A and B block-diagonal (strided-batched GEMMs) with block sizes of their own
+     * (A's divides the output dimension, B's the input dimension), the core 2:4.
+     */
     final class Armor implements CudaLinear {
         private final CublasGemm gemm;
         private final SparseCoreMatmul core;
         private final DeviceBuffer a, b;
-        private final int blockSize;
+        private final int aBlock, bBlock;
 
-        /** {@code a} ({@code out/b × b × b}) and {@code b} ({@code in/b × b × b}) are row-major bf16 blocks. */
-        public Armor(CudaContext cuda, CublasGemm gemm, SparseCoreMatmul core, short[] aBf16, short[] bBf16, int blockSize) {
-            if (core.rows() % blockSize != 0 || core.cols() % blockSize != 0) {
-                throw new IllegalArgumentException("ARMOR block size " + blockSize + " does not divide " + core.rows() + "×" + core.cols());
-            }
-            if (aBf16.length != (long) core.rows() * blockSize || bBf16.length != (long) core.cols() * blockSize) {
-                throw new IllegalArgumentException("ARMOR blocks: A has " + aBf16.length + " values, expected "
-                        + (long) core.rows() * blockSize + "; B has " + bBf16.length + ", expected " + (long) core.cols() * blockSize);
+        /**
+         * Takes ownership of {@code core} (closed here if the blocks cannot be uploaded). {@code a}
+         * ({@code out/aBlock × aBlock × aBlock}) and {@code b} ({@code in/bBlock × bBlock × bBlock}) are row-major
+         * bf16 blocks.
+         */
+        public Armor(CudaContext cuda, CublasGemm gemm, SparseCoreMatmul core, short[] aBf16, int aBlock, short[] bBf16,
+                     int bBlock) {
+            try {
+                checkBlocks(core.rows(), core.cols(), aBf16.length, aBlock, bBf16.length, bBlock);
+            } catch (IllegalArgumentException e) {
+                core.close();
+                throw e;
             }
             this.gemm = gemm;
             this.core = core;
-            this.a = upload(cuda, aBf16);
-            this.b = upload(cuda, bBf16);
-            this.blockSize = blockSize;
+            this.aBlock = aBlock;
+            this.bBlock = bBlock;
+            DeviceBuffer aUp = null;
+            try {
+                aUp = upload(cuda, aBf16);
+                this.b = upload(cuda, bBf16);
+            } catch (RuntimeException e) {
+                if (aUp != null) aUp.close();
+                core.close();
+                throw e;
+            }
+            this.a = aUp;
+        }
+
+        /** Host-side check of the block shapes, one line naming what does not fit. */
+        static void checkBlocks(int out, int in, long aValues, int aBlock, long bValues, int bBlock) {
+            if (aBlock <= 0 || out % aBlock != 0) {
+                throw new IllegalArgumentException("ARMOR A block size " + aBlock + " does not divide the " + out + " outputs");
+            }
+            if (bBlock <= 0 || in % bBlock != 0) {
+                throw new IllegalArgumentException("ARMOR B block size " + bBlock + " does not divide the " + in + " inputs");
+            }
+            if (aValues != (long) out * aBlock) {
+                throw new IllegalArgumentException("ARMOR A has " + aValues + " values, expected " + (long) out * aBlock
+                        + " (" + out / aBlock + " blocks of " + aBlock + "×" + aBlock + ")");
+            }
+            if (bValues != (long) in * bBlock) {
+                throw new IllegalArgumentException("ARMOR B has " + bValues + " values, expected " + (long) in * bBlock
+                        + " (" + in / bBlock + " blocks of " + bBlock + "×" + bBlock + ")");
+            }
         }
 
         public int inFeatures() {
@@ -154,10 +190,10 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
             int bucket = BatchBuckets.bucket(tokens);
             DeviceBuffer bx = scratch.slice(0, 2L * bucket * core.cols());
             DeviceBuffer cbx = scratch.slice(bx.bytes(), 2L * bucket * core.rows());
-            gemm.run(GemmShape.blockDiagonal(core.cols() / blockSize, blockSize, bucket), b, CublasGemm.CUDA_R_16BF, x,
+            gemm.run(GemmShape.blockDiagonal(core.cols() / bBlock, bBlock, bucket), b, CublasGemm.CUDA_R_16BF, x,
                     CublasGemm.CUDA_R_16BF, bx, CublasGemm.CUDA_R_16BF);
             core.multiply(bx, cbx, tokens);
-            gemm.run(GemmShape.blockDiagonal(core.rows() / blockSize, blockSize, bucket), a, CublasGemm.CUDA_R_16BF, cbx,
+            gemm.run(GemmShape.blockDiagonal(core.rows() / aBlock, aBlock, bucket), a, CublasGemm.CUDA_R_16BF, cbx,
                     CublasGemm.CUDA_R_16BF, y, CublasGemm.CUDA_R_32F);
         }
 
@@ -166,15 +202,5 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
             a.close();
             b.close();
         }
-    }
-
-    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros, for tests and benchmarks. */
-    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
-        float[] w = new float[Math.multiplyExact(rows, cols)];
-        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
-        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
-        short[] bf = new short[dense.length];
-        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
-        return bf;
     }
 }

@@ -88,4 +88,24 @@ public final class CudaOps {
     public void toF32(DeviceBuffer out, DeviceBuffer x, int n) {
         cuda.launch(CudaKernel.BF16_TO_F32, grid(n), 1, BLOCK, 0, out, x, n);
     }
+
+    /**
+     * Per-token 8-bit activations for an 8-bit 2:4 product: {@code rows} rows of {@code cols} bf16 values to int8
+     * ({@code scale = max|x| / 127}) or e4m3 ({@code max|x| / 448}), one float scale per row.
+     */
+    public void quantizeRows(DeviceBuffer out, DeviceBuffer scales, DeviceBuffer xBf16, int rows, int cols,
+                             SparseCoreMatmul.Operands operands) {
+        CudaKernel k = switch (operands) {
+            case INT8 -> CudaKernel.QUANTIZE_ROWS_INT8;
+            case E4M3 -> CudaKernel.QUANTIZE_ROWS_E4M3;
+            case BF16 -> throw new IllegalArgumentException("quantizeRows makes int8 or e4m3 activations, not bf16");
+        };
+        cuda.launch(k, rows, 1, BLOCK, 0, out, scales, xBf16, cols);
+    }
+
+    /** y[r, c] = d[r, c] · scales[r] for {@code rows} rows of {@code cols}: bf16 in, float32 out. */
+    public void scaleRows(DeviceBuffer y, DeviceBuffer dBf16, DeviceBuffer scales, int rows, int cols) {
+        int n = Math.multiplyExact(rows, cols);
+        cuda.launch(CudaKernel.SCALE_ROWS_BF16_TO_F32, grid(n), 1, BLOCK, 0, y, dBf16, scales, cols, n);
+    }
 }

@@ -30,8 +30,11 @@ public sealed interface HostLinear {
     /** {@code dense}: the core as a dense row-major matrix with zeros ({@link SparseCoreOperand}). */
     record TwoFour(short[] dense, int out, int in, float[] bias) implements HostLinear {}
 
-    /** The core plus A ({@code out/b} blocks) and B ({@code in/b} blocks), row-major {@code b × b} each. */
-    record Armor(short[] dense, short[] a, short[] b, int blockSize, int out, int in, float[] bias) implements HostLinear {}
+    /**
+     * The core plus A ({@code out/aBlock} blocks of {@code aBlock × aBlock}) and B ({@code in/bBlock} blocks of
+     * {@code bBlock × bBlock}), row-major; the pruner gives A and B their own block sizes (stories260K: 64, 32, 4).
+     */
+    record Armor(short[] dense, short[] a, int aBlock, short[] b, int bBlock, int out, int in, float[] bias) implements HostLinear {}
 
     ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -50,18 +53,24 @@ public sealed interface HostLinear {
             }
             short[] dense = SparseCoreOperand.expand(values.data(), meta.data(), out, in, DType.BF16, prefix);
             if (!w.has(prefix + ".armor_a")) return new TwoFour(dense, out, in, bias);
-            Tensor a = w.tensor(prefix + ".armor_a");
-            int b = a.rank() == 3 ? a.dim(1) : -1;
-            if (b <= 0 || out % b != 0 || in % b != 0) {
-                throw new CheckpointException(w.origin() + ": tensor " + prefix + ".armor_a has shape " + a.shapeString()
-                        + ", expected [out/b, b, b] with b dividing " + out + " and " + in);
-            }
-            shaped(w, prefix + ".armor_a", out / b, b, b);
-            Tensor bt = shaped(w, prefix + ".armor_b", in / b, b, b);
-            return new Armor(dense, bf16(a), bf16(bt), b, out, in, bias);
+            Tensor a = blocks(w, prefix + ".armor_a", out);
+            Tensor b = blocks(w, prefix + ".armor_b", in);
+            return new Armor(dense, bf16(a), a.dim(1), bf16(b), b.dim(1), out, in, bias);
         }
         Tensor weight = shaped(w, prefix + ".weight", out, in);
         return new Dense(bf16(weight), out, in, bias);
+    }
+
+    /** A block-diagonal factor {@code [dim/k, k, k]} with its own block size k dividing {@code dim}. */
+    private static Tensor blocks(WeightSource w, String name, int dim) {
+        if (!w.has(name)) throw new CheckpointException(w.origin() + ": missing tensor " + name);
+        Tensor t = w.tensor(name);
+        int k = t.rank() == 3 ? t.dim(1) : -1;
+        if (k <= 0 || dim % k != 0 || t.dim(0) != dim / k || t.dim(2) != k) {
+            throw new CheckpointException(w.origin() + ": tensor " + name + " has shape " + t.shapeString()
+                    + ", expected [" + dim + "/k, k, k] with a block size k dividing " + dim);
+        }
+        return t;
     }
 
     private static Tensor shaped(WeightSource w, String name, long... shape) {

@@ -131,6 +131,47 @@ public final class Sparse24Int8Kernels {
         }
     }
 
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
+    private static final VectorSpecies<Byte> B8 = ByteVector.SPECIES_64;
+    /** Shift of lane i's nibble in the float32 layout's metadata word: 4i. */
+    private static final IntVector NIBBLE_SHIFT = IntVector.fromArray(I8, new int[] {0, 4, 8, 12, 16, 20, 24, 28}, 0);
+
+    /**
+     * Dequantizes 8-row blocks [b8From, b8To) into the float32 layout of {@link Sparse24Kernels} (values
+     * {@code v32[((b8 - b8From)*groups + g)*16 + k*8 + lane]}, nibbles {@code m32[(b8 - b8From)*groups + g]}), so that
+     * its prefill kernel runs on them. Eight rows of this layout are eight consecutive lanes of one row block, so the
+     * repack is a few vector operations per pair and 8 rows (the prefill of an int8 core pays it once per chunk).
+     */
+    public static void toFloatLayout(int[] vals, byte[] meta, float[] scales, int groups, int pairs, int scaleGroups,
+                                     int pairsPerScale, int b8From, int b8To, float[] v32, int[] m32) {
+        for (int b8 = b8From; b8 < b8To; b8++) {
+            int rb = b8 * 8 / ROWS, h = b8 * 8 % ROWS, local = b8 - b8From;
+            for (int p = 0; p < pairs; p++) {
+                int vo = (rb * pairs + p) * ROWS + h;
+                IntVector v = IntVector.fromArray(I8, vals, vo);
+                FloatVector sc = FloatVector.fromArray(F8, scales, (rb * scaleGroups + p / pairsPerScale) * ROWS + h);
+                IntVector m = (IntVector) ByteVector.fromArray(B8, meta, vo).convertShape(VectorOperators.ZERO_EXTEND_B2I, I8, 0);
+                int g = 2 * p, base = (local * groups + g) * 16;
+                byteLane8(v, 24).mul(sc).intoArray(v32, base);
+                byteLane8(v, 16).mul(sc).intoArray(v32, base + 8);
+                m32[local * groups + g] = m.and(15).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT).reduceLanes(VectorOperators.OR);
+                if (g + 1 < groups) {
+                    byteLane8(v, 8).mul(sc).intoArray(v32, base + 16);
+                    byteLane8(v, 0).mul(sc).intoArray(v32, base + 24);
+                    m32[local * groups + g + 1] = m.lanewise(VectorOperators.LSHR, 4).lanewise(VectorOperators.LSHL, NIBBLE_SHIFT)
+                            .reduceLanes(VectorOperators.OR);
+                }
+            }
+        }
+    }
+
+    /** {@link #byteLane} on 8 lanes. */
+    private static FloatVector byteLane8(IntVector v, int left) {
+        IntVector s = left == 0 ? v : v.lanewise(VectorOperators.LSHL, left);
+        return (FloatVector) s.lanewise(VectorOperators.ASHR, 24).convert(VectorOperators.I2F, 0);
+    }
+
     /** Stores the rows of the last, partial row block; out of line for C2's inlining budget (see Sparse24Kernels). */
     private static void storeLastRows(float[] acc, float[] y, int yOff, int r0, int rows) {
         System.arraycopy(acc, 0, y, yOff + r0, rows - r0);

@@ -320,26 +320,14 @@ public final class Sparse24Matrix {
      * the conversion is paid once per chunk and token tile count, not once per token.
      */
     private void prefillInt8(float[] xt, int tp, int tokens, float[] y, int rbFrom, int rbTo) {
-        int rowFrom = rbFrom * blockRows, rowTo = Math.min(rows, rbTo * blockRows);
-        int chunkRows = Math.min(INT8_PREFILL_ROWS, Sparse24Kernels.roundUp(rowTo - rowFrom, 8));
-        float[] v32 = new float[chunkRows / 8 * groups * 16];
-        int[] m32 = new int[chunkRows / 8 * groups];
-        for (int r0 = rowFrom; r0 < rowTo; r0 += chunkRows) {
-            int r1 = Math.min(rowTo, r0 + chunkRows);
-            java.util.Arrays.fill(m32, 0);
-            // repack rows [r0, r1) into the float32 layout of Sparse24Kernels (8 rows a block), dequantized
-            for (int r = r0; r < r1; r++) {
-                int rb = r / blockRows, lane = r % blockRows, local = (r - r0) >>> 3, l8 = (r - r0) & 7;
-                for (int g = 0; g < groups; g++) {
-                    int vi = (rb * pairs + (g >>> 1)) * blockRows + lane;
-                    int w = vals8[vi] >>> ((g & 1) * 16);
-                    float sc = scales8[(rb * scaleGroups + (g >>> 1) / pairsPerScale) * blockRows + lane];
-                    int vo = (local * groups + g) * 16 + l8;
-                    v32[vo] = (byte) w * sc;
-                    v32[vo + 8] = (byte) (w >>> 8) * sc;
-                    m32[local * groups + g] |= ((meta8[vi] >>> ((g & 1) * 4)) & 15) << (4 * l8);
-                }
-            }
+        int b8From = rbFrom * blockRows / 8, b8To = Math.min((rows + 7) / 8, rbTo * blockRows / 8);
+        int chunk = Math.min(INT8_PREFILL_ROWS / 8, b8To - b8From);
+        float[] v32 = new float[chunk * groups * 16];
+        int[] m32 = new int[chunk * groups];
+        for (int b0 = b8From; b0 < b8To; b0 += chunk) {
+            int b1 = Math.min(b8To, b0 + chunk);
+            Sparse24Int8Kernels.toFloatLayout(vals8, meta8, scales8, groups, pairs, scaleGroups, pairsPerScale, b0, b1, v32, m32);
+            int r0 = b0 * 8, r1 = Math.min(rows, b1 * 8);
             Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
         }
     }

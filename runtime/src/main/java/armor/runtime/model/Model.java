@@ -5,7 +5,6 @@ import armor.runtime.config.ModelConfig;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
-import armor.runtime.tensor.DType;
 import armor.tokenizer.Tokenizer;
 
 import java.io.IOException;
@@ -47,12 +46,6 @@ public final class Model implements AutoCloseable {
             weights.close();
             throw e;
         }
-    }
-
-    /** A model of the given shape with seeded random weights held in memory (benchmarks); no tokenizer. */
-    public static Model random(ModelConfig config, DType dtype, long seed) {
-        RandomWeights weights = new RandomWeights(config, dtype, seed);
-        return new Model(null, config, weights, Decoder.load(config, weights));
     }
 
     /** A model over weights from elsewhere (tests, in-memory checkpoints); no tokenizer. */

@@ -9,6 +9,7 @@ import armor.cuda.CudaUnavailableException;
 import armor.cuda.CusparseLtHandle;
 import armor.cuda.CusparseLtLibrary;
 import armor.runtime.kernels.HalfFloat;
+import armor.runtime.linear.Sparse24Core;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -58,28 +59,39 @@ class CudaLinearGpuTest {
         return m;
     }
 
+    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros. */
+    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
+        float[] w = new float[rows * cols];
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
+        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
+        short[] bf = new short[dense.length];
+        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
+        return bf;
+    }
+
     @Test
     void layerKindsMatchTheirDefinitions() {
         String reason = whyNot();
         assumeTrue(reason == null, () -> "GPU test skipped: " + reason);
         Random r = new Random(41);
-        int out = 256, in = 384, b = 64, tokens = 3, bucket = BatchBuckets.bucket(tokens);
-        short[] core = CudaLinear.randomTwoFour(r, out, in, 0.1f);
-        short[] a = new short[out * b], bb = new short[in * b], x = new short[bucket * in];
+        // A and B with different block sizes, as the pruner writes them where dimensions differ
+        int out = 256, in = 384, aBlock = 64, bBlock = 32, tokens = 3, bucket = BatchBuckets.bucket(tokens);
+        short[] core = randomTwoFour(r, out, in, 0.1f);
+        short[] a = new short[out * aBlock], bb = new short[in * bBlock], x = new short[bucket * in];
         for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) r.nextGaussian() / 8);
         for (int i = 0; i < bb.length; i++) bb[i] = HalfFloat.floatToBf16((float) r.nextGaussian() / 8);
         for (int i = 0; i < tokens * in; i++) x[i] = HalfFloat.floatToBf16((float) r.nextGaussian());
         double[] xd = new double[tokens * in];
         for (int i = 0; i < xd.length; i++) xd[i] = HalfFloat.bf16ToFloat(x[i]);
         double[] plain = product(widen(core), out, in, xd, tokens);
-        double[] armor = product(blockDiagonal(a, out, b), out, out,
-                product(widen(core), out, in, product(blockDiagonal(bb, in, b), in, in, xd, tokens), tokens), tokens);
+        double[] armor = product(blockDiagonal(a, out, aBlock), out, out,
+                product(widen(core), out, in, product(blockDiagonal(bb, in, bBlock), in, in, xd, tokens), tokens), tokens);
         try (CudaContext cuda = CudaContext.open(0); CusparseLtHandle handle = CusparseLtHandle.create();
              CublasGemm gemm = new CublasGemm(cuda)) {
             CudaOps ops = new CudaOps(cuda);
             try (CudaLinear dense = new CudaLinear.Dense(cuda, gemm, core, out, in);
                  CudaLinear twoFour = new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(handle, cuda, core, out, in));
-                 CudaLinear arm = new CudaLinear.Armor(cuda, gemm, SparseCoreMatmul.load(handle, cuda, core, out, in), a, bb, b);
+                 CudaLinear arm = new CudaLinear.Armor(cuda, gemm, SparseCoreMatmul.load(handle, cuda, core, out, in), a, aBlock, bb, bBlock);
                  DeviceBuffer xb = cuda.allocate(2L * x.length); DeviceBuffer y = cuda.allocate(4L * bucket * out);
                  DeviceBuffer scratch = cuda.allocate(arm.scratchBytes(tokens))) {
                 xb.upload(x);

@@ -1,4 +1,4 @@
-package armor.runtime.model;
+package armor.bench;
 
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
@@ -10,9 +10,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
-import java.util.Collections;
 import java.util.LinkedHashMap;
-import java.util.Map;
 
 /**
  * In-memory tensors of a given config with seeded random values, for benchmarks at real model shapes without
@@ -112,9 +110,6 @@ public final class RandomWeights extends TensorMapWeights implements AutoCloseab
             default -> throw new IllegalArgumentException("random weights in " + dtype + ", expected F32, F16 or BF16");
         }
     }
-
-
-
 
     @Override
     public String origin() {

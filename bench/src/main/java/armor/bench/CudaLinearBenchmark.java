@@ -1,8 +1,17 @@
-package armor.runtime.cuda;
+package armor.bench;
 
 import armor.cuda.CusparseLtHandle;
+import armor.pruner.armor.BlockRule;
 import armor.runtime.config.ModelConfig;
+import armor.runtime.cuda.BatchBuckets;
+import armor.runtime.cuda.CublasGemm;
+import armor.runtime.cuda.CudaContext;
+import armor.runtime.cuda.CudaLinear;
+import armor.runtime.cuda.CudaOps;
+import armor.runtime.cuda.DeviceBuffer;
+import armor.runtime.cuda.SparseCoreMatmul;
 import armor.runtime.kernels.HalfFloat;
+import armor.runtime.linear.Sparse24Core;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -66,14 +75,15 @@ public final class CudaLinearBenchmark {
                 yield new CudaLinear.Dense(cuda, gemm, w, s.out(), s.in());
             }
             case "2:4" -> new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(handle, cuda,
-                    CudaLinear.randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in()));
+                    randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in()));
             default -> {
                 SparseCoreMatmul core = SparseCoreMatmul.load(handle, cuda,
-                        CudaLinear.randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in());
-                short[] a = new short[s.out() * b], bb = new short[s.in() * b];
-                for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / b);
-                for (int i = 0; i < bb.length; i++) bb[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / b);
-                yield new CudaLinear.Armor(cuda, gemm, core, a, bb, b);
+                        randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in());
+                int ab = BlockRule.blockFor(s.out(), b), bb = BlockRule.blockFor(s.in(), b); // as the pruner chooses
+                short[] a = new short[s.out() * ab], bw = new short[s.in() * bb];
+                for (int i = 0; i < a.length; i++) a[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / ab);
+                for (int i = 0; i < bw.length; i++) bw[i] = HalfFloat.floatToBf16((float) random.nextGaussian() / bb);
+                yield new CudaLinear.Armor(cuda, gemm, core, a, ab, bw, bb);
             }
         };
     }
@@ -101,5 +111,15 @@ public final class CudaLinearBenchmark {
             Arrays.sort(samples);
             return samples[repetitions / 2];
         }
+    }
+
+    /** A random 2:4 weight (magnitude-pruned Gaussian) as the dense bf16 matrix with zeros that compression takes. */
+    static short[] randomTwoFour(Random random, int rows, int cols, float scale) {
+        float[] w = new float[Math.multiplyExact(rows, cols)];
+        for (int i = 0; i < w.length; i++) w[i] = (float) random.nextGaussian() * scale;
+        float[] dense = Sparse24Core.byMagnitude(w, rows, cols).toDense();
+        short[] bf = new short[dense.length];
+        for (int i = 0; i < dense.length; i++) bf[i] = HalfFloat.floatToBf16(dense[i]);
+        return bf;
     }
 }

@@ -1,7 +1,9 @@
-package armor.runtime.cuda;
+package armor.bench;
 
 import armor.cuda.CusparseLtHandle;
 import armor.runtime.config.ModelConfig;
+import armor.runtime.cuda.CudaContext;
+import armor.runtime.cuda.CudaDecoder;
 import armor.runtime.safetensors.WeightSource;
 import java.util.ArrayList;
 import java.util.Arrays;
