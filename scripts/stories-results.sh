@@ -109,3 +109,6 @@ loss_ok() { # ARMOR's final proxy loss <= NoWag-P's on every projection?
   echo '```'
 } >"$root/docs/results.md"
 echo "wrote $root/docs/results.md" >&2
+
+# the int8 section (dense and armor-b4 quantized, group sizes), from the checkpoints above
+"$root/scripts/stories-int8-results.sh" "$work"

@@ -2,6 +2,7 @@ package armor.cli;
 
 import armor.runtime.eval.Perplexity;
 import armor.runtime.model.Model;
+import armor.runtime.quant.QuantizationConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -61,17 +62,18 @@ public final class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** "dense", or the sparsity_config's format and method, e.g. "armor-2:4 armor b=4". */
+    /** "dense", or the sparsity_config's format and method, e.g. "armor-2:4 armor b=4"; " int8" for int8 weights. */
     private static String kind(Path dir) {
         try {
             JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
             JsonNode s = cfg.get("sparsity_config");
+            String int8 = QuantizationConfig.isQuantized(cfg) ? " int8" : "";
             JsonNode ct = cfg.path("quantization_config").path("sparsity_config");
-            if (ct.isObject()) return "ct " + ct.path("format").asText("?"); // compressed-tensors
-            if (s == null || !s.isObject()) return "dense";
+            if (ct.isObject()) return "ct " + ct.path("format").asText("?") + int8; // compressed-tensors
+            if (s == null || !s.isObject()) return "dense" + int8;
             String k = s.path("format").asText("?") + " " + s.path("method").asText("?");
             if (s.hasNonNull("block_size")) k += " b=" + s.get("block_size").asInt();
-            return k;
+            return k + int8;
         } catch (Exception e) {
             return "?";
         }

@@ -1,13 +1,23 @@
 package armor.cli;
 
 import armor.runtime.config.ModelConfig;
+import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.quant.Int8Tensors;
+import armor.runtime.quant.QuantizationConfig;
+import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.TreeMap;
@@ -15,7 +25,8 @@ import java.util.concurrent.Callable;
 
 /** {@code armor inspect}: architecture, parameter count, dtypes, and every tensor with its shape and size. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Print a model's architecture, parameter count, dtype and tensor list.")
+        description = "Print a model's architecture, parameter count, dtype, quantization (int8 kinds, group sizes, "
+                + "bytes) and tensor list.")
 public final class InspectCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Hugging Face model folder")
     Path model;
@@ -57,6 +68,7 @@ public final class InspectCommand implements Callable<Integer> {
             System.out.printf("sparsity      %s%n", m.sparsity().summary());
             System.out.printf("weight bytes  %,d (%s); read per decoded token %,d%n", bytes, human(bytes, 1024, "B"),
                     m.decoder().weightBytesPerToken());
+            printQuantization(m.weights(), c);
             if (!noTensors) {
                 System.out.printf("tensors       %d%n", m.weights().names().size());
                 for (String name : m.weights().names()) {
@@ -67,6 +79,77 @@ public final class InspectCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * The int8 weights, when there are any: config.json's quantization_config, then per projection kind
+     * (dense-int8, 2:4-int8, armor-int8, or the float kinds) the count, the group sizes (from the scale tensors'
+     * shapes, as the loader derives them) and the bytes of all their tensors; then the embedding and head.
+     */
+    private void printQuantization(WeightSource w, ModelConfig c) {
+        if (!Int8Tensors.anyInt8(w)) return;
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(model.resolve("config.json").toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(model.resolve("config.json") + ": " + e.getMessage(), e);
+        }
+        if (QuantizationConfig.isQuantized(root)) {
+            QuantizationConfig q = QuantizationConfig.fromJson(root.get(QuantizationConfig.KEY), model.resolve("config.json").toString());
+            System.out.printf("quantization  int%d symmetric, float32 scales, strategy %s, group size %d, embeddings %s (%s %s)%n",
+                    q.bits(), q.strategy(), q.groupSize(), q.embeddings() ? "int8" : "kept", QuantizationConfig.QUANT_METHOD,
+                    QuantizationConfig.FORMAT);
+        } else {
+            System.out.println("quantization  int8 tensors, no quantization_config in config.json");
+        }
+        record Kind(int[] count, long[] bytes, Map<String, Integer> groups) {}
+        Map<String, Kind> kinds = new TreeMap<>();
+        for (int l = 0; l < c.numLayers(); l++) {
+            for (String p : DecoderLayer.PROJECTIONS) {
+                String prefix = "model.layers." + l + "." + p;
+                boolean sparse = w.has(prefix + SparseLinearLoader.VALUES);
+                String main = prefix + (sparse ? SparseLinearLoader.VALUES : ".weight");
+                if (!w.has(main)) continue;
+                boolean int8 = w.tensor(main).dtype() == DType.I8;
+                String kind = (sparse ? (w.has(prefix + SparseLinearLoader.ARMOR_A) ? "armor" : "2:4") : "dense") + (int8 ? "-int8" : "");
+                Kind k = kinds.computeIfAbsent(kind, x -> new Kind(new int[1], new long[1], new TreeMap<>()));
+                k.count()[0]++;
+                for (String suffix : new String[] {".weight", SparseLinearLoader.VALUES, SparseLinearLoader.META,
+                        SparseLinearLoader.ARMOR_A, SparseLinearLoader.ARMOR_B}) {
+                    for (String n : new String[] {prefix + suffix, Int8Tensors.scaleName(prefix + suffix)})
+                        if (w.has(n)) k.bytes()[0] += w.tensor(n).data().byteSize();
+                }
+                k.groups().merge(int8 ? group(w, main, sparse) : w.tensor(main).dtype().toString(), 1, Integer::sum);
+            }
+        }
+        kinds.forEach((kind, k) -> {
+            StringBuilder g = new StringBuilder();
+            k.groups().forEach((desc, n) -> g.append(g.isEmpty() ? "" : ", ").append(desc).append(" ×").append(n));
+            System.out.printf("  %-11s %3d linears, %-40s %s%n", kind, k.count()[0],
+                    (kind.endsWith("-int8") ? "groups " : "") + g, human(k.bytes()[0], 1024, "B"));
+        });
+        for (String name : new String[] {"model.embed_tokens.weight", "lm_head.weight"}) {
+            String label = name.startsWith("lm_head") ? "lm_head" : "embedding";
+            if (!w.has(name)) {
+                if (label.equals("lm_head")) System.out.printf("  %-11s tied to the embedding%n", label);
+                continue;
+            }
+            Tensor t = w.tensor(name);
+            boolean int8 = t.dtype() == DType.I8;
+            long b = t.data().byteSize() + (w.has(Int8Tensors.scaleName(name)) ? w.tensor(Int8Tensors.scaleName(name)).data().byteSize() : 0);
+            System.out.printf("  %-11s %s%s, %s%n", label, t.dtype(), int8 ? ", group " + group(w, name, false) : "", human(b, 1024, "B"));
+        }
+    }
+
+    /** "128" or "row (64)": the group of int8 tensor {@code name}, from its scales' shape (dense columns for 2:4 values). */
+    private static String group(WeightSource w, String name, boolean sparseValues) {
+        String sn = Int8Tensors.scaleName(name);
+        if (!w.has(sn)) return "no scales";
+        Tensor t = w.tensor(name), s = w.tensor(sn);
+        long cols = (long) t.dim(t.rank() - 1) * (sparseValues ? 2 : 1), scaleCols = s.dim(s.rank() - 1);
+        if (scaleCols == 0 || cols % scaleCols != 0) return "bad scales " + s.shapeString();
+        long g = cols / scaleCols;
+        return g == cols ? "row (" + g + ")" : String.valueOf(g);
     }
 
     static String human(long v, int base, String unit) {

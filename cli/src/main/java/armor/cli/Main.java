@@ -13,6 +13,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 GenerateCommand.class, ChatCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
                 PruneCommand.class, BenchArmorCommand.class, PruneServeCommand.class, BenchLayersCommand.class,
+                QuantizeCommand.class,
         })
 public final class Main {
     public static void main(String[] args) {

@@ -7,6 +7,8 @@ import armor.pruner.run.PruneMethod;
 import armor.pruner.run.Pruner;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.kernels.Parallel;
+import armor.runtime.quant.Int8Scheme;
+import armor.runtime.quant.Int8SchemeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -71,6 +73,14 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output folder (must not exist)")
     Path out;
 
+    @Option(names = "--quantize", description = "int8: write the pruned checkpoint with int8 weights (2:4 values, ARMOR's "
+            + "A'/B', embedding and head; see armor quantize)")
+    String quantize;
+
+    @Option(names = "--group-size", description = "with --quantize: input columns per scale (default: 128 where it "
+            + "divides the row, else the whole row)")
+    Integer groupSize;
+
     @Override
     public Integer call() throws Exception {
         if (samples < 1) throw usage("--samples " + samples + ", expected at least 1");
@@ -86,10 +96,26 @@ public final class PruneCommand implements Callable<Integer> {
         int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
                 ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
         PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, out,
-                threads == null ? Parallel.threads() : threads);
-        Pruner.Summary s = Pruner.run(job, new PruneReporter());
+                threads == null ? Parallel.threads() : threads, quantization(spec, quantize, groupSize));
+        Pruner.Summary s;
+        try {
+            s = Pruner.run(job, new PruneReporter());
+        } catch (Int8SchemeException e) { // checked before any pruning: nothing written
+            throw QuantizeCommand.usage(spec, e);
+        }
         printSummary(s);
         return 0;
+    }
+
+    /** The int8 scheme of {@code --quantize} / {@code --group-size}, or null without --quantize. */
+    static Int8Scheme quantization(CommandLine.Model.CommandSpec spec, String quantize, Integer groupSize) {
+        if (quantize == null) {
+            if (groupSize != null) throw new CommandLine.ParameterException(spec.commandLine(), "--group-size needs --quantize int8");
+            return null;
+        }
+        if (!quantize.equals("int8"))
+            throw new CommandLine.ParameterException(spec.commandLine(), "--quantize " + quantize + ", expected int8");
+        return QuantizeCommand.scheme(spec, 8, groupSize == null ? 0 : groupSize, "int8");
     }
 
     private static String loss(double v) {

@@ -12,6 +12,10 @@ import armor.runtime.eval.TextCorpus;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.quant.Int8Scheme;
+import armor.runtime.quant.Int8SchemeException;
+import armor.runtime.quant.QuantizationConfig;
+import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.sparse.SparsityConfig;
 import armor.tokenizer.Tokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -81,6 +85,13 @@ public final class PruneServeCommand implements Callable<Integer> {
     @Option(names = "--no-serve", description = "stop after the comparison table")
     boolean noServe;
 
+    @Option(names = "--quantize", description = "int8: write the pruned checkpoint with int8 weights (see armor quantize)")
+    String quantize;
+
+    @Option(names = "--group-size", description = "with --quantize: input columns per scale (default: 128 where it "
+            + "divides the row, else the whole row)")
+    Integer groupSize;
+
     @Mixin
     ServerOptions server;
 
@@ -96,8 +107,16 @@ public final class PruneServeCommand implements Callable<Integer> {
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
         if (m == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
+        Int8Scheme int8 = PruneCommand.quantization(spec, quantize, groupSize);
+        if (int8 != null && Files.isDirectory(model)) { // before the dense model is measured, not after
+            try (CheckpointWeights w = CheckpointWeights.open(model)) {
+                int8.check(w);
+            } catch (Int8SchemeException e) {
+                throw QuantizeCommand.usage(spec, e);
+            }
+        }
         Path dir = model.toAbsolutePath().normalize();
-        Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4");
+        Path target = out != null ? out : Path.of("pruned", dir.getFileName() + "-" + m.cliName() + "-2of4" + (int8 != null ? "-int8" : ""));
 
         Measured before, naive = null;
         HeldOut split;
@@ -109,7 +128,7 @@ public final class PruneServeCommand implements Callable<Integer> {
             System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %d:%d%n",
                     calib, split.total(), window, split.calibration(), split.scoreFrom(), split.total());
             b = m == PruneMethod.ARMOR ? ArmorBlock.resolve(block, dense.config(), System.err) : BlockRule.AUTO_MAX;
-            if (Files.exists(target.resolve("config.json"))) checkReusable(target, m, b, split); // before any measuring
+            if (Files.exists(target.resolve("config.json"))) checkReusable(target, m, b, split, int8); // before any measuring
             before = measure("dense", dense, split);
             if (m != PruneMethod.MAGNITUDE) {
                 // the baseline any 2:4 method must beat, free to compute: magnitude 2:4 of the same weights, in memory
@@ -124,13 +143,18 @@ public final class PruneServeCommand implements Callable<Integer> {
                     + " without pruning again (delete it to prune anew)");
         } else {
             PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, b, seed,
-                    target, Parallel.threads());
-            Pruner.run(job, new PruneReporter());
+                    target, Parallel.threads(), int8);
+            try {
+                Pruner.run(job, new PruneReporter());
+            } catch (Int8SchemeException e) { // checked before any pruning: nothing written
+                throw QuantizeCommand.usage(spec, e);
+            }
         }
 
         try (Model pruned = Model.load(target)) {
             Measured after = measure("pruned", pruned, split);
-            printTable(m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4", before, naive, after, split);
+            printTable((m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : ""),
+                    before, naive, after, split);
             if (noServe) return 0;
             ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
         }
@@ -138,10 +162,15 @@ public final class PruneServeCommand implements Callable<Integer> {
     }
 
     /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */
-    private void checkReusable(Path target, PruneMethod m, int block, HeldOut split) throws IOException {
-        JsonNode sc = new ObjectMapper()
-                .readTree(target.resolve("config.json").toFile()).get(SparsityConfig.KEY);
+    private void checkReusable(Path target, PruneMethod m, int block, HeldOut split, Int8Scheme int8) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(target.resolve("config.json").toFile());
+        JsonNode sc = root.get(SparsityConfig.KEY);
         List<String> diffs = new ArrayList<>();
+        differs(diffs, "weights", QuantizationConfig.isQuantized(root) ? "int8" : "model dtype", int8 != null ? "int8" : "model dtype");
+        if (int8 != null && QuantizationConfig.isQuantized(root)) {
+            JsonNode a = root.get(QuantizationConfig.KEY).path("armor");
+            differs(diffs, "quantization group size", a.path("group_size").asText(), String.valueOf(int8.nominalGroup()));
+        }
         if (sc == null) diffs.add("no " + SparsityConfig.KEY + " (a dense model)");
         else {
             differs(diffs, "method", sc.path("method").asText(), m.cliName());

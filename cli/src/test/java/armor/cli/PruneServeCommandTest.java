@@ -121,6 +121,27 @@ class PruneServeCommandTest {
     }
 
     @Test
+    void quantizeInt8WritesAnInt8CheckpointAndTheTableSaysSo(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("s-2of4-int8");
+        String[] args = {"prune-serve", "--model", STORIES.toString(), "--method", "magnitude", "--calib", TEXT.toString(),
+                "--seq", "128", "--heldout", "2", "--out", out.toString(), "--no-serve", "--quantize", "int8"};
+        Object[] r = ServeCommandsTest.run(args);
+        assertEquals(0, r[0]);
+        String table = (String) r[1];
+        assertTrue(table.contains("magnitude 2:4 int8"), table);
+        double[] bytes = row(table, "weight bytes read per token");
+        // int8 values (0.5 B/weight) + positions (0.125) + row scales against 4-byte float32 weights
+        assertTrue(bytes[1] < 0.25 * bytes[0], table);
+        var cfg = new ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals("int-quantized", cfg.get("quantization_config").get("format").asText());
+        assertEquals("magnitude", cfg.get("sparsity_config").get("method").asText());
+
+        // the same folder without --quantize is another model: refused rather than served
+        String[] plain = java.util.Arrays.copyOf(args, args.length - 2);
+        assertEquals(1, ServeCommandsTest.run(plain)[0]);
+    }
+
+    @Test
     void usageErrors(@TempDir Path tmp) {
         assertEquals(2, ServeCommandsTest.run("prune-serve", "--model", STORIES.toString(), "--calib", TEXT.toString(),
                 "--heldout", "0", "--no-serve")[0]);
@@ -128,5 +149,8 @@ class PruneServeCommandTest {
                 "--method", "nonsense", "--no-serve", "--out", tmp.resolve("x").toString())[0]);
         assertEquals(1, ServeCommandsTest.run("prune-serve", "--model", STORIES.toString(), "--calib",
                 tmp.resolve("missing.txt").toString(), "--no-serve", "--out", tmp.resolve("y").toString())[0]);
+        assertEquals(2, ServeCommandsTest.run("prune-serve", "--model", STORIES.toString(), "--calib", TEXT.toString(),
+                "--no-serve", "--out", tmp.resolve("z").toString(), "--quantize", "int8", "--group-size", "32")[0]);
+        assertFalse(Files.exists(tmp.resolve("z")));
     }
 }

@@ -1,5 +1,7 @@
 package armor.pruner.run;
 
+import armor.runtime.quant.Int8Scheme;
+
 import java.nio.file.Path;
 
 /**
@@ -9,11 +11,21 @@ import java.nio.file.Path;
  * @param windows "A:B" to calibrate on windows A..B−1 of the text as one stream (the perplexity protocol), or null
  *                for the spec's random sampling of {@code samples} sequences
  * @param threads worker threads (matrices are spread over them)
+ * @param quantize write the checkpoint with int8 weights as this says, or null for the model dtype
  */
 public record PruneJob(Path model, PruneMethod method, Path calib, int samples, int seq, String windows,
-                       int iterations, int block, long seed, Path out, int threads) {
+                       int iterations, int block, long seed, Path out, int threads, Int8Scheme quantize) {
 
-    /** A stable description of everything that determines the results (the work folder's {@code job.txt}). */
+    /** A job that writes the model dtype (no quantization). */
+    public PruneJob(Path model, PruneMethod method, Path calib, int samples, int seq, String windows,
+                    int iterations, int block, long seed, Path out, int threads) {
+        this(model, method, calib, samples, seq, windows, iterations, block, seed, out, threads, null);
+    }
+
+    /**
+     * A stable description of everything that determines the results (the work folder's {@code job.txt}).
+     * Quantization is not part of it: it happens as the checkpoint is written, from the same pruned projections.
+     */
     public String fingerprint() {
         StringBuilder s = new StringBuilder();
         s.append("model ").append(model.toAbsolutePath().normalize()).append('\n');

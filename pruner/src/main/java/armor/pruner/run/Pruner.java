@@ -23,6 +23,7 @@ import armor.runtime.model.Model;
 import armor.runtime.model.SequenceState;
 import armor.runtime.model.Step;
 import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.sparse.SparseCheckpointWriter;
 import armor.runtime.sparse.SparsityConfig;
 import armor.runtime.tensor.DType;
@@ -85,6 +86,11 @@ public final class Pruner {
         }
         if (job.method() == PruneMethod.ARMOR && (job.block() < 4 || job.block() % 4 != 0)) {
             throw new IllegalArgumentException("--block " + job.block() + ", expected a positive multiple of 4");
+        }
+        if (job.quantize() != null && Files.isDirectory(job.model())) { // a group size that does not fit fails now, not after the pruning
+            try (CheckpointWeights source = CheckpointWeights.open(job.model())) {
+                job.quantize().check(source);
+            }
         }
         try (Model model = Model.load(job.model())) {
             List<Target> targets = targets(model);
@@ -337,7 +343,8 @@ public final class Pruner {
     private void writeCheckpoint(List<Target> targets, List<LinearResult> results, CalibrationSet calib, Path out) {
         rep.info("writing " + out);
         Map<String, SparsityConfig.ProxyLoss> losses = new LinkedHashMap<>();
-        try (SparseCheckpointWriter writer = SparseCheckpointWriter.create(job.model(), out)) {
+        try (SparseCheckpointWriter writer = SparseCheckpointWriter.create(job.model(), out,
+                SparseCheckpointWriter.DEFAULT_SHARD_BYTES, job.quantize())) {
             for (int i = 0; i < targets.size(); i++) {
                 Target t = targets.get(i);
                 LinearResult r = results.get(i);

@@ -1,6 +1,7 @@
 package armor.runtime.linear;
 
 import armor.runtime.kernels.Parallel;
+import armor.runtime.tensor.DType;
 
 /**
  * An ARMOR layer: {@code y = A'·(C·(B'·x)) + bias}, with C a 2:4 core and A' (d_out/b blocks) and B' (d_in/b blocks)
@@ -122,6 +123,6 @@ public final class ArmorLinear implements Linear {
 
     @Override
     public String kind() {
-        return "armor";
+        return core.dtype() == DType.I8 ? "armor-int8" : "armor";
     }
 }

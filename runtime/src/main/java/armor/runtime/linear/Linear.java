@@ -15,6 +15,6 @@ public interface Linear {
     /** Bytes of weights (and metadata) this layer reads for one token. */
     long weightBytes();
 
-    /** Short name of the layer kind: "dense", "2:4", "armor". */
+    /** Short name of the layer kind: "dense", "2:4", "armor", or one of them with "-int8" for int8 weights. */
     String kind();
 }

@@ -1,5 +1,7 @@
 package armor.runtime.linear;
 
+import armor.runtime.tensor.DType;
+
 /** A linear layer whose weight is a 2:4 core: {@code y = C x + bias}, reading only the packed values and positions. */
 public final class Sparse24Linear implements Linear {
     private final Sparse24Matrix core;
@@ -55,6 +57,6 @@ public final class Sparse24Linear implements Linear {
 
     @Override
     public String kind() {
-        return "2:4";
+        return core.dtype() == DType.I8 ? "2:4-int8" : "2:4";
     }
 }

@@ -6,9 +6,14 @@ import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * Reads an int8 checkpoint tensor {@code NAME} and its scales {@code NAME_scale} (docs/checkpoint-format.md) into an
@@ -18,8 +23,20 @@ import java.util.Arrays;
 public final class Int8Tensors {
     /** Suffix of the scale tensor of an int8 tensor: {@code P.weight} → {@code P.weight_scale}. */
     public static final String SCALE = "_scale";
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Int8Tensors() {}
+
+    /** The scale tensor's name of int8 tensor {@code name}. */
+    public static String scaleName(String name) {
+        return name + SCALE;
+    }
+
+    /** True when some tensor of {@code weights} is int8. */
+    public static boolean anyInt8(WeightSource weights) {
+        for (String n : weights.names()) if (weights.tensor(n).dtype() == DType.I8) return true;
+        return false;
+    }
 
     /** True when the checkpoint stores {@code name} as int8. */
     public static boolean isInt8(WeightSource weights, String name) {
@@ -79,5 +96,61 @@ public final class Int8Tensors {
                 throw new CheckpointException(origin + ": tensor " + scaleName + " has scale " + scales[i] + " at element " + i
                         + ", expected a finite non-negative number");
         return new Int8Matrix(rows, cols, cols / groupsPerRow, values, scales);
+    }
+
+    /**
+     * {@code name} read with the shape it has: a 3-D tensor as block-diagonal factors ({@code [blocks, b, b]}, one
+     * scale per block row), a 2-D one as {@code [rows, cols]} with groups of columns.
+     */
+    public static Int8Matrix read(WeightSource weights, String name) {
+        Tensor q = weights.tensor(name);
+        long[] shape = q.shape();
+        if (shape.length == 3 && shape[1] == shape[2])
+            return read(weights, name, Math.toIntExact(shape[0] * shape[1]), Math.toIntExact(shape[2]), shape);
+        if (shape.length != 2)
+            throw new CheckpointException(weights.origin() + ": int8 tensor " + name + " has shape " + q.shapeString()
+                    + ", expected [rows, columns] or [blocks, b, b]");
+        return read(weights, name, Math.toIntExact(shape[0]), Math.toIntExact(shape[1]), shape);
+    }
+
+    /**
+     * {@code source} as float weights: every int8 tensor reads as its dequantized F32 tensor (same name and shape),
+     * and the scale tensors are hidden, so that code written for float checkpoints (the export, the 2:4 loader)
+     * reads an int8 one. Tensors are dequantized when asked for, one at a time.
+     */
+    public static WeightSource dequantizing(WeightSource source) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String n : source.names()) {
+            boolean scaleOfInt8 = n.endsWith(SCALE) && isInt8(source, n.substring(0, n.length() - SCALE.length()));
+            if (!scaleOfInt8) names.add(n);
+        }
+        Set<String> visible = Collections.unmodifiableSet(names);
+        return new WeightSource() {
+            @Override
+            public boolean has(String name) {
+                return visible.contains(name);
+            }
+
+            @Override
+            public Tensor tensor(String name) {
+                if (!visible.contains(name)) throw new CheckpointException(origin() + ": missing tensor " + name);
+                Tensor t = source.tensor(name);
+                if (t.dtype() != DType.I8) return t;
+                float[] v = read(source, name).dequantize();
+                MemorySegment seg = Arena.ofAuto().allocate(4L * v.length, 8);
+                MemorySegment.copy(v, 0, seg, FLOAT, 0, v.length);
+                return new Tensor(name, DType.F32, t.shape(), seg);
+            }
+
+            @Override
+            public Set<String> names() {
+                return visible;
+            }
+
+            @Override
+            public String origin() {
+                return source.origin();
+            }
+        };
     }
 }

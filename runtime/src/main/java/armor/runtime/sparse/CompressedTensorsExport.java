@@ -116,6 +116,7 @@ public final class CompressedTensorsExport {
 
     /** Whether {@code dir}'s config.json has a compressed-tensors block (so export reads it through this class). */
     public static boolean isCompressedTensors(Path dir) {
-        return CompressedTensorsConfig.read(dir).isPresent();
+        // a quantization-only block (armor's own int8 folders, W8A16 checkpoints) is not a compressed-tensors 2:4 layout
+        return CompressedTensorsConfig.read(dir).map(c -> c.sparsityFormat() != null).orElse(false);
     }
 }

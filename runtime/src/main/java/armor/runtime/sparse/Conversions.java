@@ -8,16 +8,28 @@ import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Int8Scheme;
+import armor.runtime.quant.Int8SchemeException;
+import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
 
-/** Checkpoint-to-checkpoint conversions that need no calibration data: dense → magnitude 2:4, sparse → dense. */
+/**
+ * Checkpoint-to-checkpoint conversions that need no calibration data: dense → magnitude 2:4, sparse or int8 →
+ * dense, float → int8.
+ */
 public final class Conversions {
     /** The seven projections of every decoder layer: the linears that pruning replaces. */
     public static final Pattern PROJECTION = Pattern.compile(
@@ -64,17 +76,22 @@ public final class Conversions {
     }
 
     /**
-     * Writes {@code dst}: {@code src} (a 2:4 or ARMOR checkpoint) with every sparse linear replaced by its dense
-     * reconstruction {@code P.weight} in the stored dtype, and no sparsity_config: a plain Hugging Face checkpoint.
+     * Writes {@code dst}: {@code src} (a 2:4, ARMOR or int8 checkpoint) with every sparse linear replaced by its
+     * dense reconstruction {@code P.weight} and every int8 tensor dequantized, in the stored dtype (for int8 tensors
+     * the model dtype of config.json), with no sparsity_config or quantization_config: a plain Hugging Face
+     * checkpoint. Returns the number of weights written dense (sparse linears and int8 matrices).
      */
     public static int exportDense(Path src, Path dst, Progress progress) {
         ConfigReader.read(src);
-        try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst)) {
-            CheckpointWeights weights = out.source();
+        try (SparseCheckpointWriter out = SparseCheckpointWriter.dequantizing(src, dst)) {
+            WeightSource weights = out.source(); // int8 tensors read as their float32 values
             List<String> prefixes = projections(weights, SparseLinearLoader.VALUES);
-            if (prefixes.isEmpty())
-                throw new CheckpointException(src + ": no tensor named *.sparse_values, expected a 2:4 or ARMOR checkpoint");
-            int done = 0;
+            List<String> int8Weights = new ArrayList<>();
+            for (String name : weights.names())
+                if (name.endsWith(".weight") && out.dequantizes(name)) int8Weights.add(name);
+            if (prefixes.isEmpty() && int8Weights.isEmpty())
+                throw new CheckpointException(src + ": no tensor named *.sparse_values and no int8 weights, expected a 2:4, ARMOR or int8 checkpoint");
+            int total = prefixes.size() + int8Weights.size(), done = 0;
             for (String prefix : prefixes) {
                 Tensor values = weights.tensor(prefix + SparseLinearLoader.VALUES);
                 int outF = values.dim(0), inF = values.dim(1) * 2;
@@ -85,16 +102,65 @@ public final class Conversions {
                     case Sparse24Linear s -> s.denseWeight();
                     default -> throw new IllegalStateException("unexpected layer kind " + layer.kind());
                 };
-                out.putDenseWeight(prefix, w, outF, inF, values.dtype());
-                progress.converted(++done, prefixes.size(), prefix);
+                out.putDenseWeight(prefix, w, outF, inF, out.storedDtype(prefix + SparseLinearLoader.VALUES));
+                progress.converted(++done, total, prefix);
+            }
+            for (String name : int8Weights) {
+                Tensor t = weights.tensor(name);
+                if (t.rank() != 2)
+                    throw new CheckpointException(src + ": tensor " + name + " has shape " + t.shapeString() + ", expected [rows, columns]");
+                String prefix = name.substring(0, name.length() - ".weight".length());
+                out.putDenseWeight(prefix, TensorFloats.read(t), t.dim(0), t.dim(1), out.storedDtype(name));
+                progress.converted(++done, total, prefix);
             }
             out.finish(null);
-            return prefixes.size();
+            return total;
+        }
+    }
+
+    /**
+     * Writes {@code dst}: {@code src} (a dense, 2:4 or ARMOR checkpoint with float weights) with its weights in int8
+     * as {@code scheme} says ({@link armor.runtime.quant.QuantizedWeights}): each projection keeps its kind, the sparsity_config is kept, and
+     * config.json gains a {@code quantization_config}. Returns the number of tensors quantized.
+     *
+     * @throws Int8SchemeException when the group size does not fit a tensor, or the source is int8 already; nothing
+     *                             is written then
+     */
+    public static int quantize(Path src, Path dst, Int8Scheme scheme, Progress progress) {
+        ConfigReader.read(src);
+        Path cfg = src.resolve("config.json");
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(cfg.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(cfg + ": cannot read: " + e.getMessage(), e);
+        }
+        if (QuantizationConfig.isQuantized(root))
+            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
+                    + " already, expected a model folder with float weights to quantize");
+        SparsityConfig sparsity = root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
+        try (CheckpointWeights w = CheckpointWeights.open(src)) {
+            scheme.check(w); // every group size fits, before anything is written
+        }
+        try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst, SparseCheckpointWriter.DEFAULT_SHARD_BYTES, scheme)) {
+            List<String> names = new ArrayList<>(out.quantizedSourceNames());
+            boolean linears = false;
+            for (String name : names) linears |= name.startsWith("model.layers.");
+            if (!linears)
+                throw new CheckpointException(src + ": no projection to quantize, expected tensors such as "
+                        + "model.layers.0.mlp.down_proj.weight or .sparse_values");
+            int done = 0;
+            for (String name : names) {
+                out.quantizeSource(name);
+                progress.converted(++done, names.size(), name);
+            }
+            out.finish(sparsity);
+            return names.size();
         }
     }
 
     /** Prefixes of all tensors named {@code prefix + suffix}, in checkpoint order. */
-    private static List<String> projections(CheckpointWeights w, String suffix) {
+    private static List<String> projections(WeightSource w, String suffix) {
         List<String> out = new ArrayList<>();
         for (String name : w.names()) {
             if (!name.endsWith(suffix)) continue;

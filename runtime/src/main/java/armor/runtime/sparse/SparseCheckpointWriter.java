@@ -1,10 +1,18 @@
 package armor.runtime.sparse;
 
+import armor.runtime.config.ConfigReader;
+import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Int8Scheme;
+import armor.runtime.quant.Int8Tensors;
+import armor.runtime.quant.QuantizationConfig;
+import armor.runtime.quant.QuantizedWeights;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.SafetensorsWriter;
+import armor.runtime.safetensors.TensorMapWeights;
+import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -40,6 +48,12 @@ import java.util.stream.Stream;
  * <p>Typical use by a pruner: {@code create(src, dst)}, then per pruned linear {@link #putCore} or
  * {@link #putArmor}, then {@link #finish(SparsityConfig)}. Tensors are flushed to shards of about
  * {@code shardBytes} as they come, so memory holds at most one shard of new tensors.
+ *
+ * <p>Weight precision: by default every tensor is written in the dtype it is given. A writer made with an
+ * {@link Int8Scheme} writes int8 instead (every tensor {@link QuantizedWeights} quantizes, whether put here, from
+ * the float32 values given, or left in the source: projections' weights, 2:4 values and ARMOR blocks, the head, the
+ * embedding unless kept) and adds the {@code quantization_config} block; a {@linkplain #dequantizing dequantizing} writer reads an int8 source as
+ * floats and writes them in the model's dtype, dropping that block.
  */
 public final class SparseCheckpointWriter implements AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -48,6 +62,16 @@ public final class SparseCheckpointWriter implements AutoCloseable {
 
     private final Path sourceDir, target, tmp;
     private final CheckpointWeights source;
+    /** What the caller reads: the source itself, or its dequantized view. */
+    private final WeightSource view;
+    /** Non-null: write weights as int8. */
+    private final Int8Scheme quantize;
+    /** With {@link #quantize}: the source as int8. */
+    private final QuantizedWeights quantized;
+    /** Non-null: the source's int8 tensors are written dequantized in this dtype. */
+    private final DType dequantizeTo;
+    /** Every quantized weight used one group per row so far: the config's "channel" strategy. */
+    private boolean wholeRows = true;
     private final long shardBytes;
     private final Set<String> written = new HashSet<>();
     private final Set<String> replaced = new HashSet<>();
@@ -58,12 +82,16 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     private long pendingBytes, totalBytes;
     private boolean finished, sourceClosed;
 
-    private SparseCheckpointWriter(Path sourceDir, Path target, long shardBytes) {
+    private SparseCheckpointWriter(Path sourceDir, Path target, long shardBytes, Int8Scheme quantize, boolean dequantize) {
         this.sourceDir = sourceDir;
         this.target = target.toAbsolutePath();
         this.shardBytes = shardBytes;
+        this.quantize = quantize;
         if (Files.exists(this.target)) throw new CheckpointException(target + ": already exists, expected a new folder name");
+        this.dequantizeTo = dequantize ? modelDtype(sourceDir) : null;
         this.source = CheckpointWeights.open(sourceDir);
+        this.view = dequantize ? Int8Tensors.dequantizing(source) : source;
+        this.quantized = quantize == null ? null : quantize.view(source);
         try {
             Files.createDirectories(this.target.getParent());
             this.tmp = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".tmp-");
@@ -80,16 +108,65 @@ public final class SparseCheckpointWriter implements AutoCloseable {
 
     /** Starts a checkpoint at {@code target} (which must not exist) derived from the model folder {@code sourceDir}. */
     public static SparseCheckpointWriter create(Path sourceDir, Path target) {
-        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES);
+        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES, null, false);
     }
 
     public static SparseCheckpointWriter create(Path sourceDir, Path target, long shardBytes) {
-        return new SparseCheckpointWriter(sourceDir, target, shardBytes);
+        return new SparseCheckpointWriter(sourceDir, target, shardBytes, null, false);
+    }
+
+    /**
+     * As {@link #create(Path, Path, long)}, writing weights as int8 with {@code quantize} (null: in the dtype given).
+     * Callers check the source with {@link Int8Scheme#check} first, so that a group size that does not fit is
+     * reported before any work.
+     */
+    public static SparseCheckpointWriter create(Path sourceDir, Path target, long shardBytes, Int8Scheme quantize) {
+        return new SparseCheckpointWriter(sourceDir, target, shardBytes, quantize, false);
+    }
+
+    /**
+     * A writer whose {@link #source()} shows the int8 tensors of {@code sourceDir} dequantized to float32 (scales
+     * hidden), and which writes those it copies in the model dtype of config.json's {@code torch_dtype}: for
+     * exporting an int8 checkpoint as a plain one.
+     */
+    public static SparseCheckpointWriter dequantizing(Path sourceDir, Path target) {
+        return new SparseCheckpointWriter(sourceDir, target, DEFAULT_SHARD_BYTES, null, true);
     }
 
     /** The source checkpoint's tensors (memory-mapped), e.g. to read the dense weights being pruned. */
-    public CheckpointWeights source() {
-        return source;
+    public WeightSource source() {
+        return view;
+    }
+
+    /**
+     * The dtype a float tensor derived from source tensor {@code name} is written in: the model dtype when the
+     * source stores it as int8 and this writer dequantizes, else its stored dtype.
+     */
+    public DType storedDtype(String name) {
+        DType d = source.tensor(name).dtype();
+        return d == DType.I8 && dequantizeTo != null ? dequantizeTo : d;
+    }
+
+    /** True when source tensor {@code name} is int8 and this writer reads it dequantized. */
+    public boolean dequantizes(String name) {
+        return dequantizeTo != null && source.tensor(name).dtype() == DType.I8;
+    }
+
+    /**
+     * The source tensors this writer writes as int8 unless replaced (empty without quantization).
+     */
+    public Set<String> quantizedSourceNames() {
+        return quantized == null ? Set.of() : quantized.quantizedNames();
+    }
+
+    /**
+     * Writes source tensor {@code name} quantized (one of {@link #quantizedSourceNames()}), e.g. to report progress
+     * tensor by tensor; {@link #finish} quantizes the rest.
+     */
+    public synchronized void quantizeSource(String name) {
+        if (!quantizedSourceNames().contains(name))
+            throw new IllegalArgumentException("tensor " + name + " is not quantized by this writer");
+        putInt8(quantized, name);
     }
 
     /** Writes linear {@code prefix} as a plain 2:4 core in {@code dtype}, replacing {@code prefix.weight}. */
@@ -157,6 +234,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     }
 
     private void put(String name, DType dtype, long[] shape, float[] values) {
+        if (quantize != null && putQuantized(name, shape, values)) return;
         MemorySegment seg = pendingArena.allocate((long) values.length * dtype.bytes(), 8);
         for (int i = 0; i < values.length; i++) {
             switch (dtype) {
@@ -167,6 +245,40 @@ public final class SparseCheckpointWriter implements AutoCloseable {
             }
         }
         add(new Tensor(name, dtype, shape, seg));
+    }
+
+    /**
+     * Writes {@code values} as int8 when {@link QuantizedWeights} quantizes a tensor of that name (seen alone, in
+     * float32), and returns whether it did.
+     */
+    private boolean putQuantized(String name, long[] shape, float[] values) {
+        try (Arena temp = Arena.ofConfined()) {
+            MemorySegment seg = temp.allocate(4L * values.length, 8);
+            MemorySegment.copy(values, 0, seg, FLOAT, 0, values.length);
+            Tensor t = new Tensor(name, DType.F32, shape, seg);
+            WeightSource one = new TensorMapWeights(Map.of(name, t)) {
+                @Override
+                public String origin() {
+                    return target.toString();
+                }
+            };
+            try (QuantizedWeights q = quantize.view(one)) {
+                if (!q.quantizedNames().contains(name)) return false;
+                putInt8(q, name);
+                return true;
+            }
+        }
+    }
+
+    /** Copies int8 tensor {@code name} of {@code q} and its scales into the pending shard (q frees them on its next tensor). */
+    private void putInt8(QuantizedWeights q, String name) {
+        Tensor v = q.tensor(name), s = q.tensor(Int8Tensors.scaleName(name));
+        if (v.rank() == 2 && s.dim(1) != 1) wholeRows = false; // ARMOR blocks (rank 3) always have one scale per row
+        for (Tensor t : new Tensor[] {v, s}) {
+            MemorySegment copy = pendingArena.allocate(t.data().byteSize(), 8);
+            copy.copyFrom(t.data());
+            add(new Tensor(t.name(), t.dtype(), t.shape(), copy));
+        }
     }
 
     private void add(Tensor t) {
@@ -205,9 +317,16 @@ public final class SparseCheckpointWriter implements AutoCloseable {
      * edited by {@code editConfig}: for formats other than armor's own.
      */
     public synchronized void finishEditingConfig(java.util.function.Consumer<ObjectNode> editConfig) {
-        for (String name : source.names()) {
+        for (String name : view.names()) {
             if (written.contains(name) || replaced.contains(name)) continue;
-            add(source.tensor(name)); // a view of the mapped source: nothing copied until written
+            if (quantizedSourceNames().contains(name)) {
+                quantizeSource(name);
+            } else if (dequantizeTo != null && source.tensor(name).dtype() == DType.I8) {
+                Tensor t = view.tensor(name);
+                put(name, dequantizeTo, t.shape(), TensorFloats.read(t));
+            } else {
+                add(view.tensor(name)); // a view of the mapped source: nothing copied until written
+            }
         }
         flush();
         finished = true;
@@ -252,7 +371,23 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         ObjectNode o = (ObjectNode) root;
         o.remove(SparsityConfig.KEY);
         editConfig.accept(o);
+        if (quantize != null) {
+            o.set(QuantizationConfig.KEY, new QuantizationConfig(8, quantize.nominalGroup(), wholeRows,
+                    quantize.embeddings(), !quantize.embeddings() && !source.has("lm_head.weight"), SparsityConfig.VERSION).toJson());
+        } else if (dequantizeTo != null) {
+            o.remove(QuantizationConfig.KEY);
+        }
         Files.writeString(tmp.resolve("config.json"), json.writeValueAsString(o) + "\n");
+    }
+
+    /** The dtype named by config.json's torch_dtype (or dtype): BF16, F16, or F32 for float32 and anything else. */
+    private static DType modelDtype(Path sourceDir) {
+        String name = ConfigReader.read(sourceDir).dtype();
+        return switch (name) {
+            case "bfloat16" -> DType.BF16;
+            case "float16" -> DType.F16;
+            default -> DType.F32;
+        };
     }
 
     private void closeSource() {

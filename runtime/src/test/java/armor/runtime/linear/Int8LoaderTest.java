@@ -45,13 +45,13 @@ class Int8LoaderTest {
         Tensors t = new Tensors().put(P + ".sparse_values", DType.I8, 24, 8).put(P + ".sparse_meta", DType.U8, 24, 2);
         assertTrue(error(t, 16, 24).contains("missing tensor " + P + ".sparse_values_scale"));
         t.put(P + ".sparse_values_scale", DType.F32, 24, 1);
-        assertEquals("2:4", LinearLoader.load(fillMeta(t, 24, 2), P, 16, 24).kind());
+        assertEquals("2:4-int8", LinearLoader.load(fillMeta(t, 24, 2), P, 16, 24).kind());
         t.put(P + ".armor_a", DType.I8, 3, 8, 8).put(P + ".armor_b", DType.I8, 2, 8, 8).put(P + ".armor_a_scale", DType.F32, 3, 8, 1);
         assertTrue(error(t, 16, 24).contains("missing tensor " + P + ".armor_b_scale"));
         t.put(P + ".armor_b_scale", DType.F32, 2, 8, 2);
         assertTrue(error(t, 16, 24).contains("tensor " + P + ".armor_b_scale has shape [2, 8, 2], expected [2, 8, 1]"));
         t.put(P + ".armor_b_scale", DType.F32, 2, 8, 1);
-        assertEquals("armor", LinearLoader.load(t, P, 16, 24).kind());
+        assertEquals("armor-int8", LinearLoader.load(t, P, 16, 24).kind());
     }
 
     /** Every group (0, 1): nibble 0x4, two groups a byte. */

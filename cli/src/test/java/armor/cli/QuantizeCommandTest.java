@@ -1,0 +1,124 @@
+package armor.cli;
+
+import armor.runtime.eval.Perplexity;
+import armor.runtime.model.Model;
+import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.tensor.DType;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import static armor.cli.CommandErrorsTest.oneLine;
+import static armor.cli.RuntimeCommandsTest.SHARED;
+import static armor.cli.RuntimeCommandsTest.STORIES;
+import static armor.cli.RuntimeCommandsTest.run;
+import static org.junit.jupiter.api.Assertions.*;
+
+/** {@code armor quantize}, {@code prune --quantize int8}, and int8 folders through inspect, eval, generate and export. */
+class QuantizeCommandTest {
+    static JsonNode config(Path dir) throws Exception {
+        return new ObjectMapper().readTree(dir.resolve("config.json").toFile());
+    }
+
+    static Set<String> listing(Path dir) throws Exception {
+        try (var files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).collect(Collectors.toSet());
+        }
+    }
+
+    /** Perplexity on the first 4 windows of 128 tokens of tinystories_sample.txt (a second or two). */
+    static double perplexity(Path model) throws Exception {
+        try (Model m = Model.load(model)) {
+            int[] stream = m.requireTokenizer().encode(Files.readString(SHARED.resolve("data/tinystories/tinystories_sample.txt"))
+                    .replace("<|endoftext|>", ""), true);
+            return Perplexity.compute(m, stream, 128, 0, 4, null).perplexity();
+        }
+    }
+
+    @Test
+    void badInputIsOneUsageLineAndWritesNothing(@TempDir Path tmp) throws Exception {
+        String out = tmp.resolve("out").toString();
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4"), 2, "--bits 4: not supported yet: only 8");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--group-size", "32"), 2,
+                "tensor model.layers.0.mlp.down_proj.weight (172 input columns)");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--embeddings", "fp8"), 2, "--embeddings fp8, expected int8 or keep");
+        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int4"), 2,
+                "--quantize int4, expected int8");
+        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--group-size", "64"), 2,
+                "--group-size needs --quantize int8");
+        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int8", "--group-size", "32"), 2,
+                "tensor model.layers.0.mlp.down_proj.weight (172 input columns)");
+        assertEquals(Set.of(), listing(tmp), "nothing written, not even a temporary or work folder");
+
+        Path int8 = tmp.resolve("int8");
+        assertEquals(0, run("quantize", "--model", STORIES, "--out", int8.toString()).exit());
+        oneLine(run("quantize", "--model", int8.toString(), "--out", out), 2, "has a quantization_config already");
+        assertEquals(Set.of("int8"), listing(tmp));
+    }
+
+    @Test
+    void denseInt8FolderServesLikeTheDenseModel(@TempDir Path tmp) throws Exception {
+        Path int8 = tmp.resolve("int8"), dense = tmp.resolve("dense");
+        RuntimeCommandsTest.Run q = run("quantize", "--model", STORIES, "--out", int8.toString());
+        assertEquals(0, q.exit(), q.err());
+        assertTrue(q.err().contains("quantize: 36/36 tensors"), q.err()); // progress: 35 projections and the embedding
+        assertEquals("channel", config(int8).at("/quantization_config/config_groups/group_0/weights/strategy").asText());
+
+        double before = perplexity(Path.of(STORIES)), after = perplexity(int8);
+        assertTrue(Math.abs(after / before - 1) < 0.005, "dense " + before + ", int8 " + after); // within 0.5 %
+        assertNotEquals(before, after, "the int8 model is not the float one");
+
+        RuntimeCommandsTest.Run g = run("generate", "--model", int8.toString(), "--prompt", "Once upon a time",
+                "--temperature", "0", "--max-tokens", "40");
+        assertEquals(0, g.exit(), g.err());
+        // karpathy's greedy sample (../shared/DATA.md), as the float model writes it, for its first 40 tokens
+        assertTrue(g.out().startsWith(", there was a little girl named Lily. She loved to play outside in the park. "
+                + "One day, she saw a big, red ball."), g.out());
+
+        RuntimeCommandsTest.Run i = run("inspect", "--model", int8.toString(), "--no-tensors");
+        assertEquals(0, i.exit(), i.err());
+        assertTrue(i.out().contains("strategy channel"), i.out());
+        assertTrue(i.out().contains("dense-int8   35 linears, groups row (172) ×5, row (64) ×30"), i.out());
+        assertTrue(i.out().contains("embedding   I8, group row (64)"), i.out());
+
+        // export --dense: q·scale in float32 (the model's torch_dtype) computes what the int8 kernels compute
+        RuntimeCommandsTest.Run e = run("export", "--dense", "--model", int8.toString(), "--output", dense.toString());
+        assertEquals(0, e.exit(), e.err());
+        assertFalse(config(dense).has("quantization_config"));
+        try (CheckpointWeights w = CheckpointWeights.open(dense)) {
+            for (String n : w.names()) assertEquals(DType.F32, w.tensor(n).dtype(), n);
+        }
+        assertEquals(after, perplexity(dense), 1e-4 * after);
+    }
+
+    @Test
+    void pruneWithQuantizeEqualsPruneThenQuantize(@TempDir Path tmp) throws Exception {
+        Path oneShot = tmp.resolve("one-shot"), pruned = tmp.resolve("pruned"), twoStep = tmp.resolve("two-step");
+        assertEquals(0, run("prune", "--model", STORIES, "--method", "magnitude", "--out", oneShot.toString(),
+                "--quantize", "int8").exit());
+        assertEquals(0, run("prune", "--model", STORIES, "--method", "magnitude", "--out", pruned.toString()).exit());
+        RuntimeCommandsTest.Run q = run("quantize", "--model", pruned.toString(), "--out", twoStep.toString());
+        assertEquals(0, q.exit(), q.err());
+        assertEquals(config(twoStep), config(oneShot));
+        assertEquals("2:4", config(oneShot).at("/sparsity_config/format").asText());
+        try (CheckpointWeights a = CheckpointWeights.open(oneShot); CheckpointWeights b = CheckpointWeights.open(twoStep)) {
+            assertEquals(Set.copyOf(b.names()), Set.copyOf(a.names()));
+            assertEquals(DType.I8, a.tensor("model.layers.4.mlp.down_proj.sparse_values").dtype());
+            assertArrayEquals(new long[] {64, 1}, a.tensor("model.layers.4.mlp.down_proj.sparse_values_scale").shape());
+            for (String n : a.names()) {
+                assertEquals(b.tensor(n).dtype(), a.tensor(n).dtype(), n);
+                assertArrayEquals(b.tensor(n).data().toArray(ValueLayout.JAVA_BYTE), a.tensor(n).data().toArray(ValueLayout.JAVA_BYTE), n);
+            }
+        }
+        RuntimeCommandsTest.Run i = run("inspect", "--model", oneShot.toString(), "--no-tensors");
+        assertTrue(i.out().contains("2:4-int8     35 linears"), i.out());
+        assertTrue(perplexity(oneShot) < 1.01 * perplexity(pruned), "int8 2:4 within 1 % of its float version");
+    }
+}
