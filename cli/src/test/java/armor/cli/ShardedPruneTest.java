@@ -104,14 +104,12 @@ class ShardedPruneTest {
     }
 
     @Test
-    void otherThreadCountsAndFreshJvmsWriteTheSameBytes() throws Exception {
-        Path one = tmp.resolve("threads1"), three = tmp.resolve("threads3");
-        Process a = jvm(1, args("armor", one, "--threads", "1"));
-        finish(a);
-        Process b = jvm(3, args("armor", three, "--threads", "3"));
-        finish(b);
+    void anotherThreadCountInAFreshJvmWritesTheSameBytes() throws Exception {
+        // the reference ran here with 2 workers and the pool's default; this one in a new JVM with 1 and 1
+        // (the shards below run in fresh JVMs with 1 and 2 threads too)
+        Path one = tmp.resolve("threads1");
+        finish(jvm(1, args("armor", one, "--threads", "1")));
         assertSameCheckpoint(reference, one);
-        assertSameCheckpoint(reference, three);
     }
 
     @Test
