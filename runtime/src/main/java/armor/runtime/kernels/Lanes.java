@@ -12,47 +12,57 @@ import jdk.incubator.vector.VectorSpecies;
  * depending on whether the method was compiled yet — and that depends on timing. A pruning run would then write
  * different bytes each time. Here the lanes are folded pairwise (lane i + lane i+h for h = L/2, L/4, ..., 1)
  * with lane moves and element-wise adds, which are exact in every tier, so a sum depends on the data alone.
+ *
+ * <p>Each shuffle is its own {@code static final} field and each width its own straight-line method: C2 only
+ * turns {@code rearrange} into one permute instruction when it sees the shuffle's exact class as a constant (from
+ * an array or a loop it falls back to the boxed Java implementation, about 100× slower).
  */
 public final class Lanes {
-    private static final Folds F64 = new Folds(FloatVector.SPECIES_64);
-    private static final Folds F128 = new Folds(FloatVector.SPECIES_128);
-    private static final Folds F256 = new Folds(FloatVector.SPECIES_256);
-    private static final Folds F512 = new Folds(FloatVector.SPECIES_512);
+    private static final VectorSpecies<Float> V512 = FloatVector.SPECIES_512, V256 = FloatVector.SPECIES_256,
+            V128 = FloatVector.SPECIES_128, V64 = FloatVector.SPECIES_64;
+    private static final VectorShuffle<Float> R16_8 = rotate(V512, 8), R16_4 = rotate(V512, 4),
+            R16_2 = rotate(V512, 2), R16_1 = rotate(V512, 1);
+    private static final VectorShuffle<Float> R8_4 = rotate(V256, 4), R8_2 = rotate(V256, 2), R8_1 = rotate(V256, 1);
+    private static final VectorShuffle<Float> R4_2 = rotate(V128, 2), R4_1 = rotate(V128, 1);
+    private static final VectorShuffle<Float> R2_1 = rotate(V64, 1);
 
     private Lanes() {}
 
-    /** The shuffles {@code i → i + h (mod L)} of one species, h = L/2 down to 1. */
-    private static final class Folds {
-        final VectorShuffle<Float>[] steps;
-
-        @SuppressWarnings("unchecked")
-        Folds(VectorSpecies<Float> species) {
-            int n = Integer.numberOfTrailingZeros(species.length());
-            steps = new VectorShuffle[n];
-            for (int s = 0; s < n; s++) {
-                int h = species.length() >> (s + 1);
-                steps[s] = VectorShuffle.fromOp(species, i -> (i + h) % species.length());
-            }
-        }
-
-        float sum(FloatVector v) {
-            for (VectorShuffle<Float> s : steps) v = v.add(v.rearrange(s));
-            return v.lane(0);
-        }
+    /** The shuffle {@code i → i + h (mod L)}. */
+    private static VectorShuffle<Float> rotate(VectorSpecies<Float> species, int h) {
+        return VectorShuffle.fromOp(species, i -> (i + h) % species.length());
     }
 
     /** The sum of {@code v}'s lanes, folded pairwise in a fixed order (see the class comment). */
     public static float sum(FloatVector v) {
         return switch (v.length()) {
-            case 16 -> F512.sum(v);
-            case 8 -> F256.sum(v);
-            case 4 -> F128.sum(v);
-            case 2 -> F64.sum(v);
+            case 16 -> sum16(v);
+            case 8 -> sum8(v);
+            case 4 -> sum4(v);
+            case 2 -> v.add(v.rearrange(R2_1)).lane(0);
             default -> {
                 float s = 0; // other widths (none on x86/ARM today): plain lane order
                 for (int i = 0; i < v.length(); i++) s += v.lane(i);
                 yield s;
             }
         };
+    }
+
+    private static float sum16(FloatVector v) {
+        v = v.add(v.rearrange(R16_8));
+        v = v.add(v.rearrange(R16_4));
+        v = v.add(v.rearrange(R16_2));
+        return v.add(v.rearrange(R16_1)).lane(0);
+    }
+
+    private static float sum8(FloatVector v) {
+        v = v.add(v.rearrange(R8_4));
+        v = v.add(v.rearrange(R8_2));
+        return v.add(v.rearrange(R8_1)).lane(0);
+    }
+
+    private static float sum4(FloatVector v) {
+        v = v.add(v.rearrange(R4_2));
+        return v.add(v.rearrange(R4_1)).lane(0);
     }
 }
