@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# A real one-node Slurm cluster on this machine runs deploy/slurm/submit.sh (stats → 4 shards → assemble) on
+# A real one-node Slurm cluster on this machine runs deploy/slurm/submit.sh (stats split over 2 array tasks →
+# 4 shards → assemble) on
 # stories260K, and the assembled checkpoint must equal a one-machine run byte for byte. .ci/run calls it after the
 # main suite. Needs root (installs slurmctld, slurmd, slurm-client and munge from Debian's packages when missing).
 # Starts munged (as the munge user) and the two daemons directly (no systemd), on their own ports, socket and
@@ -111,8 +112,8 @@ say "one-machine reference run"
 "$root/armor" prune --model "$model" --calib "$calib" "${args[@]}" --out "$work/reference" </dev/null >/dev/null 2>"$work/log/reference.log" \
   || fail "the one-machine run failed (see $work/log/reference.log above)"
 
-say "submitting stats → 4 shards → assemble"
-ids=$("$root/deploy/slurm/submit.sh" --shards 4 --cpus 1 --model "$model" --calib "$calib" --out "$work/out/pruned" \
+say "submitting stats (2 array tasks, split by samples) → 4 shards → assemble"
+ids=$("$root/deploy/slurm/submit.sh" --shards 4 --stats-shards 2 --cpus 1 --model "$model" --calib "$calib" --out "$work/out/pruned" \
   -- "${args[@]}" </dev/null) || fail "submit.sh failed"
 echo "$ids" | sed 's/^/  /'
 while read -r name id _; do jobs+=("${id%%;*}"); done <<<"$ids"
@@ -127,11 +128,13 @@ for id in "${jobs[@]}"; do
   st=$(scontrol -o show job "$id" | grep -o 'JobState=[A-Z_]*' | sort -u | tr '\n' ' ')
   [[ $st == "JobState=COMPLETED " ]] || fail "job $id ended with $st, expected JobState=COMPLETED"
 done
+tasks=$(scontrol -o show job "${jobs[0]}" | grep -c 'JobState=COMPLETED')
+((tasks == 2)) || fail "expected 2 completed stats array tasks, got $tasks"
 tasks=$(scontrol -o show job "${jobs[1]}" | grep -c 'JobState=COMPLETED')
-((tasks == 4)) || fail "expected 4 completed array tasks, got $tasks"
+((tasks == 4)) || fail "expected 4 completed shard array tasks, got $tasks"
 
 for f in model.safetensors config.json; do
   cmp "$work/reference/$f" "$work/out/pruned/$f" || fail "$f of the Slurm run differs from the one-machine run"
 done
 [[ ! -e $work/out/.pruned.armor-work ]] || fail "the work folder was left behind"
-say "OK: stats → 4 shards → assemble on Slurm is byte-identical to the one-machine run"
+say "OK: stats (2 tasks) → 4 shards → assemble on Slurm is byte-identical to the one-machine run"

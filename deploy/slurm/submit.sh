@@ -3,11 +3,12 @@
 #   stats (the calibration pass) → a job array of N shards → assemble (writes the checkpoint),
 # each started only when the one before ended well (--dependency=afterok). Prints the three job ids.
 #
-#   deploy/slurm/submit.sh --shards N --model DIR --calib FILE --out DIR [--cpus C] [--sbatch "ARGS"] \
-#                          [-- more prune options, e.g. --method armor --iters 20000 --block 128 --samples 128]
+#   deploy/slurm/submit.sh --shards N --model DIR --calib FILE --out DIR [--cpus C] [--stats-shards M] \
+#                          [--sbatch "ARGS"] [-- more prune options, e.g. --method armor --iters 20000 --samples 128]
 #
 # --model, --calib and --out must be on a filesystem every node mounts at the same path (the work folder is
 # .OUT.armor-work beside --out). --cpus: CPUs per shard (default 8; also --threads of each worker).
+# --stats-shards M: split the calibration pass by samples over an array of M jobs (default 1: one job).
 # --sbatch: extra sbatch options for every job (partition, account, --time, --mem).
 # ARMOR: the armor launcher to run (default: the one in this checkout); it is built once here before submitting.
 # Logs: ARMOR_SLURM_LOGS (default: armor-slurm-logs beside --out), one file per job and array task.
@@ -15,7 +16,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 armor=${ARMOR:-$(cd "$here/../.." && pwd)/armor}
-shards="" model="" calib="" out="" cpus=8 extra_sbatch=""
+shards="" model="" calib="" out="" cpus=8 extra_sbatch="" stats_shards=1
 die() { echo "submit.sh: $*" >&2; exit 2; }
 while (($#)); do
   case $1 in
@@ -24,14 +25,16 @@ while (($#)); do
     --calib) calib=${2:-}; shift 2 ;;
     --out) out=${2:-}; shift 2 ;;
     --cpus) cpus=${2:-}; shift 2 ;;
+    --stats-shards) stats_shards=${2:-}; shift 2 ;;
     --sbatch) extra_sbatch=${2:-}; shift 2 ;;
     --) shift; break ;;
     -h|--help) sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown option $1, expected --shards, --model, --calib, --out, --cpus, --sbatch or -- PRUNE-OPTIONS" ;;
+    *) die "unknown option $1, expected --shards, --model, --calib, --out, --cpus, --stats-shards, --sbatch or -- PRUNE-OPTIONS" ;;
   esac
 done
 [[ $shards =~ ^[1-9][0-9]*$ ]] || die "--shards '$shards', expected a positive number of shards"
 [[ $cpus =~ ^[1-9][0-9]*$ ]] || die "--cpus '$cpus', expected a positive number"
+[[ $stats_shards =~ ^[1-9][0-9]*$ ]] || die "--stats-shards '$stats_shards', expected a positive number"
 [[ -n $model && -d $model ]] || die "--model '$model', expected a model folder"
 [[ -n $out ]] || die "--out is missing, expected the checkpoint folder to write"
 [[ -e $out ]] && die "--out $out already exists, expected a new folder"
@@ -66,9 +69,15 @@ case $method in
 esac
 dep=()
 if [[ $method != magnitude ]]; then
-  stats=$(sbatch "${common[@]}" --job-name=armor-stats --output="$logs/%x-%j.out" "$stage" stats "${run[@]}")
+  if ((stats_shards > 1)); then
+    stats=$(sbatch "${common[@]}" --job-name=armor-stats --array="0-$((stats_shards - 1))" \
+      --output="$logs/%x-%A_%a.out" "$stage" "stats/$stats_shards" "${run[@]}")
+    echo "stats: $stats (array 0-$((stats_shards - 1)))"
+  else
+    stats=$(sbatch "${common[@]}" --job-name=armor-stats --output="$logs/%x-%j.out" "$stage" stats "${run[@]}")
+    echo "stats: $stats"
+  fi
   dep=(--dependency="afterok:${stats%%;*}")
-  echo "stats: $stats"
 fi
 array=$(sbatch "${common[@]}" "${dep[@]}" --job-name=armor-shard --array="0-$((shards - 1))" \
   --output="$logs/%x-%A_%a.out" "$stage" "shard/$shards" "${run[@]}")

@@ -84,7 +84,8 @@ public final class PruneCommand implements Callable<Integer> {
     boolean plan;
 
     @Option(names = "--stage", paramLabel = "stats", description = "stats: only the calibration pass, saved in the "
-            + "work folder for the shards (armor and nowag-p)")
+            + "work folder for the shards (armor and nowag-p); with --shard i/N only chunk c of 8 samples for "
+            + "c mod N = i (the last one to finish adds them up)")
     String stage;
 
     @Option(names = "--shard", paramLabel = "i/N", description = "prune only shard i of N (0 ≤ i < N): a fixed, "
@@ -115,8 +116,8 @@ public final class PruneCommand implements Callable<Integer> {
             }
             Pruner.Summary s = Pruner.run(job, runStage, new PruneReporter());
             switch (runStage.kind()) {
-                case STATS -> System.out.printf(Locale.ROOT, "calibration statistics in %s (%.1f s); next: "
-                        + "--shard i/N on each worker%n", s.out(), s.seconds());
+                case STATS -> System.out.printf(Locale.ROOT, "%s: calibration statistics in %s (%.1f s); next: "
+                        + "--shard i/N on each worker%n", runStage, s.out(), s.seconds());
                 case SHARD -> {
                     printSummary(s);
                     System.out.printf(Locale.ROOT, "%s: %d projections in %s (%.1f s%s); assemble with the same "
@@ -136,10 +137,11 @@ public final class PruneCommand implements Callable<Integer> {
                 + "drop --shard");
         if (plan && stage != null) throw usage("--stage with --plan: --plan runs no stage; drop --stage");
         if (stage != null && !stage.equals("stats")) throw usage("--stage " + stage + ", expected stats");
-        if (stage != null && shard != null) throw usage("--stage stats with --shard: the calibration pass runs "
-                + "once, before the shards; drop one of them");
         try {
-            if (shard != null) return RunStage.parseShard(shard);
+            if (shard != null) {
+                RunStage s = RunStage.parseShard(shard);
+                return stage != null ? RunStage.statsShard(s.index(), s.count()) : s;
+            }
         } catch (PruneUsageException e) {
             throw usage(e.getMessage());
         }

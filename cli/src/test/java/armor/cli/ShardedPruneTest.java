@@ -34,7 +34,7 @@ class ShardedPruneTest {
 
     static List<String> args(String method, Path out, String... more) {
         List<String> a = new ArrayList<>(List.of("prune", "--model", STORIES, "--method", method, "--calib", TEXT,
-                "--windows", "0:4", "--seq", "64", "--block", "4", "--iters", "60", "--out", out.toString()));
+                "--windows", "0:16", "--seq", "64", "--block", "4", "--iters", "60", "--out", out.toString()));
         a.addAll(List.of(more));
         return a;
     }
@@ -115,8 +115,14 @@ class ShardedPruneTest {
     @Test
     void statsThenShardsThenAssembleEqualsTheOneMachineRun() throws Exception {
         Path out = tmp.resolve("sharded");
-        Run stats = cli(args("armor", out, "--stage", "stats"));
-        assertEquals(0, stats.exit(), stats.err());
+        // the calibration pass split by samples: 16 windows = chunks 0 and 1 of 8 samples, one per stats shard
+        Run stats1 = cli(args("armor", out, "--stage", "stats", "--shard", "1/2"));
+        assertEquals(0, stats1.exit(), stats1.err());
+        assertTrue(Files.isRegularFile(work(out).resolve("statistics-chunk-00001.safetensors")));
+        assertFalse(Files.exists(work(out).resolve("statistics-chunk-00000.safetensors")));
+        assertFalse(Files.exists(work(out).resolve("statistics.safetensors")), "assembled only when complete");
+        Run stats0 = cli(args("armor", out, "--stage", "stats", "--shard", "0/2"));
+        assertEquals(0, stats0.exit(), stats0.err());
         assertTrue(Files.isRegularFile(work(out).resolve("statistics.safetensors")));
         assertFalse(Files.exists(out));
         // shard 1 in another JVM with one thread, shard 0 here; then shard 2 twice at once (same index, no harm)
@@ -194,7 +200,7 @@ class ShardedPruneTest {
         String[][] cases = {
             {"--shard", "5/4"}, {"--shard", "0/0"}, {"--shard", "-1/4"}, {"--shard", "x"},
             {"--shard", "0/2", "--plan"}, {"--stage", "stats", "--plan"}, {"--stage", "shards"},
-            {"--stage", "stats", "--shard", "0/2"},
+            {"--stage", "stats", "--shard", "2/2"},
         };
         for (String[] c : cases) {
             Run r = cli(args("armor", out, c));

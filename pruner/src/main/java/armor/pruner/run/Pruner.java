@@ -164,7 +164,10 @@ public final class Pruner {
                         + work.dir());
             }
             if (stage.kind() == RunStage.Kind.STATS) {
-                statistics(model, calib, work);
+                boolean complete = statistics(model, calib, work, stage.count() > 0 ? stage : null) != null;
+                if (!complete) {
+                    rep.info(stage + ": chunks saved; the statistics are assembled when every stats shard is done");
+                }
                 return new Summary(List.of(), overhead, 0, (System.nanoTime() - t0) / 1e9, work.dir());
             }
             if (job.method() == PruneMethod.MAGNITUDE) {
@@ -172,7 +175,7 @@ public final class Pruner {
             } else if (job.method().sequential()) {
                 pruneSequential(model, mine, done, work, calib);
             } else if (done.size() < mine.size()) {
-                pruneIndependent(model, mine, done, work, inputs(statistics(model, calib, work)));
+                pruneIndependent(model, mine, done, work, inputs(statistics(model, calib, work, null)));
             }
             List<LinearResult> results = new ArrayList<>();
             for (Target t : mine) results.add(done.get(t.prefix()));
@@ -323,22 +326,73 @@ public final class Pruner {
         return t.layer() + "." + ActivationStatistics.inputOf(t.projection());
     }
 
+    /** Calibration samples per chunk of the statistics pass: the unit that {@code --stage stats --shard} splits. */
+    static final int STATS_CHUNK = 8;
+
+    private static int chunks(CalibrationSet calib) {
+        return (calib.samples().size() + STATS_CHUNK - 1) / STATS_CHUNK;
+    }
+
+    /**
+     * The per-feature Σx² of one chunk of samples, summed in double from zero, sample by sample: the same bits in
+     * any process, so chunks computed on different machines add up to what one machine computes.
+     */
+    private Map<String, double[]> chunkSums(Model model, CalibrationSet calib, int chunk) {
+        List<int[]> all = calib.samples();
+        List<int[]> mine = all.subList(chunk * STATS_CHUNK, Math.min(all.size(), (chunk + 1) * STATS_CHUNK));
+        ActivationStatistics stats = collect(model, calib, 0, model.config().numLayers(), false,
+                "calibration chunk " + chunk + " of " + chunks(calib) + " (dense model)", mine);
+        Map<String, double[]> sums = new java.util.TreeMap<>();
+        for (Target t : targets(model)) {
+            ActivationStatistics.Input in = stats.input(t.layer(), t.projection());
+            if (in == null) throw new IllegalStateException("no calibration statistics for " + t.prefix());
+            sums.putIfAbsent(statsKey(t), in.sums());
+        }
+        return sums;
+    }
+
     /**
      * The dense model's statistics for every projection: read from the work folder when a worker saved them,
-     * otherwise one calibration pass, saved for the others (and for a resumed run).
+     * otherwise the calibration pass — chunk by chunk of {@value #STATS_CHUNK} samples, chunks saved by
+     * {@code --stage stats --shard} reused, the chunks' double sums added in chunk order — saved for the others.
+     * With {@code split} (a stats shard) only the chunks of that shard are computed and saved; the statistics are
+     * assembled when the last chunk is there.
      */
-    private Map<String, float[]> statistics(Model model, CalibrationSet calib, WorkFolder work) {
+    private Map<String, float[]> statistics(Model model, CalibrationSet calib, WorkFolder work, RunStage split) {
         if (work.hasStatistics()) {
             rep.info("calibration statistics: " + work.dir().resolve("statistics.safetensors"));
             return work.loadStatistics();
         }
-        ActivationStatistics stats = collect(model, calib, 0, model.config().numLayers(), false,
-                "calibration (dense model)");
+        int chunks = chunks(calib);
+        if (split != null) {
+            for (int c = split.index(); c < chunks; c += split.count()) {
+                if (!work.hasStatisticsChunk(c)) work.saveStatisticsChunk(c, chunkSums(model, calib, c));
+            }
+            for (int c = 0; c < chunks; c++) if (!work.hasStatisticsChunk(c)) return null; // others still to come
+        }
+        Map<String, double[]> total = null;
+        for (int c = 0; c < chunks; c++) {
+            Map<String, double[]> part = work.hasStatisticsChunk(c) ? work.loadStatisticsChunk(c)
+                    : chunkSums(model, calib, c);
+            if (total == null) {
+                total = part;
+                continue;
+            }
+            for (var e : part.entrySet()) {
+                double[] into = total.get(e.getKey()), add = e.getValue();
+                if (into == null || into.length != add.length) {
+                    throw new IllegalStateException(work.dir() + ": statistics chunk " + c + " does not match chunk 0 "
+                            + "at " + e.getKey() + "; delete the statistics-chunk files to recompute them");
+                }
+                for (int j = 0; j < into.length; j++) into[j] += add[j];
+            }
+        }
         Map<String, float[]> sums = new java.util.TreeMap<>();
-        for (Target t : targets(model)) {
-            ActivationStatistics.Input in = stats.input(t.layer(), t.projection());
-            if (in == null) throw new IllegalStateException("no calibration statistics for " + t.prefix());
-            sums.putIfAbsent(statsKey(t), in.sumOfSquares());
+        for (var e : total.entrySet()) {
+            double[] d = e.getValue();
+            float[] f = new float[d.length];
+            for (int j = 0; j < d.length; j++) f[j] = (float) d[j];
+            sums.put(e.getKey(), f);
         }
         work.saveStatistics(sums);
         return sums;
@@ -435,8 +489,12 @@ public final class Pruner {
     /** Runs the model over the calibration samples (one at a time) collecting statistics for layers [from, to). */
     private ActivationStatistics collect(Model model, CalibrationSet calib, int from, int to, boolean gram,
                                          String task) {
+        return collect(model, calib, from, to, gram, task, calib.samples());
+    }
+
+    private ActivationStatistics collect(Model model, CalibrationSet calib, int from, int to, boolean gram,
+                                         String task, List<int[]> samples) {
         ActivationStatistics stats = new ActivationStatistics(from, to, gram);
-        List<int[]> samples = calib.samples();
         for (int i = 0; i < samples.size(); i++) {
             SequenceState seq = model.newSequence(calib.seq());
             try {

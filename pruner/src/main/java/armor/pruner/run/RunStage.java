@@ -6,7 +6,8 @@ package armor.pruner.run;
  * <ul>
  *   <li>{@link #whole()}: everything still missing, then the checkpoint — unless the work folder was split into
  *       shards, then it only assembles (and lists what is missing and which shard owns it);</li>
- *   <li>{@link #stats()}: the calibration pass only, written once into the work folder;</li>
+ *   <li>{@link #stats()}: the calibration pass only, written once into the work folder; {@link #statsShard} splits
+ *       it by samples (chunks of 8 samples, chunk c to shard c mod N), the chunks' sums added in chunk order;</li>
  *   <li>{@link #shard(int, int)}: the projections of shard {@code index} of {@code count} (a fixed, cost-balanced
  *       split, largest first), each saved as it is done.</li>
  * </ul>
@@ -15,7 +16,7 @@ public record RunStage(Kind kind, int index, int count) {
     public enum Kind { WHOLE, STATS, SHARD }
 
     public RunStage {
-        if (kind == Kind.SHARD && (count < 1 || index < 0 || index >= count)) {
+        if ((kind == Kind.SHARD || (kind == Kind.STATS && count != 0)) && (count < 1 || index < 0 || index >= count)) {
             throw new PruneUsageException("--shard " + index + "/" + count + ", expected i/N with N ≥ 1 and 0 ≤ i < N");
         }
     }
@@ -30,6 +31,11 @@ public record RunStage(Kind kind, int index, int count) {
 
     public static RunStage shard(int index, int count) {
         return new RunStage(Kind.SHARD, index, count);
+    }
+
+    /** {@code --stage stats --shard i/N}: the chunks {@code c ≡ i (mod N)} of the calibration pass. */
+    public static RunStage statsShard(int index, int count) {
+        return new RunStage(Kind.STATS, index, count);
     }
 
     /** Parses {@code i/N}. */
@@ -48,7 +54,7 @@ public record RunStage(Kind kind, int index, int count) {
     public String toString() {
         return switch (kind) {
             case WHOLE -> "whole run";
-            case STATS -> "--stage stats";
+            case STATS -> count == 0 ? "--stage stats" : "--stage stats --shard " + index + "/" + count;
             case SHARD -> "--shard " + index + "/" + count;
         };
     }

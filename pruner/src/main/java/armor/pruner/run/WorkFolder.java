@@ -146,6 +146,45 @@ public final class WorkFolder {
                 + "each distinct projection input over the calibration tokens"));
     }
 
+    private Path chunkFile(int chunk) {
+        return dir.resolve(String.format(java.util.Locale.ROOT, "statistics-chunk-%05d.safetensors", chunk));
+    }
+
+    /** A chunk of the statistics pass ({@code --stage stats --shard}) is saved. */
+    public boolean hasStatisticsChunk(int chunk) {
+        return Files.isRegularFile(chunkFile(chunk));
+    }
+
+    /**
+     * Saves one chunk's double sums exactly (the bits of each double as an I64 tensor, safetensors having no F64
+     * here), atomically.
+     */
+    public void saveStatisticsChunk(int chunk, Map<String, double[]> sums) {
+        List<Tensor> tensors = new ArrayList<>();
+        for (var e : sums.entrySet()) {
+            tensors.add(new Tensor(e.getKey(), DType.I64, new long[] {e.getValue().length},
+                    MemorySegment.ofArray(e.getValue())));
+        }
+        SafetensorsWriter.write(chunkFile(chunk), tensors, Map.of("content", "float64 bits (as I64) of the "
+                + "per-feature sum of squares over the samples of chunk " + chunk));
+    }
+
+    /** The chunk saved by {@link #saveStatisticsChunk}. */
+    public Map<String, double[]> loadStatisticsChunk(int chunk) {
+        Path f = chunkFile(chunk);
+        Map<String, double[]> sums = new java.util.TreeMap<>();
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsFile file = SafetensorsFile.open(f, arena);
+            for (var e : file.tensors().entrySet()) {
+                sums.put(e.getKey(), e.getValue().data().toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED));
+            }
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(f + ": cannot read a saved statistics chunk (" + e.getMessage()
+                    + "); delete the file to recompute it", e);
+        }
+        return sums;
+    }
+
     /** The statistics saved by {@link #saveStatistics}. */
     public Map<String, float[]> loadStatistics() {
         Path f = dir.resolve(STATS);
