@@ -4,7 +4,10 @@ import armor.pruner.armor.BlockRule;
 import armor.pruner.run.LinearResult;
 import armor.pruner.run.PruneJob;
 import armor.pruner.run.PruneMethod;
+import armor.pruner.run.PrunePlan;
+import armor.pruner.run.PruneUsageException;
 import armor.pruner.run.Pruner;
+import armor.pruner.run.RunStage;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.quant.Int8Scheme;
@@ -19,8 +22,14 @@ import picocli.CommandLine.Option;
 
 /** {@code armor prune}: a dense Hugging Face model folder to a 2:4 or ARMOR 2:4 checkpoint. */
 @Command(name = "prune", mixinStandardHelpOptions = true,
-        description = "Prune a dense model to 2:4 with ARMOR or a baseline and write the checkpoint to --out. "
-                + "A rerun with the same arguments resumes from the projections already done.")
+        description = {"Prune a dense model to 2:4 with ARMOR or a baseline and write the checkpoint to --out. "
+                + "A rerun with the same arguments resumes from the projections already done (work folder "
+                + ".OUT.armor-work beside --out).",
+                "Over several machines sharing that folder: --stage stats once, then --shard i/N on each machine, "
+                + "then the same command without --shard assembles the checkpoint (byte-identical to a one-machine "
+                + "run). Wanda and SparseGPT are sequential (layer ℓ is calibrated on the pruned layers before it) "
+                + "and refuse --shard and --stage: run them on one machine. --plan estimates the time first. "
+                + "See docs/scale-out.md."})
 public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "dense Hugging Face model folder")
     Path model;
@@ -81,6 +90,20 @@ public final class PruneCommand implements Callable<Integer> {
             + "divides the row, else the whole row)")
     Integer groupSize;
 
+    @Option(names = "--plan", description = "print the projections, the cost measured in a short run here and the "
+            + "estimated wall time on 1, 2, 4, ... shards of this machine's size; writes nothing")
+    boolean plan;
+
+    @Option(names = "--stage", paramLabel = "stats", description = "stats: only the calibration pass, saved in the "
+            + "work folder for the shards (armor and nowag-p); with --shard i/N only chunk c of 8 samples for "
+            + "c mod N = i (the last one to finish adds them up)")
+    String stage;
+
+    @Option(names = "--shard", paramLabel = "i/N", description = "prune only shard i of N (0 ≤ i < N): a fixed, "
+            + "cost-balanced share of the projections; results go to the shared work folder. Not for wanda or "
+            + "sparsegpt (sequential)")
+    String shard;
+
     @Override
     public Integer call() throws Exception {
         if (samples < 1) throw usage("--samples " + samples + ", expected at least 1");
@@ -92,19 +115,81 @@ public final class PruneCommand implements Callable<Integer> {
         if (method == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
         if (method.needsData() && calib == null) throw usage("--method " + method.cliName() + " needs --calib FILE");
         if (threads != null && threads < 1) throw usage("--threads " + threads + ", expected at least 1");
+        RunStage runStage = runStage();
         // auto needs the model's shapes; a missing model folder is reported by the pruner when it loads it
         int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
                 ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
         PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, out,
                 threads == null ? Parallel.threads() : threads, quantization(spec, quantize, groupSize));
-        Pruner.Summary s;
         try {
-            s = Pruner.run(job, new PruneReporter());
+            if (plan) {
+                printPlan(Pruner.plan(job, new PruneReporter()));
+                return 0;
+            }
+            Pruner.Summary s = Pruner.run(job, runStage, new PruneReporter());
+            switch (runStage.kind()) {
+                case STATS -> System.out.printf(Locale.ROOT, "%s: calibration statistics in %s (%.1f s); next: "
+                        + "--shard i/N on each worker%n", runStage, s.out(), s.seconds());
+                case SHARD -> {
+                    printSummary(s);
+                    System.out.printf(Locale.ROOT, "%s: %d projections in %s (%.1f s%s); assemble with the same "
+                            + "command without --shard when every shard is done%n", runStage, s.results().size(),
+                            s.out(), s.seconds(), s.resumed() > 0 ? ", " + s.resumed() + " resumed" : "");
+                }
+                case WHOLE -> printSummary(s);
+            }
+            return 0;
+        } catch (PruneUsageException e) {
+            throw usage(e.getMessage());
         } catch (Int8SchemeException e) { // checked before any pruning: nothing written
             throw QuantizeCommand.usage(spec, e);
         }
-        printSummary(s);
-        return 0;
+    }
+
+    private RunStage runStage() {
+        if (plan && shard != null) throw usage("--shard with --plan: --plan estimates every shard count at once; "
+                + "drop --shard");
+        if (plan && stage != null) throw usage("--stage with --plan: --plan runs no stage; drop --stage");
+        if (stage != null && !stage.equals("stats")) throw usage("--stage " + stage + ", expected stats");
+        try {
+            if (shard != null) {
+                RunStage s = RunStage.parseShard(shard);
+                return stage != null ? RunStage.statsShard(s.index(), s.count()) : s;
+            }
+        } catch (PruneUsageException e) {
+            throw usage(e.getMessage());
+        }
+        return stage != null ? RunStage.stats() : RunStage.whole();
+    }
+
+    private static void printPlan(PrunePlan p) {
+        System.out.printf(Locale.ROOT, "%-34s %11s %14s%n", "projection", "shape", "est. seconds");
+        double total = 0;
+        for (PrunePlan.Projection r : p.projections()) {
+            System.out.printf(Locale.ROOT, "%-34s %11s %14.1f%n", r.prefix(), r.rows() + "×" + r.cols(), r.seconds());
+            total += r.seconds();
+        }
+        System.out.printf(Locale.ROOT, "%d projections, %.1f s of work on one thread%n", p.projections().size(), total);
+        System.out.println("measured: " + p.measured());
+        if (p.statsSeconds() > 0) {
+            System.out.printf(Locale.ROOT, "calibration pass: about %.1f s (once, --stage stats)%n", p.statsSeconds());
+        }
+        System.out.printf(Locale.ROOT, "estimated wall time with %d threads per machine:%n", p.threads());
+        System.out.printf(Locale.ROOT, "%8s %14s %16s%n", "shards", "wall", "busiest shard");
+        for (PrunePlan.Estimate e : p.estimates()) {
+            System.out.printf(Locale.ROOT, "%8d %14s %16s%n", e.shards(), duration(e.seconds()),
+                    duration(e.busiestShardSeconds()));
+        }
+        if (!p.shardable()) {
+            System.out.println("(wanda and sparsegpt are sequential: one machine only, no --shard)");
+        }
+    }
+
+    private static String duration(double s) {
+        if (s < 120) return String.format(Locale.ROOT, "%.1f s", s);
+        if (s < 7200) return String.format(Locale.ROOT, "%.1f min", s / 60);
+        if (s < 172800) return String.format(Locale.ROOT, "%.1f h", s / 3600);
+        return String.format(Locale.ROOT, "%.1f days", s / 86400);
     }
 
     /** The int8 scheme of {@code --quantize} / {@code --group-size}, or null without --quantize. */

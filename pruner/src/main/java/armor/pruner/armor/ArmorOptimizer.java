@@ -4,6 +4,7 @@ import armor.pruner.method.NoWagP;
 import armor.pruner.nowag.NoWagNormalization;
 import armor.pruner.nowag.ProxyLoss;
 import armor.pruner.sparsity.Mask24;
+import armor.runtime.kernels.Lanes;
 import armor.runtime.kernels.Parallel;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
@@ -26,12 +27,17 @@ import jdk.incubator.vector.VectorSpecies;
  *       {@code ∂L/∂W' = ∂L/∂C ⊙ M}, {@code ∂L/∂A_I += G CBᵀ}, {@code ∂L/∂B_K += Cᵀ T}.</li>
  * </ol>
  * That is six b³ block products per block and iteration. Blocks do not interact in the discrete step, and the row
- * blocks are split over threads; ∂L/∂B is summed from per-thread partials.
+ * blocks are cut into a fixed number of parts ({@value #PARTS}) that the threads share; ∂L/∂B and the loss are
+ * summed from per-part partials in part order, and lane sums go through {@link Lanes#sum}, so a result is the
+ * same bytes whatever the thread count or the JIT's timing (not across vector widths: AVX2 and AVX-512 sum
+ * different lanes).
  */
 public final class ArmorOptimizer {
     private static final double BETA1 = 0.9, BETA2 = 0.999, ADAM_EPS = 1e-8;
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /** Parts the row blocks are cut into (at most): up to this many threads can share one matrix. */
+    static final int PARTS = 8;
     /** Per 2:4 pattern, the four mask values of its group (1 kept, 0 pruned). */
     private static final float[][] KEEP = new float[6][4];
 
@@ -103,7 +109,9 @@ public final class ArmorOptimizer {
         this.vA = new float[a.length];
         this.mB = new float[b.length];
         this.vB = new float[b.length];
-        int chunks = Math.max(1, Math.min(settings.threads(), nbOut));
+        // a fixed partition of the row blocks, whatever the thread count: ∂L/∂B and the loss are summed over the
+        // parts in part order, so the result is the same bytes on 1 thread or 16 (threads only change the speed)
+        int chunks = Math.max(1, Math.min(PARTS, nbOut));
         this.workspaces = new Workspace[chunks];
         for (int c = 0; c < chunks; c++) workspaces[c] = new Workspace(bOut, bIn, nbIn);
         this.selection = GroupSelection.sampled(settings.seed());
@@ -179,8 +187,8 @@ public final class ArmorOptimizer {
         }
         int chunks = workspaces.length;
         double bc1 = 1 - Math.pow(BETA1, adamSteps), bc2 = 1 - Math.pow(BETA2, adamSteps);
-        if (chunks == 1) {
-            runChunk(0, adamCore, discrete, bc1, bc2);
+        if (chunks == 1 || settings.threads() == 1) {
+            for (int c = 0; c < chunks; c++) runChunk(c, adamCore, discrete, bc1, bc2);
         } else {
             Parallel.forRange(chunks, 1, (from, to) -> {
                 for (int c = from; c < to; c++) runChunk(c, adamCore, discrete, bc1, bc2);
@@ -269,7 +277,7 @@ public final class ArmorOptimizer {
                 FloatVector e = FloatVector.fromArray(S, E, lo + q);
                 acc = e.mul(e).fma(FloatVector.fromArray(S, h, col0 + q), acc);
             }
-            double rs = acc.reduceLanes(VectorOperators.ADD);
+            double rs = Lanes.sum(acc);
             for (; q < bIn; q++) rs += E[lo + q] * E[lo + q] * h[col0 + q];
             s += rs;
         }
@@ -309,7 +317,7 @@ public final class ArmorOptimizer {
         for (; i + L <= len; i += L) {
             acc = FloatVector.fromArray(S, x, xo + i).fma(FloatVector.fromArray(S, y, yo + i), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; i < len; i++) s += x[xo + i] * y[yo + i];
         return s;
     }

@@ -26,6 +26,11 @@ public final class ActivationStatistics implements ActivationObserver {
             this.gram = withGram ? new double[features * features] : null;
         }
 
+        /** Per-feature sum of squares in double, as accumulated (a copy). */
+        public double[] sums() {
+            return sumSq.clone();
+        }
+
         /** Per-feature sum of squares, as float. */
         public float[] sumOfSquares() {
             float[] out = new float[features];

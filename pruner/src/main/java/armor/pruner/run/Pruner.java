@@ -43,6 +43,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import jdk.incubator.vector.FloatVector;
 
 /**
  * {@code armor prune}: turns a dense Hugging Face model folder into a 2:4 (or ARMOR 2:4) checkpoint.
@@ -72,26 +73,56 @@ public final class Pruner {
     }
 
     public static Summary run(PruneJob job, Reporter rep) throws IOException {
-        return new Pruner(job, rep).run();
+        return run(job, RunStage.whole(), rep);
     }
 
-    private Summary run() throws IOException {
-        long t0 = System.nanoTime();
-        Path out = job.out().toAbsolutePath();
-        if (Files.exists(out)) {
-            throw new IllegalArgumentException(out + ": already exists, expected a new folder for the checkpoint");
-        }
+    /** Runs one stage of the job (see {@link RunStage}) over the work folder beside {@code job.out()}. */
+    public static Summary run(PruneJob job, RunStage stage, Reporter rep) throws IOException {
+        return new Pruner(job, rep).run(stage);
+    }
+
+    /**
+     * What must match between every worker of one job, written to the work folder's {@code job.txt}: the
+     * arguments that determine the results, and for data methods the vector width, because lane sums over 8 and
+     * over 16 lanes round differently (AVX2 and AVX-512 machines would write different last bits).
+     */
+    public static String fingerprint(PruneJob job) {
+        String fp = job.fingerprint();
+        if (job.method().needsData()) fp += "vector-bits " + FloatVector.SPECIES_PREFERRED.vectorBitSize() + "\n";
+        return fp;
+    }
+
+    private void checkArguments(RunStage stage) {
         if (job.method().needsData() && job.calib() == null) {
             throw new IllegalArgumentException("--method " + job.method().cliName() + " needs --calib FILE");
         }
         if (job.method() == PruneMethod.ARMOR && (job.block() < 4 || job.block() % 4 != 0)) {
             throw new IllegalArgumentException("--block " + job.block() + ", expected a positive multiple of 4");
         }
+        if (stage.kind() != RunStage.Kind.WHOLE && job.method().sequential()) {
+            throw new PruneUsageException(stage + ": " + job.method().cliName() + " calibrates layer ℓ on the pruned "
+                    + "layers before it, so its projections cannot be split over machines; run it without "
+                    + (stage.kind() == RunStage.Kind.STATS ? "--stage" : "--shard") + " on one machine");
+        }
+        if (stage.kind() == RunStage.Kind.STATS && !job.method().needsData()) {
+            throw new PruneUsageException("--stage stats: " + job.method().cliName() + " uses no calibration "
+                    + "statistics; run the shards directly");
+        }
+    }
+
+    private Summary run(RunStage stage) throws IOException {
+        long t0 = System.nanoTime();
+        Path out = job.out().toAbsolutePath();
+        if (Files.exists(out)) {
+            throw new IllegalArgumentException(out + ": already exists, expected a new folder for the checkpoint");
+        }
+        checkArguments(stage);
         if (job.quantize() != null && Files.isDirectory(job.model())) { // a group size that does not fit fails now, not after the pruning
             try (CheckpointWeights source = CheckpointWeights.open(job.model())) {
                 job.quantize().check(source);
             }
         }
+        WorkFolder.check(out, fingerprint(job));
         try (Model model = Model.load(job.model())) {
             List<Target> targets = targets(model);
             double overhead = 0;
@@ -99,43 +130,327 @@ public final class Pruner {
                 List<Overhead.Shape> shapes = new ArrayList<>();
                 for (Target t : targets) shapes.add(new Overhead.Shape(t.rows(), t.cols()));
                 overhead = Overhead.fraction(shapes, job.block());
-                rep.info(String.format(Locale.ROOT, "ARMOR A/B overhead: %.2f %% extra parameters over the pruned "
-                        + "projections (block %d)", 100 * overhead, job.block()));
-                if (overhead > BlockRule.AUTO_SHARE && Overhead.fraction(shapes, 4) < overhead) {
-                    rep.warn(String.format(Locale.ROOT, "A and B add %.1f %% parameters (more than 10 %%): on "
-                            + "dimensions this small the blocks cover most of each matrix; a smaller --block "
-                            + "(or --block auto, the default) keeps the overhead down", 100 * overhead));
+                if (stage.kind() == RunStage.Kind.WHOLE) {
+                    rep.info(String.format(Locale.ROOT, "ARMOR A/B overhead: %.2f %% extra parameters over the "
+                            + "pruned projections (block %d)", 100 * overhead, job.block()));
+                    if (overhead > BlockRule.AUTO_SHARE && Overhead.fraction(shapes, 4) < overhead) {
+                        rep.warn(String.format(Locale.ROOT, "A and B add %.1f %% parameters (more than 10 %%): on "
+                                + "dimensions this small the blocks cover most of each matrix; a smaller --block "
+                                + "(or --block auto, the default) keeps the overhead down", 100 * overhead));
+                    }
                 }
             }
             CalibrationSet calib = job.method().needsData() ? calibration(model) : null;
-            WorkFolder work = WorkFolder.open(out, job.fingerprint());
+            Path workDir = WorkFolder.pathFor(out);
+            WorkFolder work = WorkFolder.open(out, fingerprint(job));
+            int shards = work.shards();
+            if (stage.kind() == RunStage.Kind.SHARD) {
+                work.claimShards(stage.count());
+                shards = stage.count();
+            }
+            // a shard owns a fixed, cost-balanced subset; the whole run owns everything
+            List<Target> mine = targets;
+            if (stage.kind() == RunStage.Kind.SHARD) {
+                int[] owner = owners(targets, shards);
+                List<Target> subset = new ArrayList<>();
+                for (int i = 0; i < targets.size(); i++) if (owner[i] == stage.index()) subset.add(targets.get(i));
+                mine = subset;
+                rep.info(stage + ": " + mine.size() + " of " + targets.size() + " projections, work folder " + workDir);
+            }
             Map<String, LinearResult> done = new LinkedHashMap<>();
-            for (Target t : targets) if (work.has(t.prefix())) done.put(t.prefix(), work.load(t.prefix()));
+            if (stage.kind() != RunStage.Kind.STATS) {
+                for (Target t : mine) if (work.has(t.prefix())) done.put(t.prefix(), work.load(t.prefix()));
+            }
             int resumed = done.size();
+            if (stage.kind() == RunStage.Kind.WHOLE && shards > 0 && done.size() < targets.size()) {
+                throw new PruneUsageException(missing(targets, done, shards, workDir));
+            }
             if (resumed > 0) {
-                rep.info("resuming: " + resumed + " of " + targets.size() + " projections already done in "
+                rep.info("resuming: " + resumed + " of " + mine.size() + " projections already done in "
                         + work.dir());
             }
-            if (job.method() == PruneMethod.MAGNITUDE) {
-                pruneIndependent(model, targets, done, work, null);
-            } else if (job.method().sequential()) {
-                pruneSequential(model, targets, done, work, calib);
-            } else {
-                ActivationStatistics stats = null;
-                if (done.size() < targets.size()) {
-                    stats = collect(model, calib, 0, model.config().numLayers(), false, "calibration (dense model)");
+            if (stage.kind() == RunStage.Kind.STATS) {
+                boolean complete = statistics(model, calib, work, stage.count() > 0 ? stage : null) != null;
+                if (!complete) {
+                    rep.info(stage + ": chunks saved; the statistics are assembled when every stats shard is done");
                 }
-                pruneIndependent(model, targets, done, work, stats);
+                return new Summary(List.of(), overhead, 0, (System.nanoTime() - t0) / 1e9, work.dir());
+            }
+            if (job.method() == PruneMethod.MAGNITUDE) {
+                pruneIndependent(model, mine, done, work, null);
+            } else if (job.method().sequential()) {
+                pruneSequential(model, mine, done, work, calib);
+            } else if (done.size() < mine.size()) {
+                pruneIndependent(model, mine, done, work, inputs(statistics(model, calib, work, null)));
             }
             List<LinearResult> results = new ArrayList<>();
-            for (Target t : targets) results.add(done.get(t.prefix()));
+            for (Target t : mine) results.add(done.get(t.prefix()));
+            if (stage.kind() == RunStage.Kind.SHARD) {
+                return new Summary(results, overhead, resumed, (System.nanoTime() - t0) / 1e9, work.dir());
+            }
             writeCheckpoint(targets, results, calib, out);
             work.delete();
             return new Summary(results, overhead, resumed, (System.nanoTime() - t0) / 1e9, out);
         }
     }
 
-    private List<Target> targets(Model model) {
+    /**
+     * {@code --plan}: the projections and their shapes, the cost measured in a short run on this machine, and the
+     * estimated wall time on 1, 2, 4, ... shards of this machine's size. Writes nothing.
+     */
+    public static PrunePlan plan(PruneJob job, Reporter rep) throws IOException {
+        return new Pruner(job, rep).plan();
+    }
+
+    private PrunePlan plan() throws IOException {
+        checkArguments(RunStage.whole());
+        try (Model model = Model.load(job.model())) {
+            List<Target> targets = targets(model);
+            double statsSeconds = 0;
+            if (job.method().needsData()) {
+                CalibrationSet calib = calibration(model);
+                // the second forward pass (the first one also compiles); sequential methods run one per layer
+                double one = 0;
+                for (int pass = 0; pass < 2; pass++) {
+                    long s0 = System.nanoTime();
+                    SequenceState seq = model.newSequence(calib.seq());
+                    try {
+                        model.forward(List.of(Step.of(seq, calib.samples().get(0))), false, null);
+                    } finally {
+                        seq.free();
+                    }
+                    one = (System.nanoTime() - s0) / 1e9;
+                }
+                statsSeconds = one * calib.samples().size()
+                        * (job.method().sequential() ? model.config().numLayers() : 1);
+            }
+            Target largest = targets.get(0);
+            for (Target t : targets) if (cost(t) > cost(largest)) largest = t;
+            float[] w = denseWeight(model, largest);
+            float[] h = new float[largest.cols()];
+            java.util.Arrays.fill(h, 1f); // the cost does not depend on the data
+            double perUnit; // seconds per unit of cost(t)
+            String measured;
+            if (job.method() == PruneMethod.ARMOR) {
+                ArmorOptimizer opt = new ArmorOptimizer(w, largest.rows(), largest.cols(), h,
+                        ArmorSettings.defaults().withBlock(job.block()).withIterations(Integer.MAX_VALUE)
+                                .withSeed(job.seed()).withThreads(1));
+                // warm up until the JIT has compiled the pass (the first iterations run 10× slower), then measure
+                long w0 = System.nanoTime();
+                for (int i = 0; i < 2 || (i < 2000 && System.nanoTime() - w0 < 2_000_000_000L); i++) opt.step();
+                long s0 = System.nanoTime();
+                int it = 0;
+                while (it < 2000 && (it < 3 || System.nanoTime() - s0 < 2_000_000_000L)) {
+                    opt.step();
+                    it++;
+                }
+                double perIt = (System.nanoTime() - s0) / 1e9 / it;
+                perUnit = perIt * job.iterations() / cost(largest);
+                measured = String.format(Locale.ROOT, "ARMOR, %d iterations of %s (%d×%d): %.4f s/iteration, "
+                        + "%d iterations per projection (early stopping can end sooner)", it, largest.prefix(),
+                        largest.rows(), largest.cols(), perIt, job.iterations());
+            } else {
+                long s0 = System.nanoTime();
+                switch (job.method()) {
+                    case MAGNITUDE -> Magnitude.prune(w, largest.rows(), largest.cols());
+                    case WANDA -> Wanda.prune(w, largest.rows(), largest.cols(), h);
+                    case NOWAG_P -> NoWagP.prune(w, largest.rows(), largest.cols(), h);
+                    case SPARSEGPT -> {
+                        int n = largest.cols();
+                        double[] gram = new double[n * n];
+                        for (int i = 0; i < n; i++) gram[i * n + i] = 1;
+                        SparseGpt.prune(w, largest.rows(), n, gram);
+                    }
+                    default -> throw new IllegalStateException("unreachable");
+                }
+                double sec = (System.nanoTime() - s0) / 1e9;
+                perUnit = sec / cost(largest);
+                measured = String.format(Locale.ROOT, "%s on %s (%d×%d): %.4f s", job.method().cliName(),
+                        largest.prefix(), largest.rows(), largest.cols(), sec);
+            }
+            List<PrunePlan.Projection> rows = new ArrayList<>();
+            double[] seconds = new double[targets.size()];
+            for (int i = 0; i < targets.size(); i++) {
+                Target t = targets.get(i);
+                seconds[i] = perUnit * cost(t);
+                rows.add(new PrunePlan.Projection(t.prefix(), t.rows(), t.cols(), seconds[i]));
+            }
+            int threads = Math.max(1, job.threads());
+            boolean shardable = !job.method().sequential();
+            List<PrunePlan.Estimate> estimates = new ArrayList<>();
+            for (int n = 1; n <= (shardable ? targets.size() : 1); n *= 2) {
+                int[] owner = owners(targets, n);
+                double busiest = 0;
+                for (int s = 0; s < n; s++) {
+                    List<Double> mine = new ArrayList<>();
+                    for (int i = 0; i < targets.size(); i++) if (owner[i] == s) mine.add(seconds[i]);
+                    double[] a = mine.stream().mapToDouble(Double::doubleValue).toArray();
+                    busiest = Math.max(busiest, ShardPartition.makespan(a, threads));
+                }
+                estimates.add(new PrunePlan.Estimate(n, statsSeconds + busiest, busiest));
+            }
+            return new PrunePlan(rows, measured, statsSeconds, threads, shardable, estimates);
+        }
+    }
+
+    /** Relative cost of pruning one projection: ARMOR's iteration is 6·m·n·b multiply-adds with b per side. */
+    long cost(Target t) {
+        if (job.method() != PruneMethod.ARMOR) return (long) t.rows() * t.cols();
+        int bo = BlockRule.blockFor(t.rows(), job.block()), bi = BlockRule.blockFor(t.cols(), job.block());
+        return (long) t.rows() * t.cols() * (bo + bi);
+    }
+
+    /** The shard of every target, in target order (see {@link ShardPartition}). */
+    int[] owners(List<Target> targets, int shards) {
+        long[] costs = new long[targets.size()];
+        for (int i = 0; i < costs.length; i++) costs[i] = cost(targets.get(i));
+        return ShardPartition.assign(costs, shards);
+    }
+
+    /** One line: which projections are missing and which shard owns each. */
+    private String missing(List<Target> targets, Map<String, LinearResult> done, int shards, Path workDir) {
+        int[] owner = owners(targets, shards);
+        Map<Integer, List<String>> byShard = new java.util.TreeMap<>();
+        int count = 0;
+        for (int i = 0; i < targets.size(); i++) {
+            if (done.containsKey(targets.get(i).prefix())) continue;
+            byShard.computeIfAbsent(owner[i], k -> new ArrayList<>()).add(targets.get(i).prefix());
+            count++;
+        }
+        StringBuilder s = new StringBuilder("cannot assemble: " + count + " of " + targets.size()
+                + " projections missing in " + workDir + ":");
+        for (var e : byShard.entrySet()) {
+            s.append(" shard ").append(e.getKey()).append('/').append(shards).append(" (")
+                    .append(String.join(", ", e.getValue())).append(");");
+        }
+        s.append(" run those shards (--shard i/").append(shards).append(") first");
+        return s.toString();
+    }
+
+    /** Key of a projection's input in the saved statistics (q/k/v share one, gate/up another). */
+    private static String statsKey(Target t) {
+        return t.layer() + "." + ActivationStatistics.inputOf(t.projection());
+    }
+
+    /** Calibration samples per chunk of the statistics pass: the unit that {@code --stage stats --shard} splits. */
+    static final int STATS_CHUNK = 8;
+
+    private static int chunks(CalibrationSet calib) {
+        return (calib.samples().size() + STATS_CHUNK - 1) / STATS_CHUNK;
+    }
+
+    /**
+     * The per-feature Σx² of one chunk of samples, summed in double from zero, sample by sample: the same bits in
+     * any process, so chunks computed on different machines add up to what one machine computes.
+     */
+    private Map<String, double[]> chunkSums(Model model, CalibrationSet calib, int chunk) {
+        List<int[]> all = calib.samples();
+        List<int[]> mine = all.subList(chunk * STATS_CHUNK, Math.min(all.size(), (chunk + 1) * STATS_CHUNK));
+        ActivationStatistics stats = collect(model, calib, 0, model.config().numLayers(), false,
+                "calibration chunk " + chunk + " of " + chunks(calib) + " (dense model)", mine);
+        Map<String, double[]> sums = new java.util.TreeMap<>();
+        for (Target t : targets(model)) {
+            ActivationStatistics.Input in = stats.input(t.layer(), t.projection());
+            if (in == null) throw new IllegalStateException("no calibration statistics for " + t.prefix());
+            sums.putIfAbsent(statsKey(t), in.sums());
+        }
+        return sums;
+    }
+
+    /**
+     * The dense model's statistics for every projection: read from the work folder when a worker saved them,
+     * otherwise the calibration pass — chunk by chunk of {@value #STATS_CHUNK} samples, chunks saved by
+     * {@code --stage stats --shard} reused, the chunks' double sums added in chunk order — saved for the others.
+     * With {@code split} (a stats shard) only the chunks of that shard are computed and saved; the statistics are
+     * assembled when the last chunk is there.
+     */
+    private Map<String, float[]> statistics(Model model, CalibrationSet calib, WorkFolder work, RunStage split) {
+        if (work.hasStatistics()) {
+            rep.info("calibration statistics: " + work.dir().resolve("statistics.safetensors"));
+            return work.loadStatistics();
+        }
+        int chunks = chunks(calib);
+        if (split != null) {
+            for (int c = split.index(); c < chunks; c += split.count()) {
+                if (!work.hasStatisticsChunk(c)) work.saveStatisticsChunk(c, chunkSums(model, calib, c));
+            }
+            for (int c = 0; c < chunks; c++) if (!work.hasStatisticsChunk(c)) return null; // others still to come
+        }
+        Map<String, double[]> total = null;
+        for (int c = 0; c < chunks; c++) {
+            Map<String, double[]> part = work.hasStatisticsChunk(c) ? work.loadStatisticsChunk(c)
+                    : chunkSums(model, calib, c);
+            if (total == null) {
+                total = part;
+                continue;
+            }
+            for (var e : part.entrySet()) {
+                double[] into = total.get(e.getKey()), add = e.getValue();
+                if (into == null || into.length != add.length) {
+                    throw new IllegalStateException(work.dir() + ": statistics chunk " + c + " does not match chunk 0 "
+                            + "at " + e.getKey() + "; delete the statistics-chunk files to recompute them");
+                }
+                for (int j = 0; j < into.length; j++) into[j] += add[j];
+            }
+        }
+        Map<String, float[]> sums = new java.util.TreeMap<>();
+        for (var e : total.entrySet()) {
+            double[] d = e.getValue();
+            float[] f = new float[d.length];
+            for (int j = 0; j < d.length; j++) f[j] = (float) d[j];
+            sums.put(e.getKey(), f);
+        }
+        work.saveStatistics(sums);
+        return sums;
+    }
+
+    /** What a method reads about the input of a projection. */
+    private interface Inputs {
+        float[] sumOfSquares(Target t);
+
+        double[] gram(Target t);
+    }
+
+    private static Inputs inputs(Map<String, float[]> sums) {
+        return new Inputs() {
+            @Override
+            public float[] sumOfSquares(Target t) {
+                float[] s = sums.get(statsKey(t));
+                if (s == null || s.length != t.cols()) {
+                    throw new IllegalStateException("saved statistics: none of " + t.cols() + " features for the "
+                            + "input of " + t.prefix() + "; delete statistics.safetensors in the work folder");
+                }
+                return s;
+            }
+
+            @Override
+            public double[] gram(Target t) {
+                throw new IllegalStateException("no Gram matrix in the saved statistics (" + t.prefix() + ")");
+            }
+        };
+    }
+
+    private static Inputs inputs(ActivationStatistics stats) {
+        return new Inputs() {
+            private ActivationStatistics.Input in(Target t) {
+                ActivationStatistics.Input in = stats.input(t.layer(), t.projection());
+                if (in == null) throw new IllegalStateException("no calibration statistics for " + t.prefix());
+                return in;
+            }
+
+            @Override
+            public float[] sumOfSquares(Target t) {
+                return in(t).sumOfSquares();
+            }
+
+            @Override
+            public double[] gram(Target t) {
+                return in(t).gram();
+            }
+        };
+    }
+
+    List<Target> targets(Model model) {
         List<Target> targets = new ArrayList<>();
         int layers = model.config().numLayers();
         for (int l = 0; l < layers; l++) {
@@ -180,8 +495,12 @@ public final class Pruner {
     /** Runs the model over the calibration samples (one at a time) collecting statistics for layers [from, to). */
     private ActivationStatistics collect(Model model, CalibrationSet calib, int from, int to, boolean gram,
                                          String task) {
+        return collect(model, calib, from, to, gram, task, calib.samples());
+    }
+
+    private ActivationStatistics collect(Model model, CalibrationSet calib, int from, int to, boolean gram,
+                                         String task, List<int[]> samples) {
         ActivationStatistics stats = new ActivationStatistics(from, to, gram);
-        List<int[]> samples = calib.samples();
         for (int i = 0; i < samples.size(); i++) {
             SequenceState seq = model.newSequence(calib.seq());
             try {
@@ -209,7 +528,7 @@ public final class Pruner {
             if (!mine.stream().allMatch(t -> done.containsKey(t.prefix()))) {
                 ActivationStatistics stats = collect(model, calib, l, l + 1, job.method().needsGram(),
                         "calibration (layer " + l + " on pruned layers < " + l + ")");
-                pruneIndependent(model, mine, done, work, stats);
+                pruneIndependent(model, mine, done, work, inputs(stats));
             }
             for (Target t : mine) install(model, t, done.get(t.prefix()));
         }
@@ -225,7 +544,7 @@ public final class Pruner {
 
     /** Prunes the targets not yet done, matrices spread over the worker threads, largest first. */
     private void pruneIndependent(Model model, List<Target> targets, Map<String, LinearResult> done, WorkFolder work,
-                                  ActivationStatistics stats) {
+                                  Inputs stats) {
         List<Target> todo = new ArrayList<>(targets.stream().filter(t -> !done.containsKey(t.prefix())).toList());
         if (todo.isEmpty()) return;
         todo.sort(Comparator.comparingLong((Target t) -> (long) t.rows() * t.cols()).reversed());
@@ -280,7 +599,7 @@ public final class Pruner {
                 t.cols(), r.lossBefore(), r.lossAfter(), r.seconds(), it);
     }
 
-    private LinearResult pruneOne(Model model, Target t, ActivationStatistics stats, AtomicLong progress,
+    private LinearResult pruneOne(Model model, Target t, Inputs stats, AtomicLong progress,
                                   long total) {
         long s0 = System.nanoTime();
         float[] w = denseWeight(model, t);
@@ -291,9 +610,7 @@ public final class Pruner {
             return new LinearResult(t.prefix(), m, n, p.weight(), p.mask(), null, 0, null, 0, Double.NaN, Double.NaN,
                     0, (System.nanoTime() - s0) / 1e9);
         }
-        ActivationStatistics.Input in = stats.input(t.layer(), t.projection());
-        if (in == null) throw new IllegalStateException("no calibration statistics for " + t.prefix());
-        float[] sumSq = in.sumOfSquares();
+        float[] sumSq = stats.sumOfSquares(t);
         float[] h = ProxyLoss.sanitize(sumSq);
         ProxyLoss loss = new ProxyLoss(NoWagNormalization.of(w, m, n), h);
         PrunedWeight nowag = NoWagP.prune(w, m, n, h);
@@ -302,7 +619,7 @@ public final class Pruner {
         switch (job.method()) {
             case NOWAG_P -> p = nowag;
             case WANDA -> p = Wanda.prune(w, m, n, sumSq);
-            case SPARSEGPT -> p = SparseGpt.prune(w, m, n, in.gram());
+            case SPARSEGPT -> p = SparseGpt.prune(w, m, n, stats.gram(t));
             case ARMOR -> {
                 return armor(t, w, h, before, progress, total, s0);
             }

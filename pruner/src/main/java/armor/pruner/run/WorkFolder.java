@@ -30,6 +30,8 @@ import java.util.stream.Stream;
  */
 public final class WorkFolder {
     private static final String JOB = "job.txt";
+    private static final String SHARDS = "shards.txt";
+    private static final String STATS = "statistics.safetensors";
     private final Path dir;
 
     private WorkFolder(Path dir) {
@@ -42,26 +44,159 @@ public final class WorkFolder {
         return abs.getParent().resolve("." + abs.getFileName() + ".armor-work");
     }
 
-    /** Opens (resuming) or creates the work folder of {@code out} for a run described by {@code job}. */
+    /**
+     * Opens (resuming) or creates the work folder of {@code out} for a run described by {@code job}. Several workers
+     * may do this at once on a shared folder: each writes the same {@code job.txt} atomically, then compares.
+     *
+     * @throws PruneUsageException when the folder holds another job's results (nothing is written then)
+     */
     public static WorkFolder open(Path out, String job) {
         Path dir = pathFor(out);
         try {
-            if (Files.isDirectory(dir)) {
-                Path jobFile = dir.resolve(JOB);
-                String previous = Files.exists(jobFile) ? Files.readString(jobFile, StandardCharsets.UTF_8) : "";
-                if (!previous.equals(job)) {
-                    throw new IllegalArgumentException(dir + ": holds results of a run with other arguments:\n"
-                            + previous.strip() + "\nexpected:\n" + job.strip()
-                            + "\n(rerun with the same arguments to resume, or delete the folder to start over)");
-                }
+            Path jobFile = dir.resolve(JOB);
+            if (Files.isDirectory(dir) && Files.exists(jobFile)) {
+                String previous = Files.readString(jobFile, StandardCharsets.UTF_8);
+                if (!previous.equals(job)) throw new PruneUsageException(mismatch(dir, previous, job));
             } else {
                 Files.createDirectories(dir);
-                writeAtomically(dir.resolve(JOB), job.getBytes(StandardCharsets.UTF_8));
+                writeAtomically(jobFile, job.getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new UncheckedIOException(dir + ": cannot prepare the work folder: " + e.getMessage(), e);
         }
         return new WorkFolder(dir);
+    }
+
+    /**
+     * Checks, writing nothing, that the work folder of {@code out} (if any) belongs to the job {@code job}: called
+     * before the model is even loaded, so that a worker started with other arguments stops at once.
+     */
+    public static void check(Path out, String job) {
+        Path jobFile = pathFor(out).resolve(JOB);
+        try {
+            if (Files.exists(jobFile)) {
+                String previous = Files.readString(jobFile, StandardCharsets.UTF_8);
+                if (!previous.equals(job)) throw new PruneUsageException(mismatch(pathFor(out), previous, job));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(jobFile + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** One line naming the first argument that differs. */
+    private static String mismatch(Path dir, String previous, String job) {
+        List<String> was = previous.lines().toList(), now = job.lines().toList();
+        String detail = "";
+        for (int i = 0; i < Math.max(was.size(), now.size()); i++) {
+            String a = i < was.size() ? was.get(i) : "(nothing)", b = i < now.size() ? now.get(i) : "(nothing)";
+            if (!a.equals(b)) {
+                detail = ": it has " + a + ", this run " + b;
+                break;
+            }
+        }
+        return dir + " holds results of a run with other arguments" + detail
+                + " (rerun with the same arguments to resume, or delete the folder to start over)";
+    }
+
+    /**
+     * Records that the work is split into {@code count} shards; every later shard and the assembling run check
+     * against it. A first call writes it (atomically; concurrent first calls write the same bytes).
+     *
+     * @throws PruneUsageException when the folder is already split into another number of shards
+     */
+    public void claimShards(int count) {
+        int existing = shards();
+        if (existing != 0 && existing != count) {
+            throw new PruneUsageException(dir + " is split into " + existing + " shards, expected --shard i/"
+                    + existing + " (got a count of " + count + ")");
+        }
+        if (existing == 0) {
+            try {
+                writeAtomically(dir.resolve(SHARDS), (count + "\n").getBytes(StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException(dir + ": cannot record the shard count: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The shard count recorded by {@link #claimShards}, or 0 when the work was never split. */
+    public int shards() {
+        Path f = dir.resolve(SHARDS);
+        try {
+            return Files.exists(f) ? Integer.parseInt(Files.readString(f, StandardCharsets.UTF_8).strip()) : 0;
+        } catch (IOException | NumberFormatException e) {
+            throw new IllegalStateException(f + ": cannot read the shard count (" + e.getMessage()
+                    + "); expected one number", e);
+        }
+    }
+
+    /** Calibration statistics (per-feature Σx² of each distinct projection input) are saved. */
+    public boolean hasStatistics() {
+        return Files.isRegularFile(dir.resolve(STATS));
+    }
+
+    /**
+     * Saves the statistics (key → per-feature Σx² as the methods read them, float32), atomically. Workers that
+     * compute them concurrently write the same bytes: the forward pass is deterministic.
+     */
+    public void saveStatistics(Map<String, float[]> sums) {
+        List<Tensor> tensors = new ArrayList<>();
+        for (var e : sums.entrySet()) tensors.add(floats(e.getKey(), e.getValue(), e.getValue().length));
+        SafetensorsWriter.write(dir.resolve(STATS), tensors, Map.of("content", "per-feature sum of squares of "
+                + "each distinct projection input over the calibration tokens"));
+    }
+
+    private Path chunkFile(int chunk) {
+        return dir.resolve(String.format(java.util.Locale.ROOT, "statistics-chunk-%05d.safetensors", chunk));
+    }
+
+    /** A chunk of the statistics pass ({@code --stage stats --shard}) is saved. */
+    public boolean hasStatisticsChunk(int chunk) {
+        return Files.isRegularFile(chunkFile(chunk));
+    }
+
+    /**
+     * Saves one chunk's double sums exactly (the bits of each double as an I64 tensor, safetensors having no F64
+     * here), atomically.
+     */
+    public void saveStatisticsChunk(int chunk, Map<String, double[]> sums) {
+        List<Tensor> tensors = new ArrayList<>();
+        for (var e : sums.entrySet()) {
+            tensors.add(new Tensor(e.getKey(), DType.I64, new long[] {e.getValue().length},
+                    MemorySegment.ofArray(e.getValue())));
+        }
+        SafetensorsWriter.write(chunkFile(chunk), tensors, Map.of("content", "float64 bits (as I64) of the "
+                + "per-feature sum of squares over the samples of chunk " + chunk));
+    }
+
+    /** The chunk saved by {@link #saveStatisticsChunk}. */
+    public Map<String, double[]> loadStatisticsChunk(int chunk) {
+        Path f = chunkFile(chunk);
+        Map<String, double[]> sums = new java.util.TreeMap<>();
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsFile file = SafetensorsFile.open(f, arena);
+            for (var e : file.tensors().entrySet()) {
+                sums.put(e.getKey(), e.getValue().data().toArray(ValueLayout.JAVA_DOUBLE_UNALIGNED));
+            }
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(f + ": cannot read a saved statistics chunk (" + e.getMessage()
+                    + "); delete the file to recompute it", e);
+        }
+        return sums;
+    }
+
+    /** The statistics saved by {@link #saveStatistics}. */
+    public Map<String, float[]> loadStatistics() {
+        Path f = dir.resolve(STATS);
+        Map<String, float[]> sums = new LinkedHashMap<>();
+        try (Arena arena = Arena.ofConfined()) {
+            SafetensorsFile file = SafetensorsFile.open(f, arena);
+            for (var e : file.tensors().entrySet()) sums.put(e.getKey(), TensorFloats.read(e.getValue()));
+        } catch (RuntimeException e) {
+            throw new IllegalStateException(f + ": cannot read the saved statistics (" + e.getMessage()
+                    + "); delete the file to recompute them", e);
+        }
+        return sums;
     }
 
     public Path dir() {

@@ -164,7 +164,7 @@ class PrunerTest {
         try (var files = Files.list(tmp)) {
             assertTrue(files.noneMatch(p -> p.getFileName().toString().startsWith(".crash.tmp")), "no temp folder left");
         }
-        WorkFolder work = WorkFolder.open(out, job(PruneMethod.WANDA, out, 0, 4).fingerprint());
+        WorkFolder work = WorkFolder.open(out, Pruner.fingerprint(job(PruneMethod.WANDA, out, 0, 4)));
         java.util.Map<String, LinearResult> saved = new java.util.HashMap<>();
         for (int l = 0; l < 5; l++) {
             for (String p : DecoderLayer.PROJECTIONS) {

@@ -1,7 +1,6 @@
 package armor.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -33,8 +32,8 @@ public final class BlockDiagonalKernels {
                 a2 = Sparse24Kernels.bf16x8(w, w2 + j).fma(xv, a2);
                 a3 = Sparse24Kernels.bf16x8(w, w3 + j).fma(xv, a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
+            float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
             for (; j < b; j++) {
                 float xj = x[x0 + j];
                 s0 += HalfFloat.bf16ToFloat(w[w0 + j]) * xj;
@@ -53,7 +52,7 @@ public final class BlockDiagonalKernels {
             FloatVector a0 = FloatVector.zero(F);
             int j = 0;
             for (; j < vecEnd; j += 8) a0 = Sparse24Kernels.bf16x8(w, wr + j).fma(FloatVector.fromArray(F, x, x0 + j), a0);
-            float s0 = a0.reduceLanes(VectorOperators.ADD);
+            float s0 = Lanes.sum(a0);
             for (; j < b; j++) s0 += HalfFloat.bf16ToFloat(w[wr + j]) * x[x0 + j];
             y[yOff + kb + i] = s0;
         }
@@ -80,8 +79,8 @@ public final class BlockDiagonalKernels {
                     a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
                     a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
+                float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                 for (; j < b; j++) {
                     float wv = HalfFloat.bf16ToFloat(w[wr + j]);
                     s0 += wv * x[x0 + j];
@@ -120,8 +119,8 @@ public final class BlockDiagonalKernels {
                     a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
                     a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
+                float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                 for (; j < b; j++) {
                     float wv = HalfFloat.f16ToFloat(w[wr + j]);
                     s0 += wv * x[x0 + j];
@@ -146,7 +145,7 @@ public final class BlockDiagonalKernels {
                     FloatVector wv = Sparse24Kernels.f16x8(w, wr + j);
                     a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                float s0 = Lanes.sum(a0);
                 for (; j < b; j++) s0 += HalfFloat.f16ToFloat(w[wr + j]) * x[x0 + j];
                 y[yOff + t * yStride + kb + i] = s0;
             }
@@ -171,8 +170,8 @@ public final class BlockDiagonalKernels {
                     a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
                     a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
                 }
-                float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
-                float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
+                float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                 for (; j < b; j++) {
                     float wv = w[wr + j];
                     s0 += wv * x[x0 + j];
@@ -194,7 +193,7 @@ public final class BlockDiagonalKernels {
                 FloatVector a0 = FloatVector.zero(F);
                 int j = 0;
                 for (; j < vecEnd; j += 8) a0 = FloatVector.fromArray(F, w, wr + j).fma(FloatVector.fromArray(F, x, x0 + j), a0);
-                float s0 = a0.reduceLanes(VectorOperators.ADD);
+                float s0 = Lanes.sum(a0);
                 for (; j < b; j++) s0 += w[wr + j] * x[x0 + j];
                 y[yOff + t * yStride + kb + i] = s0;
             }

@@ -92,8 +92,8 @@ public final class DenseMatMul {
                 a2 = bf16(w, r2 + o).fma(xv, a2);
                 a3 = bf16(w, r3 + o).fma(xv, a3);
             }
-            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                    s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+            float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
+                    s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
             for (; k < in; k++) {
                 long o = 2L * k;
                 s0 += bf16ToFloat(w.get(SHORT, r0 + o)) * x[k];
@@ -111,7 +111,7 @@ public final class DenseMatMul {
             FloatVector a0 = FloatVector.zero(F);
             int k = 0;
             for (; k < bound; k += L) a0 = bf16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
-            float sum = a0.reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(a0);
             for (; k < in; k++) sum += bf16ToFloat(w.get(SHORT, row + 2L * k)) * x[k];
             y[r] = sum;
         }
@@ -153,10 +153,10 @@ public final class DenseMatMul {
                             b2 = w1.fma(v2, b2);
                             b3 = w1.fma(v3, b3);
                         }
-                        float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                                s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-                        float u0 = b0.reduceLanes(VectorOperators.ADD), u1 = b1.reduceLanes(VectorOperators.ADD),
-                                u2 = b2.reduceLanes(VectorOperators.ADD), u3 = b3.reduceLanes(VectorOperators.ADD);
+                        float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
+                                s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+                        float u0 = Lanes.sum(b0), u1 = Lanes.sum(b1),
+                                u2 = Lanes.sum(b2), u3 = Lanes.sum(b3);
                         for (; k < in; k++) {
                             float wa = bf16ToFloat(w.get(SHORT, row0 + 2L * k)), wb = bf16ToFloat(w.get(SHORT, row1 + 2L * k));
                             s0 += wa * x[x0 + k];
@@ -186,7 +186,7 @@ public final class DenseMatMul {
                             a0 = bf16Wide(w, row0 + 2L * k).fma(v0, a0);
                             b0 = bf16Wide(w, row1 + 2L * k).fma(v0, b0);
                         }
-                        float s0 = a0.reduceLanes(VectorOperators.ADD), u0 = b0.reduceLanes(VectorOperators.ADD);
+                        float s0 = Lanes.sum(a0), u0 = Lanes.sum(b0);
                         for (; k < in; k++) {
                             s0 += bf16ToFloat(w.get(SHORT, row0 + 2L * k)) * x[x0 + k];
                             u0 += bf16ToFloat(w.get(SHORT, row1 + 2L * k)) * x[x0 + k];
@@ -211,8 +211,8 @@ public final class DenseMatMul {
                         a2 = wv.fma(FloatVector.fromArray(WF, x, x2 + k), a2);
                         a3 = wv.fma(FloatVector.fromArray(WF, x, x3 + k), a3);
                     }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
+                            s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                     for (; k < in; k++) {
                         float wk = bf16ToFloat(w.get(SHORT, row + 2L * k));
                         s0 += wk * x[x0 + k];
@@ -230,7 +230,7 @@ public final class DenseMatMul {
                     FloatVector a0 = FloatVector.zero(WF);
                     int k = 0;
                     for (; k < bound; k += WL) a0 = bf16Wide(w, row + 2L * k).fma(FloatVector.fromArray(WF, x, x0 + k), a0);
-                    float s0 = a0.reduceLanes(VectorOperators.ADD);
+                    float s0 = Lanes.sum(a0);
                     for (; k < in; k++) s0 += bf16ToFloat(w.get(SHORT, row + 2L * k)) * x[x0 + k];
                     y[t * out + r] = s0;
                 }
@@ -258,7 +258,7 @@ public final class DenseMatMul {
             for (; k < bound1; k += L) {
                 a0 = FloatVector.fromMemorySegment(F, w, row + 4L * k, LE).fma(FloatVector.fromArray(F, x, k), a0);
             }
-            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(a0.add(a1).add(a2.add(a3)));
             for (; k < in; k++) sum += w.get(FLOAT, row + 4L * k) * x[k];
             y[r] = sum;
         }
@@ -284,8 +284,8 @@ public final class DenseMatMul {
                         a2 = wv.fma(FloatVector.fromArray(F, x, x2 + k), a2);
                         a3 = wv.fma(FloatVector.fromArray(F, x, x3 + k), a3);
                     }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
+                            s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                     for (; k < in; k++) {
                         float wk = w.get(FLOAT, row + 4L * k);
                         s0 += wk * x[x0 + k];
@@ -305,7 +305,7 @@ public final class DenseMatMul {
                     for (; k < bound; k += L) {
                         a0 = FloatVector.fromMemorySegment(F, w, row + 4L * k, LE).fma(FloatVector.fromArray(F, x, x0 + k), a0);
                     }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD);
+                    float s0 = Lanes.sum(a0);
                     for (; k < in; k++) s0 += w.get(FLOAT, row + 4L * k) * x[x0 + k];
                     y[t * out + r] = s0;
                 }
@@ -327,7 +327,7 @@ public final class DenseMatMul {
             FloatVector a0 = FloatVector.zero(F);
             int k = 0;
             for (; k < bound; k += L) a0 = f16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
-            float sum = a0.reduceLanes(VectorOperators.ADD);
+            float sum = Lanes.sum(a0);
             for (; k < in; k++) sum += Float.float16ToFloat(w.get(SHORT, row + 2L * k)) * x[k];
             y[r] = sum;
         }
@@ -353,8 +353,8 @@ public final class DenseMatMul {
                         a2 = wv.fma(FloatVector.fromArray(F, x, x2 + k), a2);
                         a3 = wv.fma(FloatVector.fromArray(F, x, x3 + k), a3);
                     }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
+                            s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
                     for (; k < in; k++) {
                         float wk = Float.float16ToFloat(w.get(SHORT, row + 2L * k));
                         s0 += wk * x[x0 + k];
@@ -372,7 +372,7 @@ public final class DenseMatMul {
                     FloatVector a0 = FloatVector.zero(F);
                     int k = 0;
                     for (; k < bound; k += L) a0 = f16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, x0 + k), a0);
-                    float s0 = a0.reduceLanes(VectorOperators.ADD);
+                    float s0 = Lanes.sum(a0);
                     for (; k < in; k++) s0 += Float.float16ToFloat(w.get(SHORT, row + 2L * k)) * x[x0 + k];
                     y[t * out + r] = s0;
                 }

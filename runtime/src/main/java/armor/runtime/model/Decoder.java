@@ -1,6 +1,7 @@
 package armor.runtime.model;
 
 import armor.runtime.config.ModelConfig;
+import armor.runtime.kernels.Lanes;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
@@ -11,7 +12,6 @@ import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.Tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.IdentityHashMap;
@@ -271,7 +271,7 @@ public final class Decoder {
         for (; d < bound; d += F.length()) {
             acc = FloatVector.fromArray(F, a, ao + d).fma(FloatVector.fromArray(F, b, bo + d), acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(acc);
         for (; d < n; d++) s += a[ao + d] * b[bo + d];
         return s;
     }

@@ -1,0 +1,63 @@
+package armor.runtime.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
+
+class LanesTest {
+    /** The documented order written out in scalars: fold lane i + lane i+h for h = L/2, ..., 1; lane 0 is the sum. */
+    static float pairwise(float[] v) {
+        float[] x = v.clone();
+        for (int h = x.length / 2; h >= 1; h /= 2) {
+            float[] y = new float[x.length];
+            for (int i = 0; i < x.length; i++) y[i] = x[i] + x[(i + h) % x.length];
+            x = y;
+        }
+        return x[0];
+    }
+
+    @Test
+    void sumsInTheFixedPairwiseOrderForEveryWidth() {
+        Random r = new Random(7);
+        for (VectorSpecies<Float> s : java.util.List.of(FloatVector.SPECIES_64, FloatVector.SPECIES_128,
+                FloatVector.SPECIES_256, FloatVector.SPECIES_512)) {
+            int differsFromSequential = 0;
+            for (int trial = 0; trial < 2000; trial++) {
+                float[] v = new float[s.length()];
+                for (int i = 0; i < v.length; i++) v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+                float got = Lanes.sum(FloatVector.fromArray(s, v, 0));
+                assertEquals(Float.floatToIntBits(pairwise(v)), Float.floatToIntBits(got), s + " trial " + trial);
+                float seq = 0;
+                for (float x : v) seq += x;
+                if (seq != got) differsFromSequential++;
+            }
+            // the order matters: on these magnitudes a sequential sum rounds differently in many trials
+            if (s.length() >= 4) assertTrue(differsFromSequential > 100, s + ": " + differsFromSequential);
+        }
+    }
+
+    @Test
+    void theSameInInterpretedAndCompiledCode() {
+        // the first calls run interpreted, later ones compiled by C2: reduceLanes(ADD) differs between the two,
+        // Lanes.sum must not
+        Random r = new Random(3);
+        int n = 512;
+        VectorSpecies<Float> s = FloatVector.SPECIES_PREFERRED;
+        float[] data = new float[n * s.length()];
+        for (int i = 0; i < data.length; i++) data[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+        float[] first = new float[n];
+        for (int i = 0; i < n; i++) first[i] = Lanes.sum(FloatVector.fromArray(s, data, i * s.length()));
+        float sink = 0;
+        for (int rep = 0; rep < 400; rep++) {
+            for (int i = 0; i < n; i++) sink += Lanes.sum(FloatVector.fromArray(s, data, i * s.length())) * 1e-30f;
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(first[i], Lanes.sum(FloatVector.fromArray(s, data, i * s.length())), "vector " + i);
+        }
+        assertTrue(Float.isFinite(sink));
+    }
+}
