@@ -138,7 +138,7 @@ public final class BlockDiagonal {
             case I8 -> {
                 int kb = k * b;
                 if (tokens == 1) DenseInt8MatMul.matVec(w8, rowScales, b, b, x, xOff + kb, y, yOff, kb, kb + b);
-                else DenseInt8MatMul.matMat(w8, rowScales, b, b, x, xOff + kb, xStride, y, yOff, yStride, tokens, kb, kb + b);
+                else DenseInt8MatMul.matMat(w8, false, rowScales, b, b, x, xOff + kb, xStride, y, yOff, yStride, tokens, kb, kb + b);
             }
             case BF16 -> {
                 if (tokens == 1) BlockDiagonalKernels.matVecBf16(w16, b, k, x, xOff, y, yOff);

@@ -5,7 +5,6 @@ import armor.runtime.kernels.Lanes;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
-import armor.runtime.linear.DenseInt8Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
@@ -53,7 +52,7 @@ public final class Decoder {
         float[] norm = DecoderLayer.vector(w, "model.norm.weight", c.hiddenSize());
         Linear head;
         if (c.tieWordEmbeddings() && emb.int8() != null) {
-            head = new DenseInt8Linear(emb.int8(), null); // one copy of the int8 matrix serves both
+            head = emb.int8(); // one copy of the int8 table serves both
         } else if (c.tieWordEmbeddings()) {
             head = LinearLoader.load(w, "model.embed_tokens", c.hiddenSize(), c.vocabSize());
         } else {
