@@ -1,6 +1,7 @@
 package armor.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -32,8 +33,8 @@ public final class BlockDiagonalKernels {
                 a2 = Sparse24Kernels.bf16x8(w, w2 + j).fma(xv, a2);
                 a3 = Sparse24Kernels.bf16x8(w, w3 + j).fma(xv, a3);
             }
-            float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1);
-            float s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD);
+            float s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
             for (; j < b; j++) {
                 float xj = x[x0 + j];
                 s0 += HalfFloat.bf16ToFloat(w[w0 + j]) * xj;
@@ -52,7 +53,7 @@ public final class BlockDiagonalKernels {
             FloatVector a0 = FloatVector.zero(F);
             int j = 0;
             for (; j < vecEnd; j += 8) a0 = Sparse24Kernels.bf16x8(w, wr + j).fma(FloatVector.fromArray(F, x, x0 + j), a0);
-            float s0 = Lanes.sum(a0);
+            float s0 = a0.reduceLanes(VectorOperators.ADD);
             for (; j < b; j++) s0 += HalfFloat.bf16ToFloat(w[wr + j]) * x[x0 + j];
             y[yOff + kb + i] = s0;
         }

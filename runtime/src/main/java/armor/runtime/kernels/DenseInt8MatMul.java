@@ -80,10 +80,10 @@ public final class DenseInt8MatMul {
                     tail3 += u3 * sc3;
                 }
             }
-            y[yOff + r] = Lanes.sum(t0) + tail0;
-            y[yOff + r + 1] = Lanes.sum(t1) + tail1;
-            y[yOff + r + 2] = Lanes.sum(t2) + tail2;
-            y[yOff + r + 3] = Lanes.sum(t3) + tail3;
+            y[yOff + r] = t0.reduceLanes(VectorOperators.ADD) + tail0;
+            y[yOff + r + 1] = t1.reduceLanes(VectorOperators.ADD) + tail1;
+            y[yOff + r + 2] = t2.reduceLanes(VectorOperators.ADD) + tail2;
+            y[yOff + r + 3] = t3.reduceLanes(VectorOperators.ADD) + tail3;
         }
         for (; r < rowTo; r++) y[yOff + r] = rowDot(q, scales, in, group, r, x, xOff);
     }
@@ -156,7 +156,7 @@ public final class DenseInt8MatMul {
                 t2 = a2.fma(FloatVector.broadcast(F, scales[s0 + 2 * gpr + g]), t2);
                 t3 = a3.fma(FloatVector.broadcast(F, scales[s0 + 3 * gpr + g]), t3);
             }
-            float[] sums = {Lanes.sum(t0), Lanes.sum(t1), Lanes.sum(t2), Lanes.sum(t3)};
+            float[] sums = {t0.reduceLanes(VectorOperators.ADD), t1.reduceLanes(VectorOperators.ADD), t2.reduceLanes(VectorOperators.ADD), t3.reduceLanes(VectorOperators.ADD)};
             if (tail > 0) addTail(p, scales, cols, group, x, base, r, sums); // only when the group is the whole row
             for (int j = 0; j < PACK_ROWS && r + j < rows; j++) y[r + j] = sums[j];
         }
@@ -176,10 +176,15 @@ public final class DenseInt8MatMul {
     /** Row r of the packed layout dequantized into {@code dst[dstOff .. dstOff+cols)}. */
     private static void dequantizePackedRow(byte[] p, float[] scales, int cols, int group, int r, float[] dst, int dstOff) {
         int gpr = cols / group, vec = cols - cols % L, tail = cols - vec;
-        int base = r / PACK_ROWS * PACK_ROWS * cols, j = r % PACK_ROWS;
-        for (int c = 0; c < vec; c += L)
-            widen(p, base + c * PACK_ROWS + j * L).mul(scales[r * gpr + c / group]).intoArray(dst, dstOff + c);
-        for (int t = 0; t < tail; t++) dst[dstOff + vec + t] = p[base + PACK_ROWS * vec + j * tail + t] * scales[r * gpr + gpr - 1];
+        int base = r / PACK_ROWS * PACK_ROWS * cols + r % PACK_ROWS * L;
+        for (int g = 0; g < gpr; g++) { // groups outermost: no division per chunk
+            FloatVector sc = FloatVector.broadcast(F, scales[r * gpr + g]);
+            for (int c = g * group, end = Math.min(vec, c + group); c < end; c += L)
+                widen(p, base + c * PACK_ROWS).mul(sc).intoArray(dst, dstOff + c);
+        }
+        float last = scales[r * gpr + gpr - 1];
+        int t0 = r / PACK_ROWS * PACK_ROWS * cols + PACK_ROWS * vec + r % PACK_ROWS * tail;
+        for (int t = 0; t < tail; t++) dst[dstOff + vec + t] = p[t0 + t] * last;
     }
 
     /** Row r dequantized, in either layout: the embedding's lookup of a packed int8 table. */
@@ -204,7 +209,7 @@ public final class DenseInt8MatMul {
             for (; k < group; k++) u += q[q0 + base + k] * x[xOff + base + k];
             tail += u * sc;
         }
-        return Lanes.sum(t) + tail;
+        return t.reduceLanes(VectorOperators.ADD) + tail;
     }
 
     /** Row r dequantized into {@code dst[dstOff .. dstOff+in)}: the int8 codes times their group's scale. */
@@ -254,10 +259,10 @@ public final class DenseInt8MatMul {
                         b2 = w1.fma(v2, b2);
                         b3 = w1.fma(v3, b3);
                     }
-                    float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
-                            s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
-                    float u0 = Lanes.sum(b0), u1 = Lanes.sum(b1),
-                            u2 = Lanes.sum(b2), u3 = Lanes.sum(b3);
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    float u0 = b0.reduceLanes(VectorOperators.ADD), u1 = b1.reduceLanes(VectorOperators.ADD),
+                            u2 = b2.reduceLanes(VectorOperators.ADD), u3 = b3.reduceLanes(VectorOperators.ADD);
                     for (; k < in; k++) {
                         float wa = w[k], wb = w[in + k];
                         s0 += wa * x[x0 + k];
@@ -296,7 +301,7 @@ public final class DenseInt8MatMul {
         int bound = n - n % L, k = 0;
         FloatVector acc = FloatVector.zero(F);
         for (; k < bound; k += L) acc = FloatVector.fromArray(F, a, aOff + k).fma(FloatVector.fromArray(F, b, bOff + k), acc);
-        float s = Lanes.sum(acc);
+        float s = acc.reduceLanes(VectorOperators.ADD);
         for (; k < n; k++) s += a[aOff + k] * b[bOff + k];
         return s;
     }

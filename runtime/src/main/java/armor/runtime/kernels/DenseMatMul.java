@@ -92,8 +92,8 @@ public final class DenseMatMul {
                 a2 = bf16(w, r2 + o).fma(xv, a2);
                 a3 = bf16(w, r3 + o).fma(xv, a3);
             }
-            float s0 = Lanes.sum(a0), s1 = Lanes.sum(a1),
-                    s2 = Lanes.sum(a2), s3 = Lanes.sum(a3);
+            float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                    s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
             for (; k < in; k++) {
                 long o = 2L * k;
                 s0 += bf16ToFloat(w.get(SHORT, r0 + o)) * x[k];
@@ -111,7 +111,7 @@ public final class DenseMatMul {
             FloatVector a0 = FloatVector.zero(F);
             int k = 0;
             for (; k < bound; k += L) a0 = bf16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
-            float sum = Lanes.sum(a0);
+            float sum = a0.reduceLanes(VectorOperators.ADD);
             for (; k < in; k++) sum += bf16ToFloat(w.get(SHORT, row + 2L * k)) * x[k];
             y[r] = sum;
         }
@@ -258,7 +258,7 @@ public final class DenseMatMul {
             for (; k < bound1; k += L) {
                 a0 = FloatVector.fromMemorySegment(F, w, row + 4L * k, LE).fma(FloatVector.fromArray(F, x, k), a0);
             }
-            float sum = Lanes.sum(a0.add(a1).add(a2.add(a3)));
+            float sum = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
             for (; k < in; k++) sum += w.get(FLOAT, row + 4L * k) * x[k];
             y[r] = sum;
         }
@@ -327,7 +327,7 @@ public final class DenseMatMul {
             FloatVector a0 = FloatVector.zero(F);
             int k = 0;
             for (; k < bound; k += L) a0 = f16(w, row + 2L * k).fma(FloatVector.fromArray(F, x, k), a0);
-            float sum = Lanes.sum(a0);
+            float sum = a0.reduceLanes(VectorOperators.ADD);
             for (; k < in; k++) sum += Float.float16ToFloat(w.get(SHORT, row + 2L * k)) * x[k];
             y[r] = sum;
         }
