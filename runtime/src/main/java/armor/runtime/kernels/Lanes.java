@@ -1,6 +1,7 @@
 package armor.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Sums of a vector's lanes in one fixed order, whatever the JIT does.
@@ -8,7 +9,9 @@ import jdk.incubator.vector.FloatVector;
  * <p>{@code reduceLanes(ADD)} on floats is ordered differently by the interpreter (lane 0, 1, 2, ... in sequence)
  * and by C2's intrinsic (a tree), so the same call on the same data gives results that differ in the last bits
  * depending on whether the method was compiled yet — and that depends on timing. A pruning run would then write
- * different bytes each time. Here the lanes are added one by one in index order, as scalars, which no tier reorders.
+ * different bytes each time. Here a vector is folded in halves with element-wise adds (512 → 256 → 128 bits: lane
+ * i plus lane i + L/2) and the last four lanes added one by one in index order, as scalars: operations that no tier
+ * reorders, so a sum depends on the data alone.
  *
  * <p>The method is kept tiny on purpose. An earlier version (pairwise folds with a shuffle per width behind a
  * switch) compiled to a large stand-alone method that C2 then declined to inline into the kernels, so every vector
@@ -17,10 +20,16 @@ import jdk.incubator.vector.FloatVector;
  * kernels, which pruning never runs, keep {@code reduceLanes(ADD)}.
  */
 public final class Lanes {
+    private static final VectorSpecies<Float> HALF_512 = FloatVector.SPECIES_256, HALF_256 = FloatVector.SPECIES_128;
+
     private Lanes() {}
 
-    /** The sum of {@code v}'s lanes, lane 0 first, added one by one. */
+    /** The sum of {@code v}'s lanes: halves added down to four lanes, then those four in index order. */
     public static float sum(FloatVector v) {
+        if (v.length() == 16)
+            v = ((FloatVector) v.reinterpretShape(HALF_512, 0)).add((FloatVector) v.reinterpretShape(HALF_512, 1));
+        if (v.length() == 8)
+            v = ((FloatVector) v.reinterpretShape(HALF_256, 0)).add((FloatVector) v.reinterpretShape(HALF_256, 1));
         float s = 0f;
         for (int i = 0; i < v.length(); i++) s += v.lane(i);
         return s;

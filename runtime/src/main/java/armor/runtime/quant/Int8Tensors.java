@@ -38,6 +38,20 @@ public final class Int8Tensors {
         return false;
     }
 
+    /**
+     * compressed-tensors may store a zero point beside symmetric weights ({@code P.weight_zero_point}, all zero):
+     * accepted when every byte is zero (zero in every integer dtype, +0.0 in float ones), refused otherwise.
+     */
+    public static void checkSymmetric(WeightSource weights, String weightName) {
+        String name = weightName + "_zero_point";
+        if (!weights.has(name)) return;
+        MemorySegment z = weights.tensor(name).data();
+        for (long i = 0; i < z.byteSize(); i++)
+            if (z.get(ValueLayout.JAVA_BYTE, i) != 0)
+                throw new CheckpointException(weights.origin() + ": tensor " + name + " has a non-zero zero point "
+                        + "(asymmetric int8), expected symmetric int8: not supported");
+    }
+
     /** True when the checkpoint stores {@code name} as int8. */
     public static boolean isInt8(WeightSource weights, String name) {
         return weights.has(name) && weights.tensor(name).dtype() == DType.I8;
@@ -78,13 +92,7 @@ public final class Int8Tensors {
         // compressed-tensors names: a zero point (asymmetric) or a group index (activation order) change the meaning of
         // the codes; armor's int8 is symmetric with groups in column order, so it refuses rather than compute garbage
         String base = name.endsWith(".weight") ? name : null;
-        if (base != null && weights.has(base + "_zero_point")) {
-            MemorySegment z = weights.tensor(base + "_zero_point").data();
-            for (long i = 0; i < z.byteSize(); i++)
-                if (z.get(ValueLayout.JAVA_BYTE, i) != 0) // zero in every integer dtype and +0.0 in float ones
-                    throw new CheckpointException(origin + ": tensor " + base + "_zero_point has a non-zero zero point (asymmetric int8), "
-                            + "expected symmetric int8: not supported");
-        }
+        if (base != null) checkSymmetric(weights, base);
         if (base != null && weights.has(base + "_g_idx"))
             throw new CheckpointException(origin + ": tensor " + base + "_g_idx is present (groups in activation order), "
                     + "expected groups of consecutive columns: not supported");

@@ -183,14 +183,8 @@ public final class Sparse24View implements WeightSource {
      * groups also count dense columns; a non-zero {@code P.weight_zero_point} (asymmetric) is refused.
      */
     private void int8Scale(String p) {
-        if (raw.has(p + ".weight_zero_point")) {
-            MemorySegment z = raw.tensor(p + ".weight_zero_point").data();
-            for (long i = 0; i < z.byteSize(); i++)
-                if (z.get(ValueLayout.JAVA_BYTE, i) != 0)
-                    throw new CheckpointException(raw.origin() + ": tensor " + p + ".weight_zero_point has a non-zero zero point "
-                            + "(asymmetric int8), expected symmetric int8: not supported");
-            hidden.add(p + ".weight_zero_point");
-        }
+        Int8Tensors.checkSymmetric(raw, p + ".weight");
+        if (raw.has(p + ".weight_zero_point")) hidden.add(p + ".weight_zero_point");
         hidden.add(p + ".weight_scale");
         Tensor scale = raw.tensor(p + ".weight_scale");
         String name = p + SparseLinearLoader.VALUES + Int8Tensors.SCALE;

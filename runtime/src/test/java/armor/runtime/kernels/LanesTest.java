@@ -9,10 +9,16 @@ import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
 class LanesTest {
-    /** The documented order written out in scalars: lane 0, then 1, 2, ... added one by one. */
+    /** The documented order written out in scalars: halves folded (lane i + lane i + n/2) down to 4 lanes, then in order. */
     static float sequential(float[] v) {
+        float[] x = v.clone();
+        while (x.length > 4) {
+            float[] h = new float[x.length / 2];
+            for (int i = 0; i < h.length; i++) h[i] = x[i] + x[i + h.length];
+            x = h;
+        }
         float s = 0f;
-        for (float x : v) s += x;
+        for (float e : x) s += e;
         return s;
     }
 
