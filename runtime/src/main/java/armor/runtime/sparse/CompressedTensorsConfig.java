@@ -78,8 +78,8 @@ public record CompressedTensorsConfig(String where, String weights, String spars
         String weights = int8Weights(q);
         if (quantized != null && weights == null)
             throw new CheckpointException(where + ": " + KEY + " declares " + quantized + " weights, which armor does "
-                    + "not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, or symmetric "
-                    + "int8 int-quantized weights with channel or group scales, dense or sparse-24-bitmask)");
+                    + "not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, symmetric "
+                    + "int8 int-quantized or fp8 float-quantized weights with channel or group scales, dense or sparse-24-bitmask)");
         JsonNode s = q.get("sparsity_config");
         if (s == null || s.isNull()) return Optional.of(new CompressedTensorsConfig(where, weights, null, null, List.of(), List.of()));
         if (!s.isObject()) throw new CheckpointException(where + ": " + KEY + ".sparsity_config is not a JSON object");
@@ -126,7 +126,9 @@ public record CompressedTensorsConfig(String where, String weights, String spars
      */
     static String int8Weights(JsonNode q) {
         JsonNode groups = q.get("config_groups");
-        if (!"int-quantized".equals(q.path("format").asText("")) || groups == null || !groups.isObject() || groups.isEmpty())
+        String format = q.path("format").asText("");
+        if (format.equals("float-quantized")) return fp8Weights(groups);
+        if (!"int-quantized".equals(format) || groups == null || !groups.isObject() || groups.isEmpty())
             return null;
         boolean activations = false;
         List<String> strategies = new ArrayList<>();
@@ -142,6 +144,26 @@ public record CompressedTensorsConfig(String where, String weights, String spars
         }
         return "int8 weights (" + String.join(", ", strategies.stream().distinct().toList()) + ")"
                 + (activations ? "; its int8 activations run as float32 (W8A8 emulated as W8A16)" : "");
+    }
+
+    /**
+     * A {@code float-quantized} block whose every weight scheme is 8-bit float (e4m3) with channel or group scales:
+     * armor has no fp8 CPU kernels, so these weights run dequantized to float32 (exact), said in the load message.
+     * Null for anything else.
+     */
+    private static String fp8Weights(JsonNode groups) {
+        if (groups == null || !groups.isObject() || groups.isEmpty()) return null;
+        List<String> strategies = new ArrayList<>();
+        for (JsonNode g : groups) {
+            JsonNode w = g.path("weights");
+            String strategy = w.path("strategy").asText("");
+            if (!w.path("type").asText("").equals("float") || w.path("num_bits").asInt() != 8
+                    || !(strategy.equals("channel") || strategy.equals("group")))
+                return null;
+            strategies.add(strategy.equals("group") ? "group " + w.path("group_size").asText("?") : strategy);
+        }
+        return "fp8 e4m3 weights (" + String.join(", ", strategies.stream().distinct().toList()) + ") run as float32, "
+                + "dequantized at load (no fp8 kernels on the CPU; activations float32)";
     }
 
     private static List<String> strings(JsonNode s, String name, String where, String field) {

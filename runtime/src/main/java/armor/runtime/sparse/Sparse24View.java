@@ -3,6 +3,7 @@ package armor.runtime.sparse;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Fp8Weights;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
@@ -56,6 +57,7 @@ public final class Sparse24View implements WeightSource {
     private final Set<String> names;
 
     private Sparse24View(WeightSource raw, CompressedTensorsConfig ct, SparseMode mode, String architecture) {
+        raw = Fp8Weights.of(raw); // fp8 weights as float32: the nearest kind armor runs on the CPU
         this.raw = raw;
         this.mode = mode;
         if (ct != null) ct.checkTargets(CompressedTensorsConfig.modules(raw.names(), architecture.replace("ForCausalLM", "")));
