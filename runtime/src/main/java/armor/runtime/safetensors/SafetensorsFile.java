@@ -102,7 +102,7 @@ public final class SafetensorsFile extends TensorMapWeights {
             dtype = DType.valueOf(dt.asText());
         } catch (IllegalArgumentException ex) {
             throw new CheckpointException(where + ": unsupported dtype " + dt.asText()
-                    + ", expected one of F32, F16, BF16 (or an integer type)");
+                    + ", expected one of F32, F16, BF16, F8_E4M3 (or an integer type)");
         }
         JsonNode sh = entry.get("shape");
         if (sh == null || !sh.isArray()) throw new CheckpointException(where + ": missing field shape");
