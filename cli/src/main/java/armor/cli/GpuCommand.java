@@ -7,8 +7,8 @@ import armor.cuda.CusparseLtHandle;
 import armor.cuda.CusparseLtLibrary;
 import armor.bench.CudaDecodeBenchmark;
 import armor.bench.CudaLinearBenchmark;
+import armor.bench.KindWeights;
 import armor.bench.RandomWeights;
-import armor.bench.SparsifiedWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.cuda.CudaContext;
@@ -155,9 +155,7 @@ public final class GpuCommand implements Callable<Integer> {
                 dense = w;
             }
             Map<String, Supplier<WeightSource>> kinds = new LinkedHashMap<>();
-            kinds.put("dense", () -> dense);
-            kinds.put("2:4", () -> track(open, new SparsifiedWeights(dense, 0)));
-            kinds.put("armor", () -> track(open, new SparsifiedWeights(dense, blockSize)));
+            for (String kind : List.of("dense", "2:4", "armor")) kinds.put(kind, () -> track(open, KindWeights.of(kind, dense, blockSize)));
             out.println("decoder " + (model != null ? model.toString() : preset + " (random bf16 weights)") + ", "
                     + config.numLayers() + " layers, ARMOR b=" + blockSize + ", on " + device);
             CudaDecodeBenchmark.run(cuda, handle, config, kinds, batches.stream().mapToInt(Integer::intValue).toArray(),
@@ -176,8 +174,8 @@ public final class GpuCommand implements Callable<Integer> {
         }
     }
 
-    private static SparsifiedWeights track(List<AutoCloseable> open, SparsifiedWeights w) {
+    private static WeightSource track(List<AutoCloseable> open, KindWeights w) {
         open.add(w);
-        return w;
+        return w.weights();
     }
 }

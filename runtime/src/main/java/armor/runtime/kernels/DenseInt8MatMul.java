@@ -156,21 +156,29 @@ public final class DenseInt8MatMul {
                 t2 = a2.fma(FloatVector.broadcast(F, scales[s0 + 2 * gpr + g]), t2);
                 t3 = a3.fma(FloatVector.broadcast(F, scales[s0 + 3 * gpr + g]), t3);
             }
-            float[] sums = {t0.reduceLanes(VectorOperators.ADD), t1.reduceLanes(VectorOperators.ADD), t2.reduceLanes(VectorOperators.ADD), t3.reduceLanes(VectorOperators.ADD)};
-            if (tail > 0) addTail(p, scales, cols, group, x, base, r, sums); // only when the group is the whole row
-            for (int j = 0; j < PACK_ROWS && r + j < rows; j++) y[r + j] = sums[j];
+            // no array for the four sums: this runs once per four rows of every decoded token
+            float u0 = t0.reduceLanes(VectorOperators.ADD), u1 = t1.reduceLanes(VectorOperators.ADD),
+                    u2 = t2.reduceLanes(VectorOperators.ADD), u3 = t3.reduceLanes(VectorOperators.ADD);
+            if (tail > 0) { // only when the group is the whole row
+                u0 += tailDot(p, scales, cols, group, x, base, r, 0);
+                u1 += tailDot(p, scales, cols, group, x, base, r, 1);
+                u2 += tailDot(p, scales, cols, group, x, base, r, 2);
+                u3 += tailDot(p, scales, cols, group, x, base, r, 3);
+            }
+            y[r] = u0;
+            if (r + 1 < rows) y[r + 1] = u1;
+            if (r + 2 < rows) y[r + 2] = u2;
+            if (r + 3 < rows) y[r + 3] = u3;
         }
     }
 
-    /** The columns past the last whole vector of a packed row block (whole-row groups only), added to {@code sums}. */
-    private static void addTail(byte[] p, float[] scales, int cols, int group, float[] x, int base, int r, float[] sums) {
+    /** Row j of a packed row block over the columns past the last whole vector (whole-row groups only), scaled. */
+    private static float tailDot(byte[] p, float[] scales, int cols, int group, float[] x, int base, int r, int j) {
         int gpr = cols / group, vec = cols - cols % L, tail = cols - vec;
-        for (int j = 0; j < PACK_ROWS; j++) {
-            float u = 0;
-            int o = base + PACK_ROWS * vec + j * tail;
-            for (int t = 0; t < tail; t++) u += p[o + t] * x[vec + t];
-            sums[j] += u * scales[(r + j) * gpr + gpr - 1];
-        }
+        float u = 0;
+        int o = base + PACK_ROWS * vec + j * tail;
+        for (int t = 0; t < tail; t++) u += p[o + t] * x[vec + t];
+        return u * scales[(r + j) * gpr + gpr - 1];
     }
 
     /** Row r of the packed layout dequantized into {@code dst[dstOff .. dstOff+cols)}. */

@@ -98,7 +98,7 @@ public final class ArmorLinear implements Linear {
     public void forward(float[] x, float[] y, int tokens) {
         int n = core.cols(), m = core.rows();
         if (tokens == 1 && a.blockSize() % core.blockRows() == 0) {
-            float[] u = core.paddedInput(new float[n], 0); // B'x, padded as the core's decode kernel reads it
+            float[] u = core.inputBuffer(); // B'x, padded as the core's decode kernel reads it
             b.apply(x, n, u, n, 1);
             float[] z = new float[m];
             int rbPerBlock = a.blockSize() / core.blockRows();

@@ -284,9 +284,14 @@ public final class Sparse24Matrix {
         return Sparse24Kernels.roundUp(cols, 8) + (dtype == DType.I8 ? blockRows : 0);
     }
 
+    /** A zeroed input row as the decode kernel reads it ({@link #paddedCols()} long), for a caller that fills it itself. */
+    public float[] inputBuffer() {
+        return new float[paddedCols()];
+    }
+
     /** x[xOff..xOff+cols) copied into an array padded with zeros to {@link #paddedCols()}, as the decode kernel reads it. */
     public float[] paddedInput(float[] x, int xOff) {
-        float[] xp = new float[paddedCols()];
+        float[] xp = inputBuffer();
         System.arraycopy(x, xOff, xp, 0, cols);
         return xp;
     }

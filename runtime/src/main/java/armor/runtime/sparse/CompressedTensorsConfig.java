@@ -75,7 +75,7 @@ public record CompressedTensorsConfig(String where, String weights, String spars
             throw new CheckpointException(where + ": " + KEY + ".quant_method is \"" + method
                     + "\", expected \"" + QUANT_METHOD + "\" (the only quantization_config armor loads)");
         String quantized = quantizedScheme(q);
-        String weights = int8Weights(q);
+        String weights = supportedWeights(q);
         if (quantized != null && weights == null)
             throw new CheckpointException(where + ": " + KEY + " declares " + quantized + " weights, which armor does "
                     + "not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, symmetric "
@@ -119,12 +119,13 @@ public record CompressedTensorsConfig(String where, String weights, String spars
     }
 
     /**
-     * The runtime kind for an {@code int-quantized} block whose every weight scheme is symmetric int8 with channel or
-     * group scales (armor's own int8 folders, standard W8A16 and W8A8 checkpoints): a short description for the load
-     * message, saying where activations that the checkpoint quantizes run in float32 instead (W8A8 is emulated as
+     * The quantized weights armor runs, as a short description for the load message: an {@code int-quantized} block
+     * whose every weight scheme is symmetric int8 with channel or group scales (armor's own int8 folders, standard
+     * W8A16 and W8A8 checkpoints), or an fp8 one ({@link #fp8Weights}). The int8 description says where activations
+     * that the checkpoint quantizes run in float32 instead (W8A8 is emulated as
      * W8A16: same weights, more exact activations). Null when the block is anything else.
      */
-    static String int8Weights(JsonNode q) {
+    static String supportedWeights(JsonNode q) {
         JsonNode groups = q.get("config_groups");
         String format = q.path("format").asText("");
         if (format.equals("float-quantized")) return fp8Weights(groups);
