@@ -12,7 +12,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
                 ConvertCommand.class, ExportCommand.class, GpuCommand.class,
                 GenerateCommand.class, ChatCommand.class, InspectCommand.class, EvalCommand.class, BenchCommand.class, ServeCommand.class, BenchServeCommand.class,
                 TokenizeCommand.class, DetokenizeCommand.class, ChatTemplateCommand.class, BenchTokenizerCommand.class,
-                PruneCommand.class, BenchArmorCommand.class, PruneServeCommand.class, BenchLayersCommand.class,
+                PruneCommand.class, RecoverCommand.class, BenchArmorCommand.class, PruneServeCommand.class, BenchLayersCommand.class,
                 QuantizeCommand.class,
         })
 public final class Main {

@@ -99,6 +99,13 @@ public final class PruneCommand implements Callable<Integer> {
             + "c mod N = i (the last one to finish adds them up)")
     String stage;
 
+    @Option(names = "--recover", description = "then train the pruned model against the dense one (armor recover, "
+            + "with this command's --calib, --windows, --seq and --seed): needs --windows; --out gets the recovered model")
+    boolean recover;
+
+    @CommandLine.Mixin
+    RecoveryOptions recovery;
+
     @Option(names = "--shard", paramLabel = "i/N", description = "prune only shard i of N (0 ≤ i < N): a fixed, "
             + "cost-balanced share of the projections; results go to the shared work folder. Not for wanda or "
             + "sparsegpt (sequential)")
@@ -116,6 +123,7 @@ public final class PruneCommand implements Callable<Integer> {
         if (method.needsData() && calib == null) throw usage("--method " + method.cliName() + " needs --calib FILE");
         if (threads != null && threads < 1) throw usage("--threads " + threads + ", expected at least 1");
         RunStage runStage = runStage();
+        if (recover) return pruneAndRecover(seq, runStage);
         // auto needs the model's shapes; a missing model folder is reported by the pruner when it loads it
         int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
                 ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
@@ -144,6 +152,39 @@ public final class PruneCommand implements Callable<Integer> {
         } catch (Int8SchemeException e) { // checked before any pruning: nothing written
             throw QuantizeCommand.usage(spec, e);
         }
+    }
+
+    /**
+     * {@code --recover}: prunes into the recovery work folder (kept there, so a rerun after a kill neither prunes nor
+     * trains again what is done), then recovers into --out; the quantization, if any, applies to the recovered model.
+     */
+    private int pruneAndRecover(int seq, RunStage runStage) throws Exception {
+        if (windows == null) throw usage("--recover needs --windows A:B: recovery trains on windows of --calib");
+        if (calib == null) throw usage("--recover needs --calib FILE");
+        if (plan || runStage.kind() != RunStage.Kind.WHOLE) throw usage("--recover runs on one machine: drop --plan, --stage and --shard");
+        if (Files.exists(out)) throw usage("--out " + out + " already exists; expected a new folder");
+        int[] w;
+        try {
+            w = armor.pruner.calib.CalibrationSet.parseWindows(windows);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
+        }
+        Int8Scheme scheme = quantization(spec, quantize, groupSize);
+        Path pruned = armor.pruner.recover.Recovery.workFolder(out).resolve("pruned");
+        Files.createDirectories(pruned.getParent());
+        if (!Files.exists(pruned)) {
+            int b = method == PruneMethod.ARMOR ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
+            PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, pruned,
+                    threads == null ? Parallel.threads() : threads, null);
+            try {
+                printSummary(Pruner.run(job, RunStage.whole(), new PruneReporter()));
+            } catch (PruneUsageException e) {
+                throw usage(e.getMessage());
+            }
+        } else {
+            System.err.println("armor: " + pruned + " already holds the pruned model; recovering it");
+        }
+        return RecoverCommand.run(spec, RecoverCommand.job(spec, pruned, model, calib, w, seq, recovery, seed, out, scheme));
     }
 
     private RunStage runStage() {

@@ -4,21 +4,22 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The one matrix-product kernel of the ARMOR optimizer: {@code out (=|+=) X · Y} on small dense blocks
- * (b×b with b ≤ 128 or so, which stay in L2), float32, with the Vector API.
+ * The matrix-product kernel of the ARMOR optimizer: {@code out (=|+=) X · Y} on small dense blocks
+ * (b×b with b ≤ 128 or so, which stay in L2), float32, with the Vector API. Recovery training
+ * ({@code armor.pruner.recover.Gemm}) runs its large products through it too, in cache-sized pieces.
  * <p>
  * X is read through two strides, so the same kernel serves {@code X} and {@code Xᵀ}: element (i, k) of X is
  * {@code x[xo + i*xsi + k*xsk]}. Y and out are row-major with leading dimensions {@code ldy} and {@code ldo}.
  * The register tile is 8 rows × 2 vectors with 32 vector registers (AVX-512), 6 × 2 with 16 (AVX2), 4 × 2 on the
  * edges: per k, two vector loads of Y and one broadcast of X per row feed two FMAs per row.
  */
-final class BlockGemm {
+public final class BlockGemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
     private BlockGemm() {}
 
-    static void gemm(int M, int N, int K,
+    public static void gemm(int M, int N, int K,
                      float[] x, int xo, int xsi, int xsk,
                      float[] y, int yo, int ldy,
                      float[] out, int oo, int ldo, boolean accumulate) {

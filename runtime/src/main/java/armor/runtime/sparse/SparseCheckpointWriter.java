@@ -215,6 +215,12 @@ public final class SparseCheckpointWriter implements AutoCloseable {
             replaced.add(prefix + s);
     }
 
+    /** Writes a one-dimensional tensor (e.g. a trained RMSNorm weight) in {@code dtype}, replacing the source's. */
+    public synchronized void putVector(String name, float[] values, DType dtype) {
+        put(name, dtype, new long[] {values.length}, values);
+        replaced.add(name);
+    }
+
     /** Writes {@code t} under its own name as it is (e.g. a source tensor renamed, or another format's tensor). */
     public synchronized void putTensor(Tensor t) {
         add(t);
