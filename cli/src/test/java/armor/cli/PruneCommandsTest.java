@@ -72,6 +72,21 @@ class PruneCommandsTest {
         assertEquals(2, Main.run("bench-armor", "--cols", "6"));
     }
 
+    /** Recovery's bad usage: a dense folder as the pruned model, --recover without --windows; nothing written. */
+    @Test
+    void recoverRefusesDenseModelsAndMissingWindows(@TempDir Path tmp) throws Exception {
+        Path text = STORIES.resolveSibling("../data/tinystories/tinystories_sample.txt").normalize();
+        assertEquals(2, Main.run("recover", "--model", STORIES.toString(), "--teacher", STORIES.toString(), "--calib",
+                text.toString(), "--out", tmp.resolve("r").toString()));
+        assertEquals(2, Main.run("prune", "--model", STORIES.toString(), "--method", "magnitude", "--calib",
+                text.toString(), "--recover", "--out", tmp.resolve("p").toString()));
+        assertEquals(2, Main.run("recover", "--model", STORIES.toString(), "--teacher", STORIES.toString(), "--calib",
+                text.toString(), "--recover-lr", "-1", "--out", tmp.resolve("q").toString()));
+        assertFalse(Files.exists(tmp.resolve("r")));
+        assertFalse(Files.exists(tmp.resolve("p")));
+        assertFalse(Files.exists(tmp.resolve("q")));
+    }
+
     @Test
     void benchArmorReportsIterationsPerSecond() {
         String out = captureOut(() -> assertEquals(0, Main.run("bench-armor", "--rows", "256", "--cols", "256", "--block",
