@@ -156,9 +156,8 @@ public final class PruneServeCommand implements Callable<Integer> {
             printTable((m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : ""),
                     before, naive, after, split);
             if (noServe) return 0;
-            ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
+            return ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
         }
-        return 0;
     }
 
     /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */

@@ -103,6 +103,7 @@ public final class Decoder {
      */
     public float[] forward(List<Step> steps, boolean allPositions, ActivationObserver observer) {
         final int n = validate(steps);
+        requireArrays(n, allPositions ? n : steps.size());
         final int hidden = config.hiddenSize(), qDim = config.qDim(), kvDim = config.kvDim();
         final int heads = config.numHeads(), kvHeads = config.numKvHeads(), inter = config.intermediateSize();
         final float eps = config.rmsNormEps();
@@ -190,6 +191,17 @@ public final class Decoder {
         float[] logits = new float[rows * config.vocabSize()];
         lmHead.forward(selected, logits, rows);
         return logits;
+    }
+
+    /** Every buffer of a pass is one Java array: refuses a pass whose largest would not fit an int index. */
+    private void requireArrays(int rows, int logitRows) {
+        long widest = Math.max(Math.max(config.hiddenSize(), config.qDim()), config.intermediateSize());
+        long most = Math.max((long) rows * widest, (long) logitRows * config.vocabSize());
+        if (most > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("forward: " + rows + " tokens (" + logitRows + " logit rows of "
+                    + config.vocabSize() + ") in one pass need an array of " + most
+                    + " floats, more than a Java array holds; expected fewer tokens per pass");
+        }
     }
 
     private int validate(List<Step> steps) {
