@@ -46,6 +46,7 @@ public final class Decoder {
 
     /** Builds the decoder from checkpoint tensors; each missing or misshapen tensor is named in the error. */
     public static Decoder load(ModelConfig c, WeightSource w) {
+        requireLayerCount(c, w);
         TokenEmbedding emb = TokenEmbedding.load(w, c.vocabSize(), c.hiddenSize());
         DecoderLayer[] layers = new DecoderLayer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) layers[i] = DecoderLayer.load(w, c, i);
@@ -63,6 +64,25 @@ public final class Decoder {
             head = LinearLoader.load(w, "lm_head", c.hiddenSize(), c.vocabSize());
         }
         return new Decoder(c, emb, layers, norm, head);
+    }
+
+    private static final java.util.regex.Pattern LAYER = java.util.regex.Pattern.compile("model\\.layers\\.(\\d{1,6})\\..*");
+
+    /**
+     * The checkpoint must hold exactly the layers config.json names: with fewer a tensor is missing, with more the
+     * extra layers would be silently skipped and the model would produce garbage.
+     */
+    private static void requireLayerCount(ModelConfig c, WeightSource w) {
+        int stored = 0;
+        for (String name : w.names()) {
+            java.util.regex.Matcher m = LAYER.matcher(name);
+            if (m.matches()) stored = Math.max(stored, Integer.parseInt(m.group(1)) + 1);
+        }
+        if (stored != c.numLayers()) {
+            throw new CheckpointException(w.origin() + ": holds " + stored + " decoder layers (model.layers.0 to "
+                    + (stored - 1) + "), but config.json field num_hidden_layers is " + c.numLayers()
+                    + "; expected them to match");
+        }
     }
 
     public ModelConfig config() {
