@@ -450,7 +450,9 @@ public final class BatchScheduler<S> implements AutoCloseable {
     /** Samples from {@code logits}, reports the token; returns whether the sequence continues. */
     private boolean accept(Running r, float[] logits) {
         SequenceRequest req = r.request;
+        long t0 = System.nanoTime();
         int token = r.sampler.sample(logits);
+        metrics.sampled(System.nanoTime() - t0);
         r.generated++;
         r.lastToken = token;
         metrics.completionTokens(1);
