@@ -6,10 +6,10 @@ import armor.server.engine.RequestMemory;
 import armor.server.metrics.ServerMetrics;
 import armor.runtime.generate.BatchScheduler;
 import armor.runtime.generate.ModelDecoder;
+import armor.runtime.generate.StopPolicy;
 import armor.tokenizer.Tokenizer;
 
 import java.time.Duration;
-import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 
@@ -22,9 +22,12 @@ public final class ModelServer implements AutoCloseable {
     private final ServerMetrics metrics;
     private final String modelId;
     private final BatchScheduler<?> scheduler;
+    private final Set<Integer> stopTokenIds;
 
-    private ModelServer(OpenAiServer server, ServerMetrics metrics, String modelId, BatchScheduler<?> scheduler) {
+    private ModelServer(OpenAiServer server, ServerMetrics metrics, String modelId, BatchScheduler<?> scheduler,
+                        Set<Integer> stopTokenIds) {
         this.server = server;
+        this.stopTokenIds = stopTokenIds;
         this.scheduler = scheduler;
         this.metrics = metrics;
         this.modelId = modelId;
@@ -51,14 +54,13 @@ public final class ModelServer implements AutoCloseable {
         long logitFloats = Math.min(ModelDecoder.DEFAULT_LOGIT_FLOATS_PER_PASS, memory.limitBytes() / 8 / Float.BYTES);
         BatchScheduler<?> scheduler = new BatchScheduler<>(new ModelDecoder(model, logitFloats), maxBatch, maxQueue,
                 metrics);
-        Set<Integer> stops = new LinkedHashSet<>(model.config().eosTokenIds());
-        tokenizer.eosTokenId().ifPresent(stops::add);
+        Set<Integer> stops = StopPolicy.of(model.config(), tokenizer).tokenIds(); // the same as generate and chat
         CompletionEngine engine = new CompletionEngine(modelId, tokenizer, scheduler, stops, maxNewTokensDefault,
                 memory);
         ModelServer server;
         try {
             server = new ModelServer(OpenAiServer.start(config, engine, metrics, accessLog), metrics, modelId,
-                    scheduler);
+                    scheduler, stops);
         } catch (RuntimeException e) {
             scheduler.close();
             throw e;
@@ -68,6 +70,11 @@ public final class ModelServer implements AutoCloseable {
         // which the shutdown joins.
         scheduler.onFailure(t -> Thread.ofPlatform().name("armor-failed").start(() -> server.shutdown(Duration.ZERO)));
         return server;
+    }
+
+    /** The ids that end every sequence it serves ({@link StopPolicy}: the same as {@code generate} and {@code chat}). */
+    public Set<Integer> stopTokenIds() {
+        return stopTokenIds;
     }
 
     /** The error that ended generation, when the server closed itself because of one. */
