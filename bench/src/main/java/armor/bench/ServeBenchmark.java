@@ -28,7 +28,13 @@ public final class ServeBenchmark {
      * @param decodeSeconds time inside those steps
      * @param wallSeconds   submission to the last sequence's end, prefill included
      */
-    public record Result(int concurrency, int decodeTokens, double decodeSeconds, double wallSeconds, int generated) {
+    public record Result(int concurrency, int decodeTokens, double decodeSeconds, double wallSeconds, int generated,
+                         double samplingSeconds) {
+        /** Milliseconds the scheduler thread spent choosing one token (penalties, filters, draw). */
+        public double samplingMillisPerToken() {
+            return samplingSeconds * 1e3 / generated;
+        }
+
         public double decodeTokensPerSecond() {
             return decodeTokens / decodeSeconds;
         }
@@ -42,6 +48,11 @@ public final class ServeBenchmark {
 
     /** Generates {@code tokens} tokens (greedy, EOS ignored) for each of {@code concurrency} sequences at once. */
     public static Result run(Model model, int concurrency, int promptTokens, int tokens) {
+        return run(model, concurrency, promptTokens, tokens, SamplingParams.GREEDY);
+    }
+
+    /** As above, choosing tokens with {@code sampling} (sequence i seeded with its seed + i). */
+    public static Result run(Model model, int concurrency, int promptTokens, int tokens, SamplingParams sampling) {
         ServerMetrics metrics = new ServerMetrics();
         int vocab = model.config().vocabSize();
         try (BatchScheduler<?> scheduler = new BatchScheduler<>(new ModelDecoder(model), concurrency, concurrency, metrics)) {
@@ -53,7 +64,8 @@ public final class ServeBenchmark {
                 int[] prompt = new int[promptTokens];
                 for (int i = 0; i < promptTokens; i++) prompt[i] = (int) ((i * 7919L + s * 104729L + 13) % vocab);
                 int index = s;
-                requests.add(new SequenceRequest(prompt, tokens, SamplingParams.GREEDY, -1, false, Set.of(),
+                requests.add(new SequenceRequest(prompt, tokens, sampling.withSeed(sampling.seed() + s), -1, false,
+                        Set.of(),
                         new SequenceListener() {
                             @Override
                             public boolean onToken(int token, TokenLogprob logprob) {
@@ -85,7 +97,8 @@ public final class ServeBenchmark {
             if (failure.get() != null) throw failure.get();
             int total = 0;
             for (int g : generated) total += g;
-            return new Result(concurrency, (int) metrics.decodeTokens(), metrics.decodeNanos() / 1e9, wall, total);
+            return new Result(concurrency, (int) metrics.decodeTokens(), metrics.decodeNanos() / 1e9, wall, total,
+                    metrics.samplingNanos() / 1e9);
         }
     }
 }

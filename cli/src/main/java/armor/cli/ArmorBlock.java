@@ -17,7 +17,7 @@ import picocli.CommandLine.ParameterException;
 final class ArmorBlock {
     static final String AUTO = "auto";
     static final String DESCRIPTION = "ARMOR block size b of A' and B': auto (default: the largest b ≤ 128 whose A' "
-            + "and B' add at most 10 % to the pruned projections' parameters, else 4) or a multiple of 4";
+            + "and B' add at most 10 %% to the pruned projections' parameters, else 4) or a multiple of 4";
 
     private ArmorBlock() {}
 

@@ -10,6 +10,7 @@ import armor.runtime.tensor.DType;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import armor.runtime.generate.SamplingParams;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
@@ -58,8 +59,23 @@ public final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "16", description = "tokens generated per sequence (default ${DEFAULT-VALUE})")
     int tokens;
 
+    @Option(names = "--temperature", defaultValue = "0", description = "0 = greedy (default ${DEFAULT-VALUE}); with"
+            + " --top-k/--top-p/--min-p this measures the sampler on the scheduler thread")
+    float temperature;
+
+    @Option(names = "--top-k", defaultValue = "0", description = "keep the k most likely tokens; 0 = off (default ${DEFAULT-VALUE})")
+    int topK;
+
+    @Option(names = "--top-p", defaultValue = "1.0", description = "nucleus over what top-k kept; 1 = off (default ${DEFAULT-VALUE})")
+    float topP;
+
+    @Option(names = "--min-p", defaultValue = "0.0", description = "drop tokens below min-p × the top probability; 0 = off (default ${DEFAULT-VALUE})")
+    float minP;
+
     @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length of each sequence (default ${DEFAULT-VALUE})")
     int promptTokens;
+
+    private SamplingParams sampling;
 
     @Override
     public Integer call() {
@@ -69,6 +85,11 @@ public final class BenchServeCommand implements Callable<Integer> {
             if (c < 1 || c > 256) throw new ParameterException(spec.commandLine(), "--concurrency " + c + ", expected 1..256");
         }
         BenchOptions.checkKinds(spec, kinds, blockSize);
+        try {
+            sampling = new SamplingParams(temperature, topK, topP, minP, 0, 0, 1, 42);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
         if (model != null) {
             if (!kinds.equals(List.of("dense")))
                 throw new ParameterException(spec.commandLine(), "--kinds applies to random presets; --model " + model
@@ -101,16 +122,17 @@ public final class BenchServeCommand implements Callable<Integer> {
         System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
                 Parallel.threads(), label, promptTokens, tokens);
         // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
-        for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4);
+        for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4, sampling);
         System.out.println(label);
-        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s%n", "concurrency", "decode tok/s",
-                "per-seq tok/s", "wall tok/s", "speed-up");
+        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s %16s%n", "concurrency", "decode tok/s",
+                "per-seq tok/s", "wall tok/s", "speed-up", "sampling ms/tok");
         double base = Double.NaN;
         for (int c : concurrency) {
-            ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens);
+            ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens, sampling);
             if (Double.isNaN(base)) base = r.decodeTokensPerSecond();
-            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx%n", c, r.decodeTokensPerSecond(),
-                    r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base);
+            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx %16.3f%n", c, r.decodeTokensPerSecond(),
+                    r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base,
+                    r.samplingMillisPerToken());
             System.out.flush();
         }
     }

@@ -1,5 +1,6 @@
 package armor.cli;
 
+import armor.runtime.chat.ChatSession;
 import armor.runtime.generate.GenerationResult;
 import armor.runtime.model.Model;
 import armor.tokenizer.Tokenizer;

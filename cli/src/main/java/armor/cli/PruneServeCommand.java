@@ -14,12 +14,8 @@ import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
-import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.safetensors.CheckpointWeights;
-import armor.runtime.sparse.SparsityConfig;
 import armor.tokenizer.Tokenizer;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -121,6 +117,8 @@ public final class PruneServeCommand implements Callable<Integer> {
         Measured before, naive = null;
         HeldOut split;
         int b;
+        PruneServeIdentity identity;
+        boolean reuse;
         try (Model dense = Model.load(model)) {
             Tokenizer tok = dense.requireTokenizer();
             int window = Math.min(seq, dense.config().maxPositions());
@@ -128,7 +126,9 @@ public final class PruneServeCommand implements Callable<Integer> {
             System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %d:%d%n",
                     calib, split.total(), window, split.calibration(), split.scoreFrom(), split.total());
             b = m == PruneMethod.ARMOR ? ArmorBlock.resolve(block, dense.config(), System.err) : BlockRule.AUTO_MAX;
-            if (Files.exists(target.resolve("config.json"))) checkReusable(target, m, b, split, int8); // before any measuring
+            identity = PruneServeIdentity.of(dir, m, calib, split.calibration(), split.seq(), iters, b, seed, quantize,
+                    groupSize, split.scoreFrom() + ":" + split.total());
+            reuse = identity.reuse(target, out != null, System.err); // before any measuring
             before = measure("dense", dense, split);
             if (m != PruneMethod.MAGNITUDE) {
                 // the baseline any 2:4 method must beat, free to compute: magnitude 2:4 of the same weights, in memory
@@ -138,14 +138,12 @@ public final class PruneServeCommand implements Callable<Integer> {
             }
         }
 
-        if (Files.exists(target.resolve("config.json"))) {
-            System.err.println("armor: " + target + " already holds a checkpoint made with these settings: serving it"
-                    + " without pruning again (delete it to prune anew)");
-        } else {
+        if (!reuse) {
             PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, b, seed,
                     target, Parallel.threads(), int8);
             try {
                 Pruner.run(job, new PruneReporter());
+                identity.write(target); // what the folder was made from, for the next run to compare
             } catch (Int8SchemeException e) { // checked before any pruning: nothing written
                 throw QuantizeCommand.usage(spec, e);
             }
@@ -156,43 +154,8 @@ public final class PruneServeCommand implements Callable<Integer> {
             printTable((m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : ""),
                     before, naive, after, split);
             if (noServe) return 0;
-            ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
+            return ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
         }
-        return 0;
-    }
-
-    /** Refuses an existing checkpoint that was pruned differently from what this command line asks for. */
-    private void checkReusable(Path target, PruneMethod m, int block, HeldOut split, Int8Scheme int8) throws IOException {
-        JsonNode root = new ObjectMapper().readTree(target.resolve("config.json").toFile());
-        JsonNode sc = root.get(SparsityConfig.KEY);
-        List<String> diffs = new ArrayList<>();
-        differs(diffs, "weights", QuantizationConfig.isQuantized(root) ? "int8" : "model dtype", int8 != null ? "int8" : "model dtype");
-        if (int8 != null && QuantizationConfig.isQuantized(root)) {
-            JsonNode a = root.get(QuantizationConfig.KEY).path("armor");
-            differs(diffs, "quantization group size", a.path("group_size").asText(), String.valueOf(int8.nominalGroup()));
-        }
-        if (sc == null) diffs.add("no " + SparsityConfig.KEY + " (a dense model)");
-        else {
-            differs(diffs, "method", sc.path("method").asText(), m.cliName());
-            if (m == PruneMethod.ARMOR) {
-                differs(diffs, "block_size", sc.path("block_size").asText(), String.valueOf(block));
-                differs(diffs, "iterations", sc.path("iterations").asText(), String.valueOf(iters));
-            }
-            if (m.needsData()) {
-                differs(diffs, "calibration.sequence_length", sc.path("calibration").path("sequence_length").asText(),
-                        String.valueOf(split.seq()));
-                differs(diffs, "calibration.samples", sc.path("calibration").path("samples").asText(),
-                        String.valueOf(split.calibrationWindows()));
-            }
-        }
-        if (!diffs.isEmpty()) {
-            throw new IllegalArgumentException(target + " holds a checkpoint pruned differently (" + String.join(", ", diffs)
-                    + "); give another --out or delete it");
-        }
-    }
-
-    private static void differs(List<String> diffs, String field, String found, String expected) {
-        if (!found.equals(expected)) diffs.add(field + " " + found + ", this run " + expected);
     }
 
     /** Which windows calibrate and which are scored. */

@@ -37,13 +37,15 @@ public final class ServeCommand implements Callable<Integer> {
         server.check();
         try (Model m = sparse.load(model, System.err)) {
             device.requireCpu(System.err);
-            serve(m, m.requireTokenizer(), model, server, System.err);
+            return serve(m, m.requireTokenizer(), model, server, System.err);
         }
-        return 0;
     }
 
-    /** Starts the server, prints where it listens and a curl example, and blocks until Ctrl-C. */
-    static void serve(Model m, Tokenizer tok, Path folder, ServerOptions o, PrintStream err) throws InterruptedException {
+    /**
+     * Starts the server, prints where it listens and a curl example, and blocks until Ctrl-C (exit code 0) or until
+     * generation fails in a way it cannot go on after (1, so that a supervisor restarts the process).
+     */
+    static int serve(Model m, Tokenizer tok, Path folder, ServerOptions o, PrintStream err) throws InterruptedException {
         String id = o.servedName != null ? o.servedName : folder.toAbsolutePath().normalize().getFileName().toString();
         ServerConfig config = o.config();
         ModelServer server = ModelServer.start(m, tok, id, config, o.maxBatch, o.maxQueue, o.maxTokens,
@@ -61,7 +63,13 @@ public final class ServeCommand implements Callable<Integer> {
         System.out.println(curlExample(base, id, config.apiKey() != null));
         System.out.flush();
         server.awaitClose();
+        var failure = server.failure();
+        if (failure.isPresent()) {
+            err.println("armor: generation failed and cannot go on, exiting: " + failure.get());
+            return 1;
+        }
         stopped.await();
+        return 0;
     }
 
     static String curlExample(String base, String id, boolean withKey) {

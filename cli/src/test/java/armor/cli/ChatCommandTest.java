@@ -98,11 +98,11 @@ class ChatCommandTest {
         for (String[] c : new String[][]{{"qwen2.5-tokenizer", "<|im_end|>"}, {"llama3-tokenizer", "<|eot_id|>"}}) {
             Tokenizer tok = Tokenizer.load(SHARED.resolve("models").resolve(c[0]));
             assertEquals(Set.of(tok.tokenToId(c[1]).orElseThrow()),
-                    ChatSession.endOfTurnIds(tok.chatTemplateOrPlain(), tok), c[0]);
+                    armor.runtime.generate.StopPolicy.endOfTurnIds(tok.chatTemplateOrPlain(), tok), c[0]);
         }
         try (Model m = Model.load(Path.of(STORIES))) {
             Tokenizer tok = m.requireTokenizer();
-            assertEquals(Set.of(), ChatSession.endOfTurnIds(tok.chatTemplateOrPlain(), tok));
+            assertEquals(Set.of(), armor.runtime.generate.StopPolicy.endOfTurnIds(tok.chatTemplateOrPlain(), tok));
         }
     }
 }

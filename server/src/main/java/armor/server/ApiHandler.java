@@ -117,9 +117,12 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         switch (path) {
             case "/health", "/v1/health" -> {
                 requireMethod(m, HttpMethod.GET, path);
-                ObjectNode o = HttpReplies.JSON.createObjectNode().put("status", "ok");
-                metrics.request(endpoint, 200);
-                HttpReplies.json(ctx, keepAlive, 200, o, null);
+                // A failed generation loop is a dead server for a probe, even though HTTP still answers.
+                boolean healthy = engine.healthy();
+                ObjectNode o = HttpReplies.JSON.createObjectNode().put("status", healthy ? "ok" : "failed");
+                engine.failure().ifPresent(why -> o.put("error", why));
+                metrics.request(endpoint, healthy ? 200 : 503);
+                HttpReplies.json(ctx, keepAlive, healthy ? 200 : 503, o, null);
             }
             case "/metrics" -> {
                 requireMethod(m, HttpMethod.GET, path);

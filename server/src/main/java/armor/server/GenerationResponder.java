@@ -1,5 +1,6 @@
 package armor.server;
 
+import armor.runtime.generate.GenerationFailure;
 import armor.runtime.generate.SchedulerRefusal;
 import armor.server.api.ApiException;
 import armor.server.engine.ChoiceListener;
@@ -162,6 +163,8 @@ final class GenerationResponder implements ChoiceListener {
         for (Generation g : generations) g.cancel();
         ApiException e = error instanceof ApiException a ? a
                 : error instanceof SchedulerRefusal r ? ApiException.of(r)
+                : error instanceof GenerationFailure f ? new ApiException(500, "server_error", null, "internal_error",
+                        f.getMessage())
                 : new ApiException(500, "server_error", null, "internal_error", "Generation failed: " + error);
         metrics.request(endpoint, e.status());
         logLine(e.status());

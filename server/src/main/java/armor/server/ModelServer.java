@@ -2,13 +2,15 @@ package armor.server;
 
 import armor.runtime.model.Model;
 import armor.server.engine.CompletionEngine;
+import armor.server.engine.RequestMemory;
 import armor.server.metrics.ServerMetrics;
 import armor.runtime.generate.BatchScheduler;
 import armor.runtime.generate.ModelDecoder;
+import armor.runtime.generate.StopPolicy;
 import armor.tokenizer.Tokenizer;
 
 import java.time.Duration;
-import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -19,9 +21,14 @@ public final class ModelServer implements AutoCloseable {
     private final OpenAiServer server;
     private final ServerMetrics metrics;
     private final String modelId;
+    private final BatchScheduler<?> scheduler;
+    private final Set<Integer> stopTokenIds;
 
-    private ModelServer(OpenAiServer server, ServerMetrics metrics, String modelId) {
+    private ModelServer(OpenAiServer server, ServerMetrics metrics, String modelId, BatchScheduler<?> scheduler,
+                        Set<Integer> stopTokenIds) {
         this.server = server;
+        this.stopTokenIds = stopTokenIds;
+        this.scheduler = scheduler;
         this.metrics = metrics;
         this.modelId = modelId;
     }
@@ -40,16 +47,39 @@ public final class ModelServer implements AutoCloseable {
     public static ModelServer start(Model model, Tokenizer tokenizer, String modelId, ServerConfig config,
                                     int maxBatch, int maxQueue, int maxNewTokensDefault, AccessLog accessLog) {
         ServerMetrics metrics = new ServerMetrics();
-        BatchScheduler<?> scheduler = new BatchScheduler<>(new ModelDecoder(model), maxBatch, maxQueue, metrics);
-        Set<Integer> stops = new LinkedHashSet<>(model.config().eosTokenIds());
-        tokenizer.eosTokenId().ifPresent(stops::add);
-        CompletionEngine engine = new CompletionEngine(modelId, tokenizer, scheduler, stops, maxNewTokensDefault);
+        System.gc(); // what the loaded model really holds, not the garbage of loading it
+        ModelDecoder probe = new ModelDecoder(model);
+        RequestMemory memory = RequestMemory.fromHeap(probe.bytesPerPosition());
+        // Scored prompts go through the model in passes whose logits take at most an eighth of a request's share.
+        long logitFloats = Math.min(ModelDecoder.DEFAULT_LOGIT_FLOATS_PER_PASS, memory.limitBytes() / 8 / Float.BYTES);
+        BatchScheduler<?> scheduler = new BatchScheduler<>(new ModelDecoder(model, logitFloats), maxBatch, maxQueue,
+                metrics);
+        Set<Integer> stops = StopPolicy.of(model.config(), tokenizer).tokenIds(); // the same as generate and chat
+        CompletionEngine engine = new CompletionEngine(modelId, tokenizer, scheduler, stops, maxNewTokensDefault,
+                memory);
+        ModelServer server;
         try {
-            return new ModelServer(OpenAiServer.start(config, engine, metrics, accessLog), metrics, modelId);
+            server = new ModelServer(OpenAiServer.start(config, engine, metrics, accessLog), metrics, modelId,
+                    scheduler, stops);
         } catch (RuntimeException e) {
             scheduler.close();
             throw e;
         }
+        // A loop that cannot go on leaves a process that answers HTTP but never generates: close it, so that
+        // awaitClose returns and the command exits non-zero (a supervisor restarts it). Not on the scheduler thread,
+        // which the shutdown joins.
+        scheduler.onFailure(t -> Thread.ofPlatform().name("armor-failed").start(() -> server.shutdown(Duration.ZERO)));
+        return server;
+    }
+
+    /** The ids that end every sequence it serves ({@link StopPolicy}: the same as {@code generate} and {@code chat}). */
+    public Set<Integer> stopTokenIds() {
+        return stopTokenIds;
+    }
+
+    /** The error that ended generation, when the server closed itself because of one. */
+    public Optional<Throwable> failure() {
+        return scheduler.failure();
     }
 
     public int port() {

@@ -27,6 +27,8 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
     final AtomicInteger interleavedSteps = new AtomicInteger();
     /** When set, the next decode step fails (a model error must fail only the requests in that step). */
     volatile boolean failNextDecode;
+    /** When set, the next decode step throws this (an Error, say), once. */
+    volatile Throwable throwNextDecode;
 
     static final class Seq {
         int length;
@@ -91,6 +93,12 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
         if (failNextDecode) {
             failNextDecode = false;
             throw new IllegalStateException("simulated model failure");
+        }
+        Throwable thrown = throwNextDecode;
+        if (thrown != null) {
+            throwNextDecode = null;
+            if (thrown instanceof Error e) throw e;
+            throw (RuntimeException) thrown;
         }
         maxBatchSeen.accumulateAndGet(seqs.size(), Math::max);
         if (stepDelayMillis > 0) {

@@ -146,4 +146,33 @@ class ServerLifecycleTest {
         }
         if (!rest.isEmpty()) assertTrue(rest.toString().contains("shutting_down"), rest.toString());
     }
+
+    @Test
+    void shutdownPastTheGracePeriodAnswersRunningAndQueuedRequestsWith503() throws Exception {
+        TestServer ts = new TestServer(512, 1, 2, null, 4096);
+        ts.decoder.stepDelayMillis = 50;
+        String slow = "{\"model\":\"fake-story\",\"prompt\":\"abc\",\"max_tokens\":400,\"temperature\":0}";
+        List<CompletableFuture<HttpResponse<String>>> pending = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            pending.add(CompletableFuture.supplyAsync(() -> {
+                try {
+                    return ts.post("/v1/completions", slow);
+                } catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            }));
+        }
+        long deadline = System.currentTimeMillis() + 5000;
+        while ((ts.scheduler.activeCount() < 1 || ts.scheduler.queueDepth() < 1) && System.currentTimeMillis() < deadline) {
+            Thread.sleep(2);
+        }
+        assertEquals(1, ts.scheduler.queueDepth(), "one request runs, one waits");
+        ts.server.shutdown(Duration.ofMillis(100));
+        for (CompletableFuture<HttpResponse<String>> f : pending) {
+            HttpResponse<String> r = f.get();
+            assertEquals(503, r.statusCode(), r.body());
+            assertEquals("shutting_down", json(r.body()).get("error").get("code").asText());
+        }
+        assertEquals(0, ts.decoder.live.get());
+    }
 }

@@ -2,6 +2,7 @@ package armor.server;
 
 import armor.server.api.RequestLimits;
 import armor.server.engine.CompletionEngine;
+import armor.server.engine.RequestMemory;
 import armor.server.metrics.ServerMetrics;
 import armor.runtime.generate.BatchScheduler;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -43,10 +44,15 @@ final class TestServer implements AutoCloseable {
 
     TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk,
                int idleSeconds) {
+        this(context, maxBatch, maxQueue, apiKey, maxBodyBytes, prefillChunk, idleSeconds, RequestMemory.UNLIMITED);
+    }
+
+    TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk,
+               int idleSeconds, RequestMemory memory) {
         decoder = new FakeStoryDecoder(context);
         scheduler = new BatchScheduler<>(decoder, maxBatch, maxQueue, prefillChunk, metrics);
         CompletionEngine engine = new CompletionEngine(MODEL, new FakeByteTokenizer(), scheduler,
-                Set.of(FakeByteTokenizer.EOS), 256);
+                Set.of(FakeByteTokenizer.EOS), 256, memory);
         ServerConfig config = ServerConfig.loopback(0).withApiKey(apiKey).withMaxBodyBytes(maxBodyBytes)
                 .withLimits(new RequestLimits(8, 1000)).withIdleSeconds(idleSeconds);
         server = OpenAiServer.start(config, engine, metrics, accessLog::add);

@@ -58,11 +58,11 @@ public final class ConfigReader {
             throw new CheckpointException(where + ": unsupported architecture " + archName
                     + ", expected one of LlamaForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM");
         }
-        String act = text(root, "hidden_act", "silu");
+        String act = text(where, root, "hidden_act", "silu");
         if (!act.equals("silu")) {
             throw new CheckpointException(where + ": unsupported hidden_act " + act + ", expected silu");
         }
-        if (root.path("use_sliding_window").asBoolean(false)) {
+        if (bool(where, root, "use_sliding_window")) {
             throw new CheckpointException(where + ": use_sliding_window is true; sliding-window attention is not "
                     + "supported, expected false");
         }
@@ -92,58 +92,77 @@ public final class ConfigReader {
         JsonNode scalingNode;
         String scalingField;
         if (ropeParams != null && ropeParams.isObject()) {
-            theta = ropeParams.has("rope_theta") ? ropeParams.get("rope_theta").asDouble()
-                    : number(root, "rope_theta", 10000.0);
+            theta = ropeParams.has("rope_theta") ? number(where, ropeParams, "rope_parameters.", "rope_theta", 0)
+                    : number(where, root, "", "rope_theta", 10000.0);
             scalingNode = ropeParams;
             scalingField = "rope_parameters";
         } else {
-            theta = number(root, "rope_theta", 10000.0);
+            theta = number(where, root, "", "rope_theta", 10000.0);
             scalingNode = ropeScaling != null && ropeScaling.isObject() ? ropeScaling : null;
             scalingField = "rope_scaling";
         }
-        if (!(theta > 0)) throw new CheckpointException(where + ": rope_theta " + theta + ", expected > 0");
+        if (!(theta > 0)) {
+            throw new CheckpointException(where + ": field rope_theta is " + theta + ", expected a positive number");
+        }
         int maxPos = root.has("max_position_embeddings") ? positive(where, root, "max_position_embeddings") : 2048;
         RopeScaling scaling = scaling(where, scalingField, scalingNode, maxPos);
 
-        boolean attentionBias = root.path("attention_bias").asBoolean(false);
+        boolean attentionBias = bool(where, root, "attention_bias");
         boolean qkvBias = arch == Architecture.QWEN2 || attentionBias;
         boolean oBias = arch != Architecture.QWEN2 && attentionBias;
-        boolean mlpBias = root.path("mlp_bias").asBoolean(false);
+        boolean mlpBias = bool(where, root, "mlp_bias");
         List<Integer> eos = root.has("eos_token_id") ? ids(where, root.get("eos_token_id")) : List.of();
-        int bos = root.has("bos_token_id") && root.get("bos_token_id").canConvertToInt()
-                ? root.get("bos_token_id").asInt() : -1;
-        String dtype = text(root, "torch_dtype", text(root, "dtype", "float32"));
+        int bos = -1;
+        JsonNode bosNode = root.get("bos_token_id");
+        if (bosNode != null && !bosNode.isNull()) {
+            if (!bosNode.isIntegralNumber() || !bosNode.canConvertToInt() || bosNode.asInt() < 0) {
+                throw new CheckpointException(where + ": field bos_token_id is " + bosNode
+                        + ", expected a token id (an integer >= 0) or null");
+            }
+            bos = bosNode.asInt();
+        }
+        String dtype = text(where, root, "torch_dtype", text(where, root, "dtype", "float32"));
+        // 1e-6 is transformers' LlamaConfig default; a zero, negative or non-finite eps makes every norm NaN or inf.
+        double eps = number(where, root, "", "rms_norm_eps", 1e-6);
+        if (!(eps > 0) || (float) eps == 0f) {
+            throw new CheckpointException(where + ": field rms_norm_eps is " + eps
+                    + ", expected a finite positive number (such as 1e-5)");
+        }
         return new ModelConfig(arch, hidden, positive(where, root, "intermediate_size"),
                 positive(where, root, "num_hidden_layers"), heads, kvHeads, headDim,
-                positive(where, root, "vocab_size"), maxPos, (float) number(root, "rms_norm_eps", 1e-6),
-                theta, scaling, root.path("tie_word_embeddings").asBoolean(false),
+                positive(where, root, "vocab_size"), maxPos, (float) eps,
+                theta, scaling, bool(where, root, "tie_word_embeddings"),
                 qkvBias, oBias, mlpBias, arch == Architecture.QWEN3, bos, eos, dtype);
     }
 
     private static RopeScaling scaling(String where, String field, JsonNode node, int maxPos) {
         if (node == null) return RopeScaling.NONE;
-        JsonNode typeNode = node.has("rope_type") ? node.get("rope_type") : node.get("type");
-        String type = typeNode == null || typeNode.isNull() ? "default" : typeNode.asText();
-        double factor = node.path("factor").asDouble(1.0);
+        String typeField = node.has("rope_type") ? "rope_type" : "type";
+        String type = text(where + ": " + field, node, typeField, "default");
+        String prefix = field + ".";
+        double factor = number(where, node, prefix, "factor", 1.0);
         switch (type) {
             case "default":
                 return RopeScaling.NONE;
             case "linear", "dynamic":
                 requireFactor(where, field, factor);
-                return new RopeScaling(type, factor, 1, 4, node.path("original_max_position_embeddings").asInt(maxPos));
+                return new RopeScaling(type, factor, 1, 4, node.has("original_max_position_embeddings")
+                        ? positive(where + ": " + field, node,
+                                "original_max_position_embeddings") : maxPos);
             case "llama3":
                 requireFactor(where, field, factor);
                 for (String f : new String[]{"low_freq_factor", "high_freq_factor", "original_max_position_embeddings"}) {
                     if (!node.has(f)) throw new CheckpointException(where + ": missing field " + field + "." + f
                             + " (needed by rope_type llama3)");
                 }
-                double low = node.get("low_freq_factor").asDouble();
-                double high = node.get("high_freq_factor").asDouble();
+                double low = number(where, node, prefix, "low_freq_factor", 0);
+                double high = number(where, node, prefix, "high_freq_factor", 0);
                 if (!(high > low)) {
                     throw new CheckpointException(where + ": " + field + ".high_freq_factor " + high
                             + " must be greater than low_freq_factor " + low);
                 }
-                return new RopeScaling(type, factor, low, high, node.get("original_max_position_embeddings").asInt());
+                return new RopeScaling(type, factor, low, high, positive(where + ": " + field, node,
+                        "original_max_position_embeddings"));
             default:
                 throw new CheckpointException(where + ": unsupported " + field + ".rope_type " + type
                         + ", expected one of default, linear, dynamic, llama3");
@@ -160,8 +179,14 @@ public final class ConfigReader {
         List<Integer> out = new ArrayList<>();
         if (node == null || node.isNull()) return out;
         if (node.isArray()) {
-            for (JsonNode n : node) out.add(n.asInt());
-        } else if (node.canConvertToInt()) {
+            for (JsonNode n : node) {
+                if (!n.isIntegralNumber() || !n.canConvertToInt() || n.asInt() < 0) {
+                    throw new CheckpointException(where + ": eos_token_id holds " + n + ", expected token ids"
+                            + " (integers >= 0)");
+                }
+                out.add(n.asInt());
+            }
+        } else if (node.isIntegralNumber() && node.canConvertToInt() && node.asInt() >= 0) {
             out.add(node.asInt());
         } else {
             throw new CheckpointException(where + ": eos_token_id " + node + ", expected an id or a list of ids");
@@ -178,22 +203,52 @@ public final class ConfigReader {
         return n.asInt();
     }
 
-    private static double number(JsonNode root, String field, double dflt) {
+    /**
+     * A JSON number (a string such as "NaN" or "1e-5" is refused: Jackson's {@code asDouble} would read it as 0 or
+     * parse it, neither of which is what the file says), finite.
+     */
+    private static double number(String where, JsonNode root, String prefix, String field, double dflt) {
         JsonNode n = root.get(field);
-        return n == null || n.isNull() ? dflt : n.asDouble();
+        if (n == null || n.isNull()) return dflt;
+        if (!n.isNumber() || !Double.isFinite(n.asDouble())) {
+            throw new CheckpointException(where + ": field " + prefix + field + " is " + n + ", expected a finite number");
+        }
+        return n.asDouble();
     }
 
-    private static String text(JsonNode root, String field, String dflt) {
+    private static boolean bool(String where, JsonNode root, String field) {
         JsonNode n = root.get(field);
-        return n == null || n.isNull() ? dflt : n.asText();
+        if (n == null || n.isNull()) return false;
+        if (!n.isBoolean()) throw new CheckpointException(where + ": field " + field + " is " + n + ", expected true or false");
+        return n.asBoolean();
+    }
+
+    private static String text(String where, JsonNode root, String field, String dflt) {
+        JsonNode n = root.get(field);
+        if (n == null || n.isNull()) return dflt;
+        if (!n.isTextual()) throw new CheckpointException(where + ": field " + field + " is " + n + ", expected a string");
+        return n.asText();
+    }
+
+    /** Jackson's parse error as one line of ours: where in the file, and what was found (no library advice). */
+    static String describe(com.fasterxml.jackson.core.JsonProcessingException e) {
+        String found = e.getOriginalMessage();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("token '([^']*)'").matcher(found);
+        String what = m.find() ? "'" + m.group(1) + "' is not a JSON value (numbers must be finite, strings quoted)"
+                : found.lines().findFirst().orElse("")
+                        .replaceAll(" *\\(start marker.*$|:? *(enable|set|consider) .*$", "");
+        var loc = e.getLocation();
+        return loc == null ? what : "line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": " + what;
     }
 
     private static JsonNode readJson(Path file) {
         if (!Files.isRegularFile(file)) return null;
         try {
             return JSON.readTree(file.toFile());
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new CheckpointException(file + ": not valid JSON at " + describe(e));
         } catch (IOException e) {
-            throw new CheckpointException(file + ": not valid JSON: " + e.getMessage().lines().findFirst().orElse(""));
+            throw new CheckpointException(file + ": cannot read: " + e.getMessage());
         }
     }
 }

@@ -17,6 +17,11 @@ public interface BatchDecoder<S> {
 
     S newSequence();
 
+    /** Bytes of KV cache one position of one sequence holds; what admission estimates a request's memory from. */
+    default long bytesPerPosition() {
+        return 0;
+    }
+
     /**
      * Appends {@code tokens} to the sequence and returns the logits that follow the last one. When
      * {@code eachPosition} is not null it receives the logits after every token, in order (the last call equals the

@@ -29,6 +29,10 @@ public final class BatchScheduler<S> implements AutoCloseable {
     private boolean accepting = true;                             // guarded by lock
     private boolean stopped;                                      // guarded by lock
     private volatile int activeCount;
+    /** What ended the loop when it could not go on (null while it runs, and after a normal stop). */
+    private volatile Throwable failure;
+    private final List<java.util.function.Consumer<Throwable>> failureListeners =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /** @param cache a KV cache the caller keeps (holding {@code cached} prompt tokens), or null for a fresh one */
     private record Waiting(SequenceRequest request, SequenceHandle handle, long submittedNanos, Object cache,
@@ -103,6 +107,11 @@ public final class BatchScheduler<S> implements AutoCloseable {
         return decoder.vocabSize();
     }
 
+    /** KV-cache bytes of one position of one sequence ({@link BatchDecoder#bytesPerPosition()}). */
+    public long bytesPerPosition() {
+        return decoder.bytesPerPosition();
+    }
+
     public int queueDepth() {
         synchronized (lock) {
             return queue.size();
@@ -111,6 +120,26 @@ public final class BatchScheduler<S> implements AutoCloseable {
 
     public int activeCount() {
         return activeCount;
+    }
+
+    /**
+     * Whether the loop is alive and can take work: false once an error it cannot go on after ended it (the server's
+     * {@code /health} answers 503 then, so a supervisor restarts the process).
+     */
+    public boolean healthy() {
+        return failure == null && thread.isAlive();
+    }
+
+    /** What ended the loop, when {@link #healthy()} turned false because of an error. */
+    public java.util.Optional<Throwable> failure() {
+        return java.util.Optional.ofNullable(failure);
+    }
+
+    /** Called once, on the scheduler thread, if the loop ends because of an error (after every client was told). */
+    public void onFailure(java.util.function.Consumer<Throwable> listener) {
+        failureListeners.add(listener);
+        Throwable f = failure;
+        if (f != null) listener.accept(f);
     }
 
     /**
@@ -146,6 +175,10 @@ public final class BatchScheduler<S> implements AutoCloseable {
         synchronized (lock) {
             if (!accepting) {
                 metrics.rejected();
+                if (failure != null) {
+                    throw new SchedulerRefusal(SchedulerRefusal.Reason.FAILED, "The server's generation loop failed ("
+                            + failure + ") and is exiting; retry against another instance.");
+                }
                 throw new SchedulerRefusal(SchedulerRefusal.Reason.SHUTTING_DOWN,
                         "The server is shutting down; retry against another instance.");
             }
@@ -167,6 +200,40 @@ public final class BatchScheduler<S> implements AutoCloseable {
     private void loop() {
         List<Running> active = new ArrayList<>();     // decoding: each step feeds the token sampled last
         List<Running> prefilling = new ArrayList<>(); // joining: each step feeds the next chunk of the prompt
+        try {
+            run(active, prefilling);
+        } catch (Throwable t) {
+            fail(t instanceof LoopFailure f ? f.getCause() : t, active, prefilling);
+        }
+    }
+
+    /**
+     * The loop could not go on: every client still waiting is told (503, retry elsewhere), the scheduler stops
+     * taking work and reports itself unhealthy, and the failure listeners (the server: exit non-zero) run.
+     */
+    private void fail(Throwable t, List<Running> active, List<Running> prefilling) {
+        failure = t;
+        synchronized (lock) {
+            accepting = false;
+            stopped = true;
+        }
+        try {
+            System.err.println("armor: the generation loop failed and cannot go on: " + t);
+            endAll(new SchedulerRefusal(SchedulerRefusal.Reason.FAILED,
+                    "The server's generation loop failed (" + t + "); retry against another instance."),
+                    active, prefilling);
+        } finally {
+            for (var l : failureListeners) {
+                try {
+                    l.accept(t);
+                } catch (Throwable ignored) {
+                    // one listener's failure must not keep the others from running
+                }
+            }
+        }
+    }
+
+    private void run(List<Running> active, List<Running> prefilling) {
         while (true) {
             List<Waiting> admitted = new ArrayList<>();
             synchronized (lock) {
@@ -189,15 +256,20 @@ public final class BatchScheduler<S> implements AutoCloseable {
             activeCount = active.size() + prefilling.size();
         }
         // Stopped: whatever is left is cancelled, its cache freed, its client told.
-        SchedulerRefusal gone = new SchedulerRefusal(SchedulerRefusal.Reason.SHUTTING_DOWN,
-                "The server shut down before this request finished.");
+        endAll(new SchedulerRefusal(SchedulerRefusal.Reason.SHUTTING_DOWN,
+                "The server shut down before this request finished."), active, prefilling);
+    }
+
+    /** Ends every running and queued sequence with {@code error}, freeing their caches. */
+    private void endAll(SchedulerRefusal error, List<Running> active, List<Running> prefilling) {
         for (List<Running> group : List.of(active, prefilling)) {
             for (Running r : group) {
-                r.release();
                 metrics.cancelled();
-                r.request.listener().onError(gone);
+                endWith(r, error);
             }
         }
+        active.clear();
+        prefilling.clear();
         activeCount = 0;
         List<Waiting> left;
         synchronized (lock) {
@@ -205,7 +277,42 @@ public final class BatchScheduler<S> implements AutoCloseable {
             queue.clear();
         }
         // Listeners are called outside the lock: they may take their own locks, which submitters hold while submitting.
-        for (Waiting w : left) w.request.listener().onError(gone);
+        for (Waiting w : left) tell(w.request.listener(), error);
+    }
+
+    /**
+     * A sequence failed with {@code t} (any throwable of its step: an OutOfMemoryError included): its cache is
+     * freed and its client told, and the loop goes on, unless {@code t} is an error the process cannot be trusted
+     * after ({@link GenerationFailure#survivable}), which is rethrown to end the loop.
+     */
+    private void fail(Running r, Throwable t) {
+        endWith(r, GenerationFailure.of(t));
+        if (!GenerationFailure.survivable(t)) throw new LoopFailure(t);
+    }
+
+    private void endWith(Running r, RuntimeException error) {
+        try {
+            r.release();
+        } catch (Throwable ignored) {
+            // a cache that cannot be freed is lost; its client is still told below
+        }
+        tell(r.request.listener(), error);
+    }
+
+    /** Tells a client its sequence failed; a listener that throws cannot stop the loop or the other clients. */
+    private static void tell(SequenceListener listener, RuntimeException error) {
+        try {
+            listener.onError(error);
+        } catch (Throwable ignored) {
+            // nothing more can be done for that client
+        }
+    }
+
+    /** Carries a non-survivable error of one step out of the loop, once its sequences were told. */
+    private static final class LoopFailure extends RuntimeException {
+        LoopFailure(Throwable cause) {
+            super(cause);
+        }
     }
 
     /**
@@ -224,8 +331,9 @@ public final class BatchScheduler<S> implements AutoCloseable {
             } else {
                 try {
                     joining.add(new Running(w));
-                } catch (RuntimeException e) {
-                    w.request.listener().onError(e);
+                } catch (Throwable e) {
+                    tell(w.request.listener(), GenerationFailure.of(e));
+                    if (!GenerationFailure.survivable(e)) throw new LoopFailure(e);
                 }
             }
         }
@@ -263,9 +371,13 @@ public final class BatchScheduler<S> implements AutoCloseable {
                 logits = decoder.prefill(cache, req.prompt(), null);
             }
             return firstToken(r, logits) ? r : null;
-        } catch (RuntimeException e) {
-            if (r != null) r.release();
-            req.listener().onError(e);
+        } catch (Throwable e) {
+            if (r != null) {
+                fail(r, e);
+            } else {
+                tell(req.listener(), GenerationFailure.of(e));
+                if (!GenerationFailure.survivable(e)) throw new LoopFailure(e);
+            }
             return null;
         }
     }
@@ -298,15 +410,14 @@ public final class BatchScheduler<S> implements AutoCloseable {
         float[][] logits;
         try {
             logits = decoder.step(caches, tokens);
-        } catch (RuntimeException e) {
-            for (List<Running> group : List.of(active, chunked)) {
-                for (Running r : group) {
-                    r.release();
-                    r.request.listener().onError(e);
-                }
-            }
+        } catch (Throwable e) {
+            // The step's sequences fail together (their caches may hold part of the step); queued ones go on.
             prefilling.removeAll(chunked);
+            List<Running> failed = new ArrayList<>(active);
+            failed.addAll(chunked);
             active.clear();
+            for (Running r : failed) endWith(r, GenerationFailure.of(e));
+            if (!GenerationFailure.survivable(e)) throw new LoopFailure(e);
             return;
         }
         long nanos = System.nanoTime() - t0;
@@ -317,9 +428,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
             Running r = active.get(i);
             try {
                 if (accept(r, logits[i])) still.add(r);
-            } catch (RuntimeException e) {
-                r.release();
-                r.request.listener().onError(e);
+            } catch (Throwable e) {
+                fail(r, e);
             }
         }
         for (int j = 0; j < chunked.size(); j++) {
@@ -329,9 +439,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
             prefilling.remove(r);
             try {
                 if (firstToken(r, logits[active.size() + j])) still.add(r);
-            } catch (RuntimeException e) {
-                r.release();
-                r.request.listener().onError(e);
+            } catch (Throwable e) {
+                fail(r, e);
             }
         }
         active.clear();
@@ -341,7 +450,9 @@ public final class BatchScheduler<S> implements AutoCloseable {
     /** Samples from {@code logits}, reports the token; returns whether the sequence continues. */
     private boolean accept(Running r, float[] logits) {
         SequenceRequest req = r.request;
+        long t0 = System.nanoTime();
         int token = r.sampler.sample(logits);
+        metrics.sampled(System.nanoTime() - t0);
         r.generated++;
         r.lastToken = token;
         metrics.completionTokens(1);

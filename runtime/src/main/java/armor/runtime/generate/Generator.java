@@ -16,26 +16,22 @@ import java.util.concurrent.CountDownLatch;
  * Generates one sequence for {@code armor generate} and {@code armor chat}: it runs on the server's loop, a
  * {@link BatchScheduler} with one sequence, so the command line and the server sample, stop and detokenize alike.
  * The prompt is prefilled, then one token per forward pass is sampled and streamed to a {@link TokenListener}.
- * Stops at an end-of-sequence id (config.json, generation_config.json and the tokenizer's, plus any end-of-turn
- * ids given), at a stop string, at {@code maxTokens}, or when the context is full.
+ * Stops at an id of the {@link StopPolicy} (config.json, generation_config.json and the tokenizer's EOS, the chat
+ * template's end of turn), at a stop string, at {@code maxTokens}, or when the context is full.
  */
 public final class Generator {
     private final Model model;
     private final Tokenizer tokenizer;
     private final Set<Integer> eos = new HashSet<>();
 
-    /** @param tokenizer decodes text for the listener and stop strings; may be null (ids only) */
+    /**
+     * @param tokenizer decodes text for the listener and stop strings; may be null (ids only). Generation ends at
+     *                  the ids of {@link StopPolicy#of}, as in the server.
+     */
     public Generator(Model model, Tokenizer tokenizer) {
-        this(model, tokenizer, Set.of());
-    }
-
-    /** @param endOfTurnIds further ids that end generation (a chat template's end-of-turn tokens) */
-    public Generator(Model model, Tokenizer tokenizer, Set<Integer> endOfTurnIds) {
         this.model = model;
         this.tokenizer = tokenizer;
-        eos.addAll(model.config().eosTokenIds());
-        if (tokenizer != null) tokenizer.eosTokenId().ifPresent(eos::add);
-        eos.addAll(endOfTurnIds);
+        eos.addAll(StopPolicy.of(model.config(), tokenizer).tokenIds());
     }
 
     public Set<Integer> eosTokenIds() {

@@ -53,55 +53,112 @@ public final class Sampler {
         return z;
     }
 
+    /** Candidates sorted first when top-p or min-p must find their cut without a top-k bound; grows by 4x. */
+    static final int FIRST_CANDIDATES = 256;
+
+    // Per-sequence buffers of the filtered draw (vocab-sized, made on first use): no allocation per token.
+    private double[] probs;
+    private long[] keys;
+    private int[] keptIds;
+
     private int draw(float[] z) {
         int n = z.length;
         double invT = 1.0 / params.temperature();
         float max = Float.NEGATIVE_INFINITY;
         for (float v : z) max = Math.max(max, v);
-        double[] p = new double[n];
+        if (probs == null || probs.length != n) probs = new double[n];
+        double[] p = probs;
         for (int i = 0; i < n; i++) p[i] = Math.exp((z[i] - max) * invT);
-        int keep = n;
-        int[] order = null;
         boolean filtered = params.topK() > 0 || params.topP() < 1 || params.minP() > 0;
-        if (filtered) {
-            // Descending probability, ties by ascending id: one primitive sort of (probability bits, ~id) keys;
-            // positive doubles order like their bits. Only the sort order matters here, not the draw below.
-            long[] keys = new long[n];
-            for (int i = 0; i < n; i++) keys[i] = ((long) Float.floatToRawIntBits((float) p[i]) << 32) | (~i & 0xFFFFFFFFL);
-            Arrays.sort(keys);
-            order = new int[n];
-            for (int k = 0; k < n; k++) order[k] = ~(int) keys[n - 1 - k];
-            if (params.topK() > 0) keep = Math.min(keep, params.topK());
+        int keep = filtered ? keepFiltered(p) : n;
+        if (keep >= n) return drawFrom(p, null, n);
+        // The kept ids are keys[n - keep .. n); the draw walks them in id order, as over the whole vocabulary.
+        if (keptIds == null || keptIds.length < keep) keptIds = new int[Math.max(keep, FIRST_CANDIDATES)];
+        for (int k = 0; k < keep; k++) keptIds[k] = ~(int) keys[n - 1 - k];
+        Arrays.sort(keptIds, 0, keep);
+        return drawFrom(p, keptIds, keep);
+    }
+
+    /**
+     * How many of the most likely tokens top-k, top-p and min-p keep, found by partial selection: only the
+     * candidates that can matter are sorted (top-k of them, or a growing prefix until the top-p mass and the min-p
+     * floor are decided), not the whole vocabulary. On return {@code keys[n - keep .. n)} hold the kept tokens.
+     * The order is descending probability, ties by ascending id: keys are (probability bits, ~id), and positive
+     * doubles rounded to float order like their bits.
+     */
+    private int keepFiltered(double[] p) {
+        int n = p.length;
+        if (keys == null || keys.length != n) keys = new long[n];
+        for (int i = 0; i < n; i++) keys[i] = ((long) Float.floatToRawIntBits((float) p[i]) << 32) | (~i & 0xFFFFFFFFL);
+        int limit = params.topK() > 0 ? Math.min(params.topK(), n) : n;
+        // top-p's mass: over what top-k kept, else over the whole vocabulary (summed in id order).
+        double mass = 0;
+        if (limit == n) for (double v : p) mass += v;
+        int m = params.topK() > 0 ? limit : Math.min(n, FIRST_CANDIDATES);
+        while (true) {
+            selectLargest(keys, n, m);
+            Arrays.sort(keys, n - m, n); // ascending: the most likely token is last
+            if (limit < n && mass == 0) for (int k = 0; k < limit; k++) mass += p[~(int) keys[n - 1 - k]];
+            int keep = limit;
+            boolean decided = true;
             if (params.topP() < 1) {
-                double mass = 0;
-                for (int k = 0; k < keep; k++) mass += p[order[k]];
                 double cum = 0;
                 int k = 0;
-                while (k < keep) {
-                    cum += p[order[k++]];
+                while (k < Math.min(keep, m)) {
+                    cum += p[~(int) keys[n - 1 - k++]];
                     if (cum >= params.topP() * mass) break;
                 }
-                keep = k;
+                if (cum < params.topP() * mass && k < keep) decided = false; // the cut lies beyond the candidates
+                else keep = k;
             }
-            if (params.minP() > 0) {
-                double floor = params.minP() * p[order[0]];
+            if (decided && params.minP() > 0) {
+                double floor = params.minP() * p[~(int) keys[n - 1]];
                 int k = 1;
-                while (k < keep && p[order[k]] >= floor) k++;
-                keep = k;
+                while (k < Math.min(keep, m) && p[~(int) keys[n - 1 - k]] >= floor) k++;
+                if (k == m && k < keep) decided = false;
+                else keep = k;
             }
+            if (decided || m == n) return keep;
+            m = (int) Math.min(n, 4L * m);
         }
-        // The draw walks the kept tokens in id order, so it does not depend on how the kept set was found.
-        boolean[] kept = null;
-        if (filtered && keep < n) {
-            kept = new boolean[n];
-            for (int k = 0; k < keep; k++) kept[order[k]] = true;
+    }
+
+    /**
+     * Moves the {@code m} largest of {@code a[0..n)} (distinct values) into {@code a[n - m .. n)}, in no order:
+     * quickselect, linear on average.
+     */
+    static void selectLargest(long[] a, int n, int m) {
+        if (m <= 0 || m >= n) return;
+        int target = n - m; // a[target] must end as the m-th largest, everything after it larger
+        int lo = 0, hi = n - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            long x = a[lo], y = a[mid], w = a[hi];
+            long pivot = x < y ? (y < w ? y : Math.max(x, w)) : (x < w ? x : Math.max(y, w)); // median of three
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] < pivot) i++;
+                while (a[j] > pivot) j--;
+                if (i <= j) {
+                    long t = a[i];
+                    a[i++] = a[j];
+                    a[j--] = t;
+                }
+            }
+            if (target <= j) hi = j;
+            else if (target >= i) lo = i;
+            else return;
         }
+    }
+
+    /** One draw over {@code ids[0..count)} (null: every id), walked in ascending id order. */
+    private int drawFrom(double[] p, int[] ids, int count) {
         double total = 0;
-        for (int i = 0; i < n; i++) if (kept == null || kept[i]) total += p[i];
+        for (int k = 0; k < count; k++) total += p[ids == null ? k : ids[k]];
         double r = random.nextDouble() * total;
         int last = -1;
-        for (int i = 0; i < n; i++) {
-            if (kept != null && !kept[i]) continue;
+        for (int k = 0; k < count; k++) {
+            int i = ids == null ? k : ids[k];
             last = i;
             r -= p[i];
             if (r < 0) return i;

@@ -24,6 +24,9 @@ public interface SchedulerMetrics {
     /** A step that only decoded: {@code tokens} sequences advanced by one token. */
     default void decodeStep(int tokens, long durationNanos) {}
 
+    /** One token chosen from its logits (penalties, filters, draw) on the scheduler thread. */
+    default void sampled(long durationNanos) {}
+
     /** A step that also fed prompt chunks of joining sequences; {@code rows} sequences took part. */
     default void mixedStep(int rows, long durationNanos) {}
 }

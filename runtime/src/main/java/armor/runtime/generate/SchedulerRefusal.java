@@ -1,11 +1,11 @@
 package armor.runtime.generate;
 
 /**
- * {@link BatchScheduler} cannot take or finish work: its queue is full, or it is shutting down. The server answers
- * it with 429 or 503 and a retry hint.
+ * {@link BatchScheduler} cannot take or finish work: its queue is full, it is shutting down, or its loop failed and
+ * cannot go on. The server answers it with 429 or 503 and a retry hint.
  */
 public final class SchedulerRefusal extends RuntimeException {
-    public enum Reason { QUEUE_FULL, SHUTTING_DOWN }
+    public enum Reason { QUEUE_FULL, SHUTTING_DOWN, FAILED }
 
     private final Reason reason;
 

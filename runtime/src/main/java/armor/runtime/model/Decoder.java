@@ -46,6 +46,7 @@ public final class Decoder {
 
     /** Builds the decoder from checkpoint tensors; each missing or misshapen tensor is named in the error. */
     public static Decoder load(ModelConfig c, WeightSource w) {
+        requireLayerCount(c, w);
         TokenEmbedding emb = TokenEmbedding.load(w, c.vocabSize(), c.hiddenSize());
         DecoderLayer[] layers = new DecoderLayer[c.numLayers()];
         for (int i = 0; i < layers.length; i++) layers[i] = DecoderLayer.load(w, c, i);
@@ -63,6 +64,25 @@ public final class Decoder {
             head = LinearLoader.load(w, "lm_head", c.hiddenSize(), c.vocabSize());
         }
         return new Decoder(c, emb, layers, norm, head);
+    }
+
+    private static final java.util.regex.Pattern LAYER = java.util.regex.Pattern.compile("model\\.layers\\.(\\d{1,6})\\..*");
+
+    /**
+     * The checkpoint must hold exactly the layers config.json names: with fewer a tensor is missing, with more the
+     * extra layers would be silently skipped and the model would produce garbage.
+     */
+    private static void requireLayerCount(ModelConfig c, WeightSource w) {
+        int stored = 0;
+        for (String name : w.names()) {
+            java.util.regex.Matcher m = LAYER.matcher(name);
+            if (m.matches()) stored = Math.max(stored, Integer.parseInt(m.group(1)) + 1);
+        }
+        if (stored != c.numLayers()) {
+            throw new CheckpointException(w.origin() + ": holds " + stored + " decoder layers (model.layers.0 to "
+                    + (stored - 1) + "), but config.json field num_hidden_layers is " + c.numLayers()
+                    + "; expected them to match");
+        }
     }
 
     public ModelConfig config() {
@@ -103,6 +123,7 @@ public final class Decoder {
      */
     public float[] forward(List<Step> steps, boolean allPositions, ActivationObserver observer) {
         final int n = validate(steps);
+        requireArrays(n, allPositions ? n : steps.size());
         final int hidden = config.hiddenSize(), qDim = config.qDim(), kvDim = config.kvDim();
         final int heads = config.numHeads(), kvHeads = config.numKvHeads(), inter = config.intermediateSize();
         final float eps = config.rmsNormEps();
@@ -190,6 +211,17 @@ public final class Decoder {
         float[] logits = new float[rows * config.vocabSize()];
         lmHead.forward(selected, logits, rows);
         return logits;
+    }
+
+    /** Every buffer of a pass is one Java array: refuses a pass whose largest would not fit an int index. */
+    private void requireArrays(int rows, int logitRows) {
+        long widest = Math.max(Math.max(config.hiddenSize(), config.qDim()), config.intermediateSize());
+        long most = Math.max((long) rows * widest, (long) logitRows * config.vocabSize());
+        if (most > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("forward: " + rows + " tokens (" + logitRows + " logit rows of "
+                    + config.vocabSize() + ") in one pass need an array of " + most
+                    + " floats, more than a Java array holds; expected fewer tokens per pass");
+        }
     }
 
     private int validate(List<Step> steps) {

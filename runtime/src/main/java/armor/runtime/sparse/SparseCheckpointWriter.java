@@ -10,6 +10,7 @@ import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.quant.QuantizedWeights;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
+import armor.runtime.safetensors.OutputTempFolder;
 import armor.runtime.safetensors.SafetensorsWriter;
 import armor.runtime.safetensors.TensorMapWeights;
 import armor.runtime.safetensors.WeightSource;
@@ -93,8 +94,7 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         this.view = dequantize ? Int8Tensors.dequantizing(source) : source;
         this.quantized = quantize == null ? null : quantize.view(source);
         try {
-            Files.createDirectories(this.target.getParent());
-            this.tmp = Files.createTempDirectory(this.target.getParent(), "." + this.target.getFileName() + ".tmp-");
+            this.tmp = OutputTempFolder.create(this.target);
             try { // createTempDirectory makes it owner-only; a model folder is usually shared
                 Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             } catch (UnsupportedOperationException ignored) {
@@ -406,11 +406,6 @@ public final class SparseCheckpointWriter implements AutoCloseable {
     public synchronized void close() {
         pendingArena.close();
         closeSource();
-        if (!Files.exists(tmp)) return;
-        try (Stream<Path> walk = Files.walk(tmp)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException ignored) {
-            // best effort: the folder's name marks it as temporary
-        }
+        if (Files.exists(tmp)) OutputTempFolder.deleteTree(tmp); // best effort: the next writer deletes what is left
     }
 }

@@ -41,6 +41,7 @@ public final class ApiException extends RuntimeException {
         return switch (refusal.reason()) {
             case QUEUE_FULL -> new ApiException(429, "rate_limit_exceeded", null, "queue_full", refusal.getMessage(), 1);
             case SHUTTING_DOWN -> new ApiException(503, "server_error", null, "shutting_down", refusal.getMessage(), 5);
+            case FAILED -> new ApiException(503, "server_error", null, "server_failed", refusal.getMessage(), 5);
         };
     }
 

@@ -30,6 +30,7 @@ public final class CompletionEngine implements Engine {
     private final Set<Integer> stopTokens;
     private final int maxTokensLimit;
     private final TokenTexts texts;
+    private final RequestMemory memory;
 
     /**
      * @param stopTokens     ids that end generation (the tokenizer's EOS and generation_config.json's eos_token_id)
@@ -37,6 +38,13 @@ public final class CompletionEngine implements Engine {
      */
     public CompletionEngine(String modelId, Tokenizer tokenizer, BatchScheduler<?> scheduler, Set<Integer> stopTokens,
                             int maxTokensLimit) {
+        this(modelId, tokenizer, scheduler, stopTokens, maxTokensLimit, RequestMemory.UNLIMITED);
+    }
+
+    /** @param memory the most memory one request may need; larger ones are refused with 400 before any work */
+    public CompletionEngine(String modelId, Tokenizer tokenizer, BatchScheduler<?> scheduler, Set<Integer> stopTokens,
+                            int maxTokensLimit, RequestMemory memory) {
+        this.memory = memory;
         this.modelId = modelId;
         this.tokenizer = tokenizer;
         this.renderer = new PromptRenderer(tokenizer);
@@ -68,6 +76,9 @@ public final class CompletionEngine implements Engine {
         }
         int ctx = scheduler.contextLength();
         int maxNew = maxNewTokens(ids.length, params, ctx, prompt instanceof PromptInput.Chat ? "messages" : "prompt");
+        boolean promptLogprobs = params.echo() && params.wantsLogprobs();
+        memory.check(ids.length, maxNew, params.n(), promptLogprobs, params.logprobs(), ctx,
+                prompt instanceof PromptInput.Chat ? "messages" : "prompt");
         String echoText = null;
         if (params.echo()) {
             echoText = prompt instanceof PromptInput.Text t ? t.text() : tokenizer.decode(ids, false);
@@ -77,7 +88,7 @@ public final class CompletionEngine implements Engine {
             ChoiceTextStream stream = new ChoiceTextStream(firstChoice + i, tokenizer, ids, params.stop(), texts,
                     echoText, listener);
             SamplingParams sampling = params.sampling().withSeed(params.sampling().seed() + i);
-            seqs.add(new SequenceRequest(ids, maxNew, sampling, params.logprobs(), params.echo() && params.wantsLogprobs(),
+            seqs.add(new SequenceRequest(ids, maxNew, sampling, params.logprobs(), promptLogprobs,
                     stopTokens, stream));
         }
         List<SequenceHandle> handles;
@@ -115,6 +126,16 @@ public final class CompletionEngine implements Engine {
                             + " were requested (" + promptLength + " in the prompt, " + asked + " for the completion).");
         }
         return asked;
+    }
+
+    @Override
+    public boolean healthy() {
+        return scheduler.healthy();
+    }
+
+    @Override
+    public Optional<String> failure() {
+        return scheduler.failure().map(Throwable::toString);
     }
 
     @Override

@@ -18,6 +18,19 @@ public interface Engine {
      */
     Generation generate(PromptInput prompt, GenerationParams params, int firstChoice, ChoiceListener listener);
 
+    /**
+     * False once generation cannot go on (its loop failed): {@code /health} then answers 503 so that a supervisor
+     * restarts the process. {@code why} of the failure in {@link #failure()}.
+     */
+    default boolean healthy() {
+        return true;
+    }
+
+    /** What made the engine unhealthy, in one line; empty while healthy. */
+    default java.util.Optional<String> failure() {
+        return java.util.Optional.empty();
+    }
+
     /** Stops taking work; lets running work finish for up to {@code grace}, then cancels it. */
     void shutdown(Duration grace);
 }

@@ -22,6 +22,7 @@ public final class ServerMetrics implements SchedulerMetrics {
     private final LongAdder decodeSteps = new LongAdder();
     private final LongAdder decodeTokens = new LongAdder();
     private final LongAdder decodeNanos = new LongAdder();
+    private final LongAdder samplingNanos = new LongAdder();
     private final LongAdder rejected = new LongAdder();
     private final LongAdder cancelled = new LongAdder();
     private final long[] ttftBuckets = new long[TTFT_BUCKETS.length];
@@ -101,6 +102,16 @@ public final class ServerMetrics implements SchedulerMetrics {
         return decodeNanos.sum();
     }
 
+    @Override
+    public void sampled(long durationNanos) {
+        samplingNanos.add(durationNanos);
+    }
+
+    /** Time the scheduler thread spent choosing tokens from logits (penalties, filters and draws). */
+    public long samplingNanos() {
+        return samplingNanos.sum();
+    }
+
     /** Tokens per second of wall time over the recent window (0 when idle). */
     public synchronized double decodeTokensPerSecond() {
         long now = System.nanoTime();
@@ -128,6 +139,9 @@ public final class ServerMetrics implements SchedulerMetrics {
         sb.append("# HELP armor_decode_seconds_total Time spent in decode-only steps (no prompt joined).\n");
         sb.append("# TYPE armor_decode_seconds_total counter\narmor_decode_seconds_total ").append(decodeNanos.sum() / 1e9)
                 .append('\n');
+        sb.append("# HELP armor_sampling_seconds_total Time spent choosing tokens from logits on the scheduler thread.\n");
+        sb.append("# TYPE armor_sampling_seconds_total counter\narmor_sampling_seconds_total ")
+                .append(samplingNanos.sum() / 1e9).append('\n');
         counter(sb, "armor_rejected_total", "Requests refused because the queue was full or the server stopping.", rejected.sum());
         counter(sb, "armor_cancelled_total", "Sequences cancelled (client disconnected or shutdown).", cancelled.sum());
         gauge(sb, "armor_queue_depth", "Sequences waiting to start.", queueDepth.getAsInt());

@@ -1,4 +1,4 @@
-package armor.cli;
+package armor.runtime.chat;
 
 import armor.runtime.generate.GenerationResult;
 import armor.runtime.generate.Generator;
@@ -14,16 +14,15 @@ import armor.tokenizer.Tokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A multi-turn conversation with one model. Every turn renders the whole conversation with the chat template and
  * encodes it; the KV cache keeps the tokens the previous turns already processed, so only the part after the
  * longest common prefix with them is prefilled (all of it when the new rendering does not extend the old one).
+ * {@code armor chat} drives it from the terminal; the stop policy is the server's ({@link armor.runtime.generate.StopPolicy}).
  */
-final class ChatSession implements AutoCloseable {
+public final class ChatSession implements AutoCloseable {
     private final Model model;
     private final Tokenizer tokenizer;
     private final ChatTemplate template;
@@ -41,7 +40,7 @@ final class ChatSession implements AutoCloseable {
     private int turns;
 
     /** @param system the system message, or null for none */
-    ChatSession(Model model, Tokenizer tokenizer, String system, SamplingParams params, StopConditions stop) {
+    public ChatSession(Model model, Tokenizer tokenizer, String system, SamplingParams params, StopConditions stop) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.template = tokenizer.chatTemplateOrPlain();
@@ -49,35 +48,13 @@ final class ChatSession implements AutoCloseable {
         this.system = system;
         this.params = params;
         this.stop = stop;
-        this.generator = new Generator(model, tokenizer, endOfTurnIds(template, tokenizer));
+        this.generator = new Generator(model, tokenizer); // its StopPolicy ends a reply at the template's end of turn
         this.sequence = model.newSequence(256);
         reset();
     }
 
-    /**
-     * The special tokens the template writes right after an assistant message (e.g. {@code <|im_end|>},
-     * {@code <|eot_id|>}): the model emits them to end its turn. Found by rendering a marker reply, so it works for
-     * any template without a list of known markers.
-     */
-    static Set<Integer> endOfTurnIds(ChatTemplate template, Tokenizer tokenizer) {
-        String marker = "ARMOR-END-OF-TURN-PROBE";
-        String rendered;
-        try {
-            rendered = template.render(List.of(new ChatMessage("user", "hi"), new ChatMessage("assistant", marker)), false);
-        } catch (RuntimeException e) {
-            return Set.of(); // a template that refuses this shape: EOS alone ends the turn
-        }
-        int at = rendered.lastIndexOf(marker);
-        if (at < 0) return Set.of();
-        String after = rendered.substring(at + marker.length()).strip();
-        Set<Integer> ids = new HashSet<>();
-        int[] tail = after.isEmpty() ? new int[0] : tokenizer.encode(after, false);
-        if (tail.length > 0 && tokenizer.isSpecial(tail[0])) ids.add(tail[0]);
-        return ids;
-    }
-
     /** Forgets the conversation (the system message stays). */
-    void reset() {
+    public void reset() {
         messages.clear();
         if (system != null) messages.add(new ChatMessage("system", system));
         sequence.truncate(0);
@@ -85,7 +62,7 @@ final class ChatSession implements AutoCloseable {
     }
 
     /** Adds the user's message, streams the reply to {@code listener}, and adds the reply to the conversation. */
-    GenerationResult send(String userText, TokenListener listener) {
+    public GenerationResult send(String userText, TokenListener listener) {
         messages.add(new ChatMessage("user", userText));
         int[] prompt;
         try {
@@ -122,7 +99,7 @@ final class ChatSession implements AutoCloseable {
     }
 
     /** Prompt tokens of the last turn whose cache entries were kept from earlier turns. */
-    int reusedLastTurn() {
+    public int reusedLastTurn() {
         return reusedLastTurn;
     }
 
