@@ -61,8 +61,8 @@ section=$(
   echo
   echo "Targets (issue 11): dense-int8 within 0.5 % of dense, ARMOR-int8 within 1 % of its float version."
   echo "\`armor prune ... --quantize int8\` writes the same tensors as \`armor prune\` then \`armor quantize\` (a test"
-  echo "checks byte equality for magnitude 2:4; an ARMOR rerun is not bit-identical to an earlier run, so there the"
-  echo "codes agree and scales differ in the last bits)."
+  echo "checks byte equality of every tensor for magnitude 2:4 and for ARMOR: the pruner is deterministic, see"
+  echo "docs/pruner.md, so a second ARMOR run with the same arguments writes the same bytes)."
   echo
   echo "Group size (\`scripts/Int8GroupSizes.java\`: the dense model quantized with groups of G input columns where G"
   echo "divides the row and one scale per row elsewhere, since down_proj's 172 columns have no divisor that is a"

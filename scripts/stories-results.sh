@@ -47,6 +47,9 @@ for i in 1 2 3; do "${armor[@]}" bench-armor --threads 2 2>/dev/null | head -1; 
 fi
 
 # ---- docs/results.md ----
+# The sections from "## int8 weights" on are not this script's: kept as they are (stories-int8-results.sh, below,
+# replaces its own section in place; the stories15M section is scripts/stories15m-results.sh's figures).
+kept=$(awk '/^## int8 weights$/ { p = 1 } p' "$root/docs/results.md" 2>/dev/null || true)
 ppl() { awk -v m="$1" '$1 == m { print $(NF-3) }' "$work/compare.txt"; }
 dense=$(ppl stories260K-hf)
 best_baseline=$(for b in magnitude wanda sparsegpt nowag-p; do ppl $b; done | sort -g | head -1)
@@ -107,6 +110,7 @@ loss_ok() { # ARMOR's final proxy loss <= NoWag-P's on every projection?
   echo '```'
   cat "$work/compare.txt"
   echo '```'
+  if [[ -n $kept ]]; then echo; echo "$kept"; fi
 } >"$root/docs/results.md"
 echo "wrote $root/docs/results.md" >&2
 

@@ -121,4 +121,38 @@ class QuantizeCommandTest {
         assertTrue(i.out().contains("2:4-int8     35 linears"), i.out());
         assertTrue(perplexity(oneShot) < 1.01 * perplexity(pruned), "int8 2:4 within 1 % of its float version");
     }
+
+    /**
+     * The same for ARMOR: the pruner is deterministic (docs/pruner.md), so {@code --quantize int8} and a separate run
+     * followed by {@code quantize} give the same bytes in every tensor (the int8 codes, their scales, A' and B').
+     */
+    @Test
+    void armorPruneWithQuantizeEqualsPruneThenQuantize(@TempDir Path tmp) throws Exception {
+        Path oneShot = tmp.resolve("one-shot"), pruned = tmp.resolve("pruned"), twoStep = tmp.resolve("two-step");
+        String text = SHARED.resolve("data/tinystories/tinystories.txt").toString();
+        String[] armor = {"--method", "armor", "--block", "4", "--iters", "30", "--calib", text, "--windows", "0:4", "--seq", "128"};
+        RuntimeCommandsTest.Run p1 = run(concat(new String[] {"prune", "--model", STORIES, "--out", oneShot.toString(),
+                "--quantize", "int8"}, armor));
+        assertEquals(0, p1.exit(), p1.err());
+        RuntimeCommandsTest.Run p2 = run(concat(new String[] {"prune", "--model", STORIES, "--out", pruned.toString()}, armor));
+        assertEquals(0, p2.exit(), p2.err());
+        RuntimeCommandsTest.Run q = run("quantize", "--model", pruned.toString(), "--out", twoStep.toString());
+        assertEquals(0, q.exit(), q.err());
+        assertEquals(config(twoStep), config(oneShot));
+        assertEquals("armor-2:4", config(oneShot).at("/sparsity_config/format").asText());
+        try (CheckpointWeights a = CheckpointWeights.open(oneShot); CheckpointWeights b = CheckpointWeights.open(twoStep)) {
+            assertEquals(Set.copyOf(b.names()), Set.copyOf(a.names()));
+            assertTrue(a.names().stream().anyMatch(n -> a.tensor(n).dtype() == DType.I8), "int8 tensors");
+            for (String n : a.names()) {
+                assertEquals(b.tensor(n).dtype(), a.tensor(n).dtype(), n);
+                assertArrayEquals(b.tensor(n).data().toArray(ValueLayout.JAVA_BYTE), a.tensor(n).data().toArray(ValueLayout.JAVA_BYTE), n);
+            }
+        }
+    }
+
+    static String[] concat(String[] a, String[] b) {
+        String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
 }
