@@ -1,12 +1,22 @@
 package armor.pruner.recover;
 
+import armor.runtime.kernels.Lanes;
 import armor.runtime.kernels.Parallel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The recovery objective: the mean over tokens of {@code KL(p_teacher ‖ q_student)} on the next-token distributions,
  * whose gradient with respect to the student's logits is {@code (q − p) / tokens}.
+ *
+ * <p>Two passes over each row of the vocabulary, vectorized with the Vector API's exp (a 32000-wide row is exp'd
+ * twice; with scalar {@code Math.exp} four times this took about a second of every stories15M step).
  */
 final class DistillationLoss {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+
     private DistillationLoss() {}
 
     /** Returns the mean KL (nats) and writes its gradient into {@code dLogits}. */
@@ -15,30 +25,61 @@ final class DistillationLoss {
         final float invTokens = 1f / tokens;
         Parallel.forRange(tokens, 8, (from, to) -> {
             float[] p = new float[vocab];
-            for (int t = from; t < to; t++) {
-                int o = t * vocab;
-                double lseP = logSumExp(teacher, o, vocab), lseQ = logSumExp(student, o, vocab);
-                double sum = 0;
-                for (int i = 0; i < vocab; i++) {
-                    double lp = teacher[o + i] - lseP, lq = student[o + i] - lseQ;
-                    double pi = Math.exp(lp);
-                    p[i] = (float) pi;
-                    if (pi > 0) sum += pi * (lp - lq);
-                    dLogits[o + i] = ((float) Math.exp(lq) - p[i]) * invTokens;
-                }
-                kl[t] = sum;
-            }
+            for (int t = from; t < to; t++) kl[t] = row(teacher, student, dLogits, p, t * vocab, vocab, invTokens);
         });
         double total = 0;
         for (double k : kl) total += k;
         return total / tokens;
     }
 
-    private static double logSumExp(float[] x, int o, int n) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[o + i]);
-        double s = 0;
-        for (int i = 0; i < n; i++) s += Math.exp(x[o + i] - max);
-        return max + Math.log(s);
+    private static double row(float[] teacher, float[] student, float[] d, float[] p, int o, int vocab, float scale) {
+        int bound = F.loopBound(vocab);
+        float maxT = max(teacher, o, vocab), maxS = max(student, o, vocab);
+        // pass 1: p ← exp(t − max t), d ← exp(s − max s), and their sums
+        FloatVector sumT = FloatVector.zero(F), sumS = FloatVector.zero(F);
+        int i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector et = FloatVector.fromArray(F, teacher, o + i).sub(maxT).lanewise(VectorOperators.EXP);
+            FloatVector es = FloatVector.fromArray(F, student, o + i).sub(maxS).lanewise(VectorOperators.EXP);
+            et.intoArray(p, i);
+            es.intoArray(d, o + i);
+            sumT = sumT.add(et);
+            sumS = sumS.add(es);
+        }
+        float st = Lanes.sum(sumT), ss = Lanes.sum(sumS);
+        for (; i < vocab; i++) {
+            p[i] = (float) Math.exp(teacher[o + i] - maxT);
+            d[o + i] = (float) Math.exp(student[o + i] - maxS);
+            st += p[i];
+            ss += d[o + i];
+        }
+        // pass 2: KL = Σ p (log p − log q) with log p − log q = (t − s) − (lse t − lse s); d ← (q − p) / tokens
+        float shift = (float) ((maxT + Math.log(st)) - (maxS + Math.log(ss)));
+        float invT = 1f / st, invS = 1f / ss;
+        FloatVector acc = FloatVector.zero(F);
+        for (i = 0; i < bound; i += F.length()) {
+            FloatVector pv = FloatVector.fromArray(F, p, i).mul(invT);
+            FloatVector qv = FloatVector.fromArray(F, d, o + i).mul(invS);
+            FloatVector diff = FloatVector.fromArray(F, teacher, o + i).sub(FloatVector.fromArray(F, student, o + i)).sub(shift);
+            acc = pv.fma(diff, acc);
+            qv.sub(pv).mul(scale).intoArray(d, o + i);
+        }
+        double sum = Lanes.sum(acc);
+        for (; i < vocab; i++) {
+            float pi = p[i] * invT, qi = d[o + i] * invS;
+            sum += pi * (teacher[o + i] - student[o + i] - shift);
+            d[o + i] = (qi - pi) * scale;
+        }
+        return sum;
+    }
+
+    private static float max(float[] x, int o, int n) {
+        int bound = F.loopBound(n);
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (; i < bound; i += F.length()) m = m.max(FloatVector.fromArray(F, x, o + i));
+        float r = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) r = Math.max(r, x[o + i]);
+        return r;
     }
 }
