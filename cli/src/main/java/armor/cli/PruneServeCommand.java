@@ -4,6 +4,7 @@ import armor.bench.DecodeBenchmark;
 import armor.bench.SparsifiedWeights;
 import armor.pruner.armor.BlockRule;
 import armor.pruner.calib.CalibrationSet;
+import armor.pruner.recover.RecoveryJob;
 import armor.pruner.run.PruneJob;
 import armor.pruner.run.PruneMethod;
 import armor.pruner.run.Pruner;
@@ -78,6 +79,14 @@ public final class PruneServeCommand implements Callable<Integer> {
             + "an existing complete checkpoint there is served without pruning again")
     Path out;
 
+    @Option(names = "--recover", description = "then recover the pruned model against the dense one (armor recover "
+            + "on the calibration windows; written beside the checkpoint as <out>-recovered), add it to the table and "
+            + "serve it")
+    boolean recover;
+
+    @picocli.CommandLine.Mixin
+    RecoveryOptions recovery;
+
     @Option(names = "--no-serve", description = "stop after the comparison table")
     boolean noServe;
 
@@ -104,6 +113,10 @@ public final class PruneServeCommand implements Callable<Integer> {
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
         if (m == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
         Int8Scheme int8 = PruneCommand.quantization(spec, quantize, groupSize);
+        if (recover && int8 != null) {
+            throw new ParameterException(spec.commandLine(), "--recover with --quantize: recovery trains float weights; "
+                    + "run prune-serve --recover, then armor quantize on the recovered folder");
+        }
         if (int8 != null && Files.isDirectory(model)) { // before the dense model is measured, not after
             try (CheckpointWeights w = CheckpointWeights.open(model)) {
                 int8.check(w);
@@ -149,13 +162,67 @@ public final class PruneServeCommand implements Callable<Integer> {
             }
         }
 
-        try (Model pruned = Model.load(target)) {
-            Measured after = measure("pruned", pruned, split);
-            printTable((m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : ""),
-                    before, naive, after, split);
-            if (noServe) return 0;
-            return ServeCommand.serve(pruned, pruned.requireTokenizer(), target, server, System.err);
+        String label = (m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : "");
+        List<String> heads = new ArrayList<>(List.of("dense"));
+        List<Measured> cols = new ArrayList<>(List.of(before));
+        if (naive != null) {
+            heads.add("magnitude 2:4");
+            cols.add(naive);
         }
+        heads.add(label);
+        try (Model pruned = Model.load(target)) {
+            cols.add(measure("pruned", pruned, split));
+        }
+        Path served = target;
+        if (recover) {
+            served = recovered(target, reuse, split);
+            heads.add(label + " + recovery");
+            try (Model r = Model.load(served)) {
+                cols.add(measure("recovered", r, split));
+            }
+        }
+        printTable(heads, cols, split);
+        if (noServe) return 0;
+        try (Model model = Model.load(served)) {
+            return ServeCommand.serve(model, model.requireTokenizer(), served, server, System.err);
+        }
+    }
+
+    /** Name of the file in a recovered folder that records the recovery job that made it. */
+    private static final String RECOVERY_JOB = "armor-recovery-job.txt";
+
+    /**
+     * The recovered model of {@code target} at {@code <target>-recovered}: reused when the pruned checkpoint was and
+     * the folder records the same recovery job; remade when it is one this command made for another job; refused when
+     * something else is there.
+     */
+    private Path recovered(Path target, boolean prunedReused, HeldOut split) throws Exception {
+        Path dest = target.resolveSibling(target.getFileName() + "-recovered");
+        int calibTo = split.calibrationWindows();
+        RecoveryJob job = RecoverCommand.job(spec, target, model, calib, new int[] {0, calibTo}, split.seq(), recovery, seed,
+                dest, null);
+        job = new RecoveryJob(job.pruned(), job.teacher(), job.calib(), job.windowFrom(), job.windowTo(), job.seq(), 0, 0,
+                job.generated(), job.steps(), job.batch(), job.lr(), job.seed(), job.out(), null); // prune-serve scores it
+        Path record = dest.resolve(RECOVERY_JOB);
+        if (Files.exists(dest)) {
+            if (!Files.isRegularFile(record)) {
+                throw new ParameterException(spec.commandLine(), dest + " exists and was not made by prune-serve --recover; "
+                        + "move it away or choose another --out");
+            }
+            if (prunedReused && Files.readString(record).equals(job.fingerprint())) {
+                System.err.println("armor: " + dest + " already holds the recovered model of these settings; reusing it");
+                return dest;
+            }
+            System.err.println("armor: " + dest + " was recovered with other settings or from another checkpoint; recovering again");
+            try (var walk = Files.walk(dest)) {
+                for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(p);
+            }
+        }
+        RecoverCommand.run(spec, job);
+        Path tmp = Files.createTempFile(dest, "." + RECOVERY_JOB, ".tmp");
+        Files.writeString(tmp, job.fingerprint());
+        Files.move(tmp, record, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        return dest;
     }
 
     /** Which windows calibrate and which are scored. */
@@ -197,22 +264,14 @@ public final class PruneServeCommand implements Callable<Integer> {
     }
 
     /**
-     * Dense, magnitude 2:4 (unless that is the method) and the method side by side: each row's value and, for the
+     * Dense, magnitude 2:4 (unless that is the method), the method and its recovered model side by side: each row's value and, for the
      * pruned models, its change against dense.
      */
-    private static void printTable(String method, Measured dense, Measured naive, Measured pruned, HeldOut split) {
-        List<String> heads = new ArrayList<>(List.of("dense"));
-        List<Measured> cols = new ArrayList<>(List.of(dense));
-        if (naive != null) {
-            heads.add("magnitude 2:4");
-            cols.add(naive);
-        }
-        heads.add(method);
-        cols.add(pruned);
+    private static void printTable(List<String> heads, List<Measured> cols, HeldOut split) {
         StringBuilder t = new StringBuilder("\n").append(String.format(Locale.ROOT, "%-40s", ""));
-        for (String h : heads) t.append(String.format(Locale.ROOT, " %24s", h));
+        for (String h : heads) t.append(String.format(Locale.ROOT, " %28s", h));
         t.append('\n').append(String.format(Locale.ROOT, "%-40s", "projection kinds"));
-        for (Measured c : cols) t.append(String.format(Locale.ROOT, " %24s", c.kinds()));
+        for (Measured c : cols) t.append(String.format(Locale.ROOT, " %28s", c.kinds()));
         t.append('\n');
         row(t, "perplexity (" + (split.total() - split.scoreFrom()) + " held-out windows of " + split.seq() + ")",
                 cols, Measured::perplexity, "%.4f");
@@ -230,7 +289,7 @@ public final class PruneServeCommand implements Callable<Integer> {
             double v = value.applyAsDouble(cols.get(i));
             String cell = String.format(Locale.ROOT, format, v);
             if (i > 0) cell += String.format(Locale.ROOT, " (%+.1f%%)", 100 * (v / base - 1));
-            t.append(String.format(Locale.ROOT, " %24s", cell));
+            t.append(String.format(Locale.ROOT, " %28s", cell));
         }
         t.append('\n');
     }

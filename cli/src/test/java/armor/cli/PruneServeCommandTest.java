@@ -141,6 +141,29 @@ class PruneServeCommandTest {
         assertEquals(1, ServeCommandsTest.run(plain)[0]);
     }
 
+    /** --recover adds the recovered model as a column, better than the pruned one, and reuses it on a rerun. */
+    @Test
+    void recoverAddsTheRecoveredModelAsAColumn(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("m");
+        String[] args = {"prune-serve", "--model", STORIES.toString(), "--method", "magnitude", "--calib", TEXT.toString(),
+                "--seq", "128", "--samples", "8", "--heldout", "2", "--out", out.toString(), "--no-serve", "--recover",
+                "--recover-steps", "16", "--recover-batch", "2", "--teacher-sequences", "4"};
+        Object[] r = ServeCommandsTest.run(args);
+        assertEquals(0, r[0]);
+        String table = (String) r[1];
+        assertTrue(table.contains("magnitude 2:4 + recovery"), table);
+        double[] ppl = row(table, "perplexity (2 held-out windows of 128)");
+        assertEquals(3, ppl.length, table);
+        assertTrue(ppl[2] < ppl[1], "recovery lowers the held-out perplexity: " + table);
+        double[] bytes = row(table, "weight bytes read per token");
+        assertEquals(bytes[1], bytes[2], table); // still exactly 2:4
+        assertTrue(Files.isRegularFile(tmp.resolve("m-recovered/recovery-loss.png")));
+        String again = captureErr(() -> assertEquals(0, ServeCommandsTest.run(args)[0]));
+        assertTrue(again.contains("already holds the recovered model"), again);
+        assertEquals(2, ServeCommandsTest.run("prune-serve", "--model", STORIES.toString(), "--calib", TEXT.toString(),
+                "--no-serve", "--out", tmp.resolve("q").toString(), "--recover", "--quantize", "int8")[0]);
+    }
+
     @Test
     void usageErrors(@TempDir Path tmp) {
         assertEquals(2, ServeCommandsTest.run("prune-serve", "--model", STORIES.toString(), "--calib", TEXT.toString(),

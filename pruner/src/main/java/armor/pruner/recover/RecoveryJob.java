@@ -32,7 +32,7 @@ public record RecoveryJob(Path pruned, Path teacher, Path calib, int windowFrom,
     }
 
     /** The settings that decide the trained values: a resumed run must match them all. */
-    String fingerprint() {
+    public String fingerprint() {
         return String.join("|", pruned.toAbsolutePath().normalize().toString(),
                 teacher.toAbsolutePath().normalize().toString(), calib.toAbsolutePath().normalize().toString(),
                 windowFrom + ":" + windowTo, "seq " + seq, "generated " + generated, "steps " + steps, "batch " + batch,
