@@ -1,10 +1,7 @@
 package armor.pruner.recover;
 
-import armor.runtime.kernels.Lanes;
+import armor.runtime.kernels.AttentionKernels;
 import armor.runtime.kernels.Parallel;
-
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal grouped-query attention over whole training sequences (no KV cache), with its gradient. Rows are
@@ -16,7 +13,6 @@ import jdk.incubator.vector.VectorSpecies;
  * (sequence, kv head), so each unit owns the dk and dv it writes and the result does not depend on the thread count.
  */
 final class CausalAttention {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final int heads, kvHeads, hd;
     private final float scale;
     private float[] probs;
@@ -42,7 +38,7 @@ final class CausalAttention {
                     int po = ((s * heads + h) * length + i) * length;
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j <= i; j++) {
-                        float sc = dot(q, qo, k, (s * length + j) * kvDim + kvo, hd) * scale;
+                        float sc = AttentionKernels.dot(q, qo, k, (s * length + j) * kvDim + kvo, hd) * scale;
                         p[po + j] = sc;
                         if (sc > max) max = sc;
                     }
@@ -57,7 +53,7 @@ final class CausalAttention {
                     java.util.Arrays.fill(out, oo, oo + hd, 0f);
                     for (int j = 0; j <= i; j++) {
                         p[po + j] *= inv;
-                        axpy(p[po + j], v, (s * length + j) * kvDim + kvo, out, oo, hd);
+                        AttentionKernels.axpy(p[po + j], v, (s * length + j) * kvDim + kvo, out, oo, hd);
                     }
                 }
             }
@@ -82,42 +78,20 @@ final class CausalAttention {
                         float dot = 0;
                         for (int j = 0; j <= i; j++) {
                             int kv = (s * length + j) * kvDim + kvo;
-                            dp[j] = dot(dOut, qo, v, kv, hd);
+                            dp[j] = AttentionKernels.dot(dOut, qo, v, kv, hd);
                             dot += p[po + j] * dp[j];
-                            axpy(p[po + j], dOut, qo, dv, kv, hd);
+                            AttentionKernels.axpy(p[po + j], dOut, qo, dv, kv, hd);
                         }
                         java.util.Arrays.fill(dq, qo, qo + hd, 0f);
                         for (int j = 0; j <= i; j++) {
                             float ds = p[po + j] * (dp[j] - dot) * scale;
                             int kv = (s * length + j) * kvDim + kvo;
-                            axpy(ds, k, kv, dq, qo, hd);
-                            axpy(ds, q, qo, dk, kv, hd);
+                            AttentionKernels.axpy(ds, k, kv, dq, qo, hd);
+                            AttentionKernels.axpy(ds, q, qo, dk, kv, hd);
                         }
                     }
                 }
             }
         });
-    }
-
-    private static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int bound = F.loopBound(n);
-        FloatVector acc = FloatVector.zero(F);
-        int d = 0;
-        for (; d < bound; d += F.length()) {
-            acc = FloatVector.fromArray(F, a, ao + d).fma(FloatVector.fromArray(F, b, bo + d), acc);
-        }
-        float s = Lanes.sum(acc);
-        for (; d < n; d++) s += a[ao + d] * b[bo + d];
-        return s;
-    }
-
-    private static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        int bound = F.loopBound(n);
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        int d = 0;
-        for (; d < bound; d += F.length()) {
-            FloatVector.fromArray(F, x, xo + d).fma(a, FloatVector.fromArray(F, y, yo + d)).intoArray(y, yo + d);
-        }
-        for (; d < n; d++) y[yo + d] += alpha * x[xo + d];
     }
 }

@@ -1,7 +1,7 @@
 package armor.runtime.model;
 
 import armor.runtime.config.ModelConfig;
-import armor.runtime.kernels.Lanes;
+import armor.runtime.kernels.AttentionKernels;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
@@ -9,9 +9,6 @@ import armor.runtime.linear.LinearLoader;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.Tensor;
-
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.util.IdentityHashMap;
 import java.util.List;
@@ -27,7 +24,6 @@ import java.util.Map;
  * see each other).
  */
 public final class Decoder {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
     private final ModelConfig config;
     private final TokenEmbedding embedding;
     private final DecoderLayer[] layers;
@@ -273,7 +269,7 @@ public final class Decoder {
                 int qo = i * qDim + h * hd, kvo = (h / group) * hd;
                 float max = Float.NEGATIVE_INFINITY;
                 for (int t = 0; t < len; t++) {
-                    float s = dot(q, qo, keys, t * kvDim + kvo, hd) * scale;
+                    float s = AttentionKernels.dot(q, qo, keys, t * kvDim + kvo, hd) * scale;
                     scores[t] = s;
                     if (s > max) max = s;
                 }
@@ -286,36 +282,12 @@ public final class Decoder {
                 float inv = 1f / sum;
                 int ao = i * qDim + h * hd;
                 for (int d = 0; d < hd; d++) att[ao + d] = 0;
-                for (int t = 0; t < len; t++) axpy(scores[t] * inv, values, t * kvDim + kvo, att, ao, hd);
+                for (int t = 0; t < len; t++) AttentionKernels.axpy(scores[t] * inv, values, t * kvDim + kvo, att, ao, hd);
             }
         };
         // Short contexts of small models cost less than handing work to another thread.
         if ((long) n * heads * longest * hd < (1 << 15)) units.run(0, n * heads);
         else Parallel.forRange(n * heads, 1, units);
-    }
-
-    /** {@code a[ao ..] · b[bo ..]} over {@code n} elements (a head's query and key). */
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
-        int bound = n - n % F.length();
-        FloatVector acc = FloatVector.zero(F);
-        int d = 0;
-        for (; d < bound; d += F.length()) {
-            acc = FloatVector.fromArray(F, a, ao + d).fma(FloatVector.fromArray(F, b, bo + d), acc);
-        }
-        float s = Lanes.sum(acc);
-        for (; d < n; d++) s += a[ao + d] * b[bo + d];
-        return s;
-    }
-
-    /** {@code y[yo ..] += alpha * x[xo ..]} over {@code n} elements (attention-weighted values). */
-    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
-        int bound = n - n % F.length();
-        FloatVector a = FloatVector.broadcast(F, alpha);
-        int d = 0;
-        for (; d < bound; d += F.length()) {
-            FloatVector.fromArray(F, x, xo + d).fma(a, FloatVector.fromArray(F, y, yo + d)).intoArray(y, yo + d);
-        }
-        for (; d < n; d++) y[yo + d] += alpha * x[xo + d];
     }
 
     /** {@code out[r] = in[r] / rms(in[r]) * weight} for {@code rows} rows of {@code size}; in and out may alias. */
