@@ -14,8 +14,8 @@ import java.util.List;
  * The queue of waiting sequences is bounded; a full queue refuses new work ({@link SchedulerRefusal}).
  * <p>
  * A paused sequence ({@link SequenceHandle#pause}: its client is not taking the output) takes no step and leaves its
- * batch slot to others; it keeps its KV cache, so at most {@code maxBatch} paused sequences are held besides the
- * {@code maxBatch} running ones (no new sequence joins while that many are held).
+ * batch slot to others; it keeps its KV cache and counts against the queue bound instead (it waits, on its client),
+ * so at most {@code maxBatch + maxQueue} sequences hold a cache, and a full queue refuses new work sooner.
  * <p>
  * This is the one generation loop: the server runs many sequences on it, {@link Generator} ({@code armor generate},
  * {@code armor chat}) one at a time.
@@ -202,10 +202,11 @@ public final class BatchScheduler<S> implements AutoCloseable {
                         "The server is shutting down; retry against another instance.");
             }
             int freeSlots = Math.max(0, maxBatch - activeCount);
-            if (queue.size() + waiting.size() > maxQueue + freeSlots) {
+            if (queue.size() + pausedCount + waiting.size() > maxQueue + freeSlots) {
                 metrics.rejected();
                 throw new SchedulerRefusal(SchedulerRefusal.Reason.QUEUE_FULL, "The server is busy: "
-                        + queue.size() + " sequences are waiting (--max-queue " + maxQueue + "). Retry shortly.");
+                        + (queue.size() + pausedCount) + " sequences are waiting (queued, or paused on clients not reading;"
+                        + " --max-queue " + maxQueue + "). Retry shortly.");
             }
             for (Waiting w : waiting) {
                 queue.addLast(w);
@@ -291,7 +292,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
     private boolean canAdmit(List<Running> active, List<Running> prefilling, int admitted) {
         return !queue.isEmpty()
                 && running(active) + prefilling.size() + admitted < maxBatch
-                && active.size() + prefilling.size() + admitted < 2 * maxBatch;
+                && active.size() + prefilling.size() + admitted < maxBatch + maxQueue;
     }
 
     private boolean canAdmit(List<Running> active, List<Running> prefilling) {
