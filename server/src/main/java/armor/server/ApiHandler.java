@@ -37,13 +37,16 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private final RequestParser parser;
     private final ServerMetrics metrics;
     private final AccessLog accessLog;
+    private final OutputBudget budget;
     private final long created = System.currentTimeMillis() / 1000;
 
     private GenerationResponder inFlight;                        // event-loop confined
     private final ArrayDeque<FullHttpRequest> waiting = new ArrayDeque<>();
 
-    ApiHandler(ServerConfig config, Engine engine, RequestParser parser, ServerMetrics metrics, AccessLog accessLog) {
+    ApiHandler(ServerConfig config, Engine engine, RequestParser parser, ServerMetrics metrics, AccessLog accessLog,
+               OutputBudget budget) {
         this.accessLog = accessLog;
+        this.budget = budget;
         this.config = config;
         this.engine = engine;
         this.parser = parser;
@@ -75,11 +78,29 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
         ctx.fireChannelInactive();
     }
 
-    /** No traffic for the idle time: close, unless a response is still being generated (it writes when it can). */
+    /** The client took output (writable) or stopped taking it: the in-flight response resumes or pauses. */
+    @Override
+    public void channelWritabilityChanged(ChannelHandlerContext ctx) {
+        if (inFlight != null) inFlight.writabilityChanged();
+        ctx.fireChannelWritabilityChanged();
+    }
+
+    /**
+     * No traffic for the idle time (no read, no write completed): close, unless a response is still being generated
+     * and can be written. One whose output waits on a client that took nothing all that time is cancelled (its KV
+     * caches freed) and the connection closed.
+     */
     @Override
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof IdleStateEvent && inFlight == null && waiting.isEmpty()) ctx.close();
-        else ctx.fireUserEventTriggered(evt);
+        if (!(evt instanceof IdleStateEvent)) {
+            ctx.fireUserEventTriggered(evt);
+        } else if (inFlight == null && waiting.isEmpty()) {
+            ctx.close();
+        } else if (inFlight != null && !ctx.channel().isWritable()) {
+            inFlight.stalled();
+            inFlight = null;
+            ctx.close();
+        }
     }
 
     @Override
@@ -177,8 +198,14 @@ final class ApiHandler extends ChannelInboundHandlerAdapter {
     private void start(ChannelHandlerContext ctx, boolean keepAlive, String endpoint, GenerationResponder.Shape shape,
                        List<PromptInput> prompts, GenerationParams params, GenerationResponder.Origin origin) {
         int n = params.n();
+        if (budget.exhausted()) {
+            // Admission counts bytes too: clients that do not read already hold this much of the server's memory.
+            throw new ApiException(429, "rate_limit_exceeded", null, "output_buffers_full", "The server is busy: "
+                    + budget.queued() + " bytes of responses wait for clients to read them (limit " + budget.limit()
+                    + "). Retry shortly.", 1);
+        }
         GenerationResponder responder = new GenerationResponder(ctx, keepAlive, shape, prompts.size() * n, metrics,
-                endpoint, origin, () -> ctx.executor().execute(() -> finished(ctx)));
+                endpoint, origin, config.output(), budget, () -> ctx.executor().execute(() -> finished(ctx)));
         inFlight = responder;
         // Holding the responder's lock while queueing keeps engine callbacks from overtaking the response headers.
         synchronized (responder) {

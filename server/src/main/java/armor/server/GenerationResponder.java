@@ -30,7 +30,13 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * Answers one generation request: collects the choices into one JSON response, or streams them as server-sent
  * events in OpenAI's chunk format ending with {@code data: [DONE]}. Engine callbacks arrive on the scheduler thread;
- * cancellation on the event loop; every entry point is synchronized.
+ * cancellation and writability changes on the event loop; every entry point is synchronized.
+ * <p>
+ * Backpressure: while the connection is not writable (its unsent bytes passed the high water mark, see
+ * {@link OutputLimits}) the request's sequences are paused, so a client that stops reading stops its generation;
+ * a stream whose unsent bytes pass the per-connection cap is cancelled. The access log line is written once the
+ * response's last write completed (or the client went away) and counts what the socket took, not what was
+ * generated.
  */
 final class GenerationResponder implements ChoiceListener {
     /** What the request asked for that shapes the response. */
@@ -46,6 +52,8 @@ final class GenerationResponder implements ChoiceListener {
     private final String endpoint;
     private final Runnable onDone;
     private final Origin origin;
+    private final OutputLimits limits;
+    private final OutputBudget budget;
     private final String id;
     private final long created = System.currentTimeMillis() / 1000;
 
@@ -55,19 +63,31 @@ final class GenerationResponder implements ChoiceListener {
     private int unfinished;
     private boolean headersSent;
     private boolean done;
+    private boolean logged;
+    private boolean paused;
+    /** Bytes written to this connection that the socket has not taken yet. */
+    private long queuedBytes;
+    /** Body bytes and completion tokens whose writes completed: what was delivered, for the access log. */
+    private long deliveredBytes;
+    private int deliveredTokens;
 
     private static final class ChoiceState {
         final StringBuilder text = new StringBuilder();
         final List<TextLogprob> logprobs = new ArrayList<>();
         String finish;
         int completionTokens;
+        /** Generated tokens whose text reached this responder (all of them once finished). */
+        int shownTokens;
         int textOffset;
         boolean opened;
     }
 
     GenerationResponder(ChannelHandlerContext ctx, boolean keepAlive, Shape shape, int choiceCount,
-                        ServerMetrics metrics, String endpoint, Origin origin, Runnable onDone) {
+                        ServerMetrics metrics, String endpoint, Origin origin, OutputLimits limits, OutputBudget budget,
+                        Runnable onDone) {
         this.origin = origin;
+        this.limits = limits;
+        this.budget = budget;
         this.ctx = ctx;
         this.keepAlive = keepAlive;
         this.shape = shape;
@@ -90,6 +110,19 @@ final class GenerationResponder implements ChoiceListener {
         generations.add(g);
         promptTokens += g.promptTokens();
         if (done) g.cancel();
+        else if (paused) g.pause(true);
+    }
+
+    /**
+     * The channel's writability may have changed (Netty's event, or our own write): pause the sequences while it is
+     * not writable, resume them when it is. Reading the state under this lock each time means the last caller sees
+     * the current state, so no resume is lost between a write on the scheduler thread and the event loop's drain.
+     */
+    synchronized void writabilityChanged() {
+        boolean p = !done && !ctx.channel().isWritable();
+        if (p == paused) return;
+        paused = p;
+        for (Generation g : generations) g.pause(p);
     }
 
     /** All prompts were queued: a streaming response can open now. */
@@ -100,7 +133,7 @@ final class GenerationResponder implements ChoiceListener {
         resp.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-cache");
         HttpUtil.setTransferEncodingChunked(resp, true);
         HttpUtil.setKeepAlive(resp, keepAlive);
-        write(resp);
+        write(resp, 0, 0);
         headersSent = true;
     }
 
@@ -110,28 +143,45 @@ final class GenerationResponder implements ChoiceListener {
         done = true;
         for (Generation g : generations) g.cancel();
         metrics.request(endpoint, e.status());
-        logLine(e.status());
+        logLine(e.status(), "");
         HttpReplies.error(ctx, keepAlive, e);
         onDone.run();
     }
 
     /** The client went away: stop generating, free the KV caches. */
     synchronized void cancel() {
-        if (done) return;
+        cancel("");
+    }
+
+    /**
+     * The client took nothing for the idle time while its output waited: stop generating (the connection is
+     * closed by the caller).
+     */
+    synchronized void stalled() {
+        cancel(" stalled");
+    }
+
+    private void cancel(String note) {
+        if (done) {
+            if (!logged) logLine(499, note); // finished generating, but the client left before taking it all
+            return;
+        }
         done = true;
         for (Generation g : generations) g.cancel();
         metrics.request(endpoint, 499); // nginx's "client closed request"
-        logLine(499);
+        logLine(499, note);
     }
 
     @Override
-    public synchronized void onText(int choice, String text, List<TextLogprob> logprobs) {
+    public synchronized void onText(int choice, String text, List<TextLogprob> logprobs, int tokens) {
         if (done) return;
         ChoiceState c = choices.get(choice);
+        c.shownTokens += tokens;
         if (shape.stream()) {
             boolean first = !c.opened;
             c.opened = true;
-            chunk(shape.format().chunkChoice(choice, text, shape.logprobs() ? logprobs : null, c.textOffset, null, first));
+            chunk(shape.format().chunkChoice(choice, text, shape.logprobs() ? logprobs : null, c.textOffset, null, first),
+                    tokens);
             for (TextLogprob lp : logprobs) c.textOffset += lp.token().length();
         } else {
             c.text.append(text);
@@ -150,8 +200,9 @@ final class GenerationResponder implements ChoiceListener {
         if (shape.stream()) {
             boolean first = !c.opened;
             c.opened = true;
+            // The last chunk carries the tokens no text showed (held back, EOS).
             chunk(shape.format().chunkChoice(choice, first ? "" : null, shape.logprobs() ? List.of() : null,
-                    c.textOffset, finishReason, first));
+                    c.textOffset, finishReason, first), Math.max(0, completionTokens - c.shownTokens));
         }
         if (--unfinished == 0) complete();
     }
@@ -167,10 +218,10 @@ final class GenerationResponder implements ChoiceListener {
                         f.getMessage())
                 : new ApiException(500, "server_error", null, "internal_error", "Generation failed: " + error);
         metrics.request(endpoint, e.status());
-        logLine(e.status());
+        logLine(e.status(), "");
         if (headersSent) {
-            event(HttpReplies.errorBody(e));
-            sseData("[DONE]");
+            event(HttpReplies.errorBody(e), 0);
+            sseData("[DONE]", 0);
             endStream();
         } else {
             HttpReplies.error(ctx, keepAlive, e);
@@ -183,16 +234,15 @@ final class GenerationResponder implements ChoiceListener {
         int completionTokens = 0;
         for (ChoiceState c : choices) completionTokens += c.completionTokens;
         metrics.request(endpoint, 200);
-        logLine(200);
         if (shape.stream()) {
             if (shape.includeUsage()) {
                 ObjectNode last = envelope(true);
                 last.putArray("choices");
                 putUsage(last, completionTokens);
-                event(last);
+                event(last, 0);
             }
-            sseData("[DONE]");
-            endStream();
+            sseData("[DONE]", 0);
+            endStream().addListener(f -> logWhenSent(f.isSuccess()));
         } else {
             ObjectNode resp = envelope(false);
             ArrayNode arr = resp.putArray("choices");
@@ -201,17 +251,38 @@ final class GenerationResponder implements ChoiceListener {
                 arr.add(shape.format().choice(i, c.text.toString(), shape.logprobs() ? c.logprobs : null, 0, c.finish));
             }
             putUsage(resp, completionTokens);
-            HttpReplies.json(ctx, keepAlive, 200, resp, null);
+            byte[] body = HttpReplies.bytes(resp);
+            queued(body.length);
+            int tokens = completionTokens;
+            HttpReplies.send(ctx, keepAlive, 200, "application/json", body, null).addListener(f -> {
+                synchronized (this) {
+                    sent(body.length, tokens, f.isSuccess());
+                    logWhenSent(f.isSuccess());
+                }
+            });
         }
         onDone.run();
     }
 
-    private void logLine(int status) {
-        int completion = 0;
-        for (ChoiceState c : choices) completion += c.completionTokens;
-        origin.log().log(String.format(Locale.ROOT, "%s \"%s\" %d %.3fs prompt=%d completion=%d%s%s",
+    /** The response's last write completed (or failed: the client left before taking it all). */
+    private synchronized void logWhenSent(boolean success) {
+        if (!logged) logLine(success ? 200 : 499, "");
+    }
+
+    /**
+     * One line per request: {@code completion} counts the generated tokens, {@code delivered} and {@code bytes}
+     * what the socket took (completion tokens and response body bytes), which is less when the client stopped
+     * reading or left.
+     */
+    private void logLine(int status, String note) {
+        logged = true;
+        int completion = 0; // a cancelled choice never finishes here: count what it showed
+        for (ChoiceState c : choices) completion += Math.max(c.completionTokens, c.shownTokens);
+        origin.log().log(String.format(Locale.ROOT,
+                "%s \"%s\" %d %.3fs prompt=%d completion=%d delivered=%d bytes=%d%s%s%s",
                 origin.client(), origin.request(), status, (System.nanoTime() - origin.startNanos()) / 1e9, promptTokens,
-                completion, shape.stream() ? " stream" : "", origin.user() == null ? "" : " user=" + quoted(origin.user())));
+                completion, deliveredTokens, deliveredBytes, shape.stream() ? " stream" : "", note,
+                origin.user() == null ? "" : " user=" + quoted(origin.user())));
     }
 
     private static String quoted(String s) {
@@ -235,36 +306,63 @@ final class GenerationResponder implements ChoiceListener {
         u.put("total_tokens", promptTokens + completionTokens);
     }
 
-    private void chunk(ObjectNode choice) {
+    private void chunk(ObjectNode choice, int tokens) {
         ObjectNode o = envelope(true);
         o.putArray("choices").add(choice);
         if (shape.includeUsage()) o.putNull("usage");
-        event(o);
+        event(o, tokens);
     }
 
-    private void event(ObjectNode o) {
+    private void event(ObjectNode o, int tokens) {
         try {
-            sseData(HttpReplies.JSON.writeValueAsString(o));
+            sseData(HttpReplies.JSON.writeValueAsString(o), tokens);
         } catch (Exception e) {
             throw new IllegalStateException("cannot serialize a chunk", e);
         }
     }
 
-    private void sseData(String data) {
-        write(new DefaultHttpContent(Unpooled.wrappedBuffer(HttpReplies.utf8("data: " + data + "\n\n"))));
+    private void sseData(String data, int tokens) {
+        byte[] bytes = HttpReplies.utf8("data: " + data + "\n\n");
+        write(new DefaultHttpContent(Unpooled.wrappedBuffer(bytes)), bytes.length, tokens);
+        if (!done && queuedBytes > limits.perConnection()) {
+            // Pausing keeps a stream near the high water mark; this far past it the client is not reading at all.
+            cancel(" overflow");
+            ctx.close();
+        }
     }
 
-    private void endStream() {
+    private io.netty.channel.ChannelFuture endStream() {
         var f = ctx.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
         if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+        return f;
     }
 
-    private void write(Object msg) {
+    /** Writes one part of the response, counting its body bytes as queued until the socket takes them. */
+    private void write(Object msg, int bytes, int tokens) {
+        queued(bytes);
         ctx.writeAndFlush(msg).addListener(f -> {
+            synchronized (this) {
+                sent(bytes, tokens, f.isSuccess());
+            }
             if (!f.isSuccess()) {
                 cancel(); // the client is gone: its generation stops and its caches are freed
                 ctx.close();
             }
         });
+        writabilityChanged(); // a write from the scheduler thread pauses at once, before the next step
+    }
+
+    private void queued(long bytes) {
+        queuedBytes += bytes;
+        budget.add(bytes);
+    }
+
+    private void sent(long bytes, int tokens, boolean success) {
+        queuedBytes -= bytes;
+        budget.add(-bytes);
+        if (success) {
+            deliveredBytes += bytes;
+            deliveredTokens += tokens;
+        }
     }
 }

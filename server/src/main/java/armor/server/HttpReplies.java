@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -33,21 +34,23 @@ final class HttpReplies {
     }
 
     static void json(ChannelHandlerContext ctx, boolean keepAlive, int status, Object body, Integer retryAfter) {
-        byte[] bytes;
+        send(ctx, keepAlive, status, "application/json", bytes(body), retryAfter);
+    }
+
+    static byte[] bytes(Object body) {
         try {
-            bytes = JSON.writeValueAsBytes(body);
+            return JSON.writeValueAsBytes(body);
         } catch (Exception e) {
             throw new IllegalStateException("cannot serialize a response", e);
         }
-        send(ctx, keepAlive, status, "application/json", bytes, retryAfter);
     }
 
     static void error(ChannelHandlerContext ctx, boolean keepAlive, ApiException e) {
         json(ctx, keepAlive, e.status(), errorBody(e), e.retryAfterSeconds());
     }
 
-    static void send(ChannelHandlerContext ctx, boolean keepAlive, int status, String contentType, byte[] body,
-                     Integer retryAfter) {
+    static ChannelFuture send(ChannelHandlerContext ctx, boolean keepAlive, int status, String contentType, byte[] body,
+                              Integer retryAfter) {
         ByteBuf buf = Unpooled.wrappedBuffer(body);
         FullHttpResponse resp = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(status), buf);
         resp.headers().set(HttpHeaderNames.CONTENT_TYPE, contentType);
@@ -56,6 +59,7 @@ final class HttpReplies {
         HttpUtil.setKeepAlive(resp, keepAlive);
         var f = ctx.writeAndFlush(resp);
         if (!keepAlive) f.addListener(ChannelFutureListener.CLOSE);
+        return f;
     }
 
     static byte[] utf8(String s) {

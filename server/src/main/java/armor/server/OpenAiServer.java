@@ -10,6 +10,7 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.group.ChannelGroup;
@@ -45,6 +46,8 @@ public final class OpenAiServer implements AutoCloseable {
             throws InterruptedException {
         this.engine = engine;
         RequestParser parser = new RequestParser(config.limits());
+        OutputBudget budget = new OutputBudget(config.output().total());
+        metrics.bindUnsentBytes(budget::queued);
         boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         workers = new MultiThreadIoEventLoopGroup(2, NioIoHandler.newFactory());
         ServerBootstrap b = new ServerBootstrap()
@@ -52,15 +55,22 @@ public final class OpenAiServer implements AutoCloseable {
                 .channel(NioServerSocketChannel.class)
                 .option(ChannelOption.SO_BACKLOG, 256)
                 .childOption(ChannelOption.TCP_NODELAY, true)
+                // Past the high mark a connection turns unwritable and its sequences pause; below the low one they go on.
+                .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, new WriteBufferWaterMark(
+                        config.output().lowWaterMark(), config.output().highWaterMark()))
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override
                     protected void initChannel(SocketChannel ch) {
                         connections.add(ch);
+                        // A fixed send buffer: what the kernel takes from a client that does not read stays small.
+                        if (config.output().socketSendBuffer() > 0) {
+                            ch.config().setSendBufferSize(config.output().socketSendBuffer());
+                        }
                         ch.pipeline()
                                 .addLast(new IdleStateHandler(0, 0, config.idleSeconds(), TimeUnit.SECONDS))
                                 .addLast(new HttpServerCodec(4096, 16 * 1024, 16 * 1024))
                                 .addLast(new JsonBodyLimit(config.maxBodyBytes(), metrics))
-                                .addLast(new ApiHandler(config, engine, parser, metrics, accessLog));
+                                .addLast(new ApiHandler(config, engine, parser, metrics, accessLog, budget));
                     }
                 });
         try {

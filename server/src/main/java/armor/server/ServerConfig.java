@@ -11,16 +11,23 @@ import armor.server.api.RequestLimits;
  * @param maxBodyBytes  larger request bodies are refused with 413
  * @param limits        per-request limits (n, max_tokens)
  * @param idleSeconds   a connection with no request in flight and no traffic for this long is closed (slow or
- *                      abandoned clients do not hold connections forever)
+ *                      abandoned clients do not hold connections forever); a stream whose client took nothing
+ *                      for this long while its output waited (its sequences paused) is cancelled and closed
+ * @param output        how much unsent output the server holds per connection and in all
  */
 public record ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits,
-                           int idleSeconds) {
+                           int idleSeconds, OutputLimits output) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_MAX_BODY_BYTES = 4 << 20;
     public static final int DEFAULT_IDLE_SECONDS = 120;
 
     public ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits) {
-        this(host, port, apiKey, maxBodyBytes, limits, DEFAULT_IDLE_SECONDS);
+        this(host, port, apiKey, maxBodyBytes, limits, DEFAULT_IDLE_SECONDS, OutputLimits.DEFAULTS);
+    }
+
+    public ServerConfig(String host, int port, String apiKey, int maxBodyBytes, RequestLimits limits,
+                        int idleSeconds) {
+        this(host, port, apiKey, maxBodyBytes, limits, idleSeconds, OutputLimits.DEFAULTS);
     }
 
     public static ServerConfig loopback(int port) {
@@ -28,18 +35,22 @@ public record ServerConfig(String host, int port, String apiKey, int maxBodyByte
     }
 
     public ServerConfig withApiKey(String key) {
-        return new ServerConfig(host, port, key, maxBodyBytes, limits, idleSeconds);
+        return new ServerConfig(host, port, key, maxBodyBytes, limits, idleSeconds, output);
     }
 
     public ServerConfig withMaxBodyBytes(int bytes) {
-        return new ServerConfig(host, port, apiKey, bytes, limits, idleSeconds);
+        return new ServerConfig(host, port, apiKey, bytes, limits, idleSeconds, output);
     }
 
     public ServerConfig withLimits(RequestLimits l) {
-        return new ServerConfig(host, port, apiKey, maxBodyBytes, l, idleSeconds);
+        return new ServerConfig(host, port, apiKey, maxBodyBytes, l, idleSeconds, output);
     }
 
     public ServerConfig withIdleSeconds(int seconds) {
-        return new ServerConfig(host, port, apiKey, maxBodyBytes, limits, seconds);
+        return new ServerConfig(host, port, apiKey, maxBodyBytes, limits, seconds, output);
+    }
+
+    public ServerConfig withOutput(OutputLimits o) {
+        return new ServerConfig(host, port, apiKey, maxBodyBytes, limits, idleSeconds, o);
     }
 }

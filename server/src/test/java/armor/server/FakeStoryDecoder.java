@@ -25,6 +25,8 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
     final AtomicInteger maxPromptChunk = new AtomicInteger();
     /** Steps that advanced a running sequence by a token and fed a joining sequence's prompt chunk together. */
     final AtomicInteger interleavedSteps = new AtomicInteger();
+    /** When set, the story starts over where it would end (no EOS): streams as long as max_tokens allows. */
+    volatile boolean endless;
     /** When set, the next decode step fails (a model error must fail only the requests in that step). */
     volatile boolean failNextDecode;
     /** When set, the next decode step throws this (an Error, say), once. */
@@ -80,7 +82,7 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
             s.length++;
             s.last = tokens[i];
             // Inside the prompt the "model" predicts the prompt's own next byte is the story start: any closed form works.
-            out = logits(s.length, s.promptLength, s.last);
+            out = logits(s);
             if (eachPosition != null) eachPosition.accept(i, out);
         }
         if (s.length > context) throw new IllegalStateException("context overflow " + s.length);
@@ -134,7 +136,13 @@ final class FakeStoryDecoder implements BatchDecoder<FakeStoryDecoder.Seq> {
         s.length++;
         s.last = tokens[0];
         if (s.length > context) throw new IllegalStateException("context overflow " + s.length);
-        return logits(s.length, s.promptLength, s.last);
+        return logits(s);
+    }
+
+    private float[] logits(Seq s) {
+        int g = s.length - s.promptLength;
+        if (endless && g >= STORY_BYTES.length) g %= STORY_BYTES.length;
+        return logits(s.promptLength + g, s.promptLength, s.last);
     }
 
     @Override

@@ -71,7 +71,7 @@ class ServerHttpTest {
         ts.post("/v1/chat/completions", chat(",\"temperature\":\"hot\""));
         long deadline = System.currentTimeMillis() + 2000;
         java.util.function.Predicate<String> ok = l -> l.contains("\"POST /v1/chat/completions\" 200 ")
-                && l.contains(" prompt=" + chatPromptTokens() + " completion=3 user=alice");
+                && l.contains(" prompt=" + chatPromptTokens() + " completion=3 delivered=3 bytes=") && l.endsWith(" user=alice");
         while (ts.accessLog.stream().noneMatch(ok) && System.currentTimeMillis() < deadline) Thread.sleep(5);
         assertTrue(ts.accessLog.stream().anyMatch(ok), String.join("\n", ts.accessLog));
         assertTrue(ts.accessLog.stream().anyMatch(l -> l.startsWith("127.0.0.1:") && l.endsWith("\"POST /v1/chat/completions\" 400")),

@@ -49,12 +49,18 @@ final class TestServer implements AutoCloseable {
 
     TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk,
                int idleSeconds, RequestMemory memory) {
+        this(context, maxBatch, maxQueue, apiKey, maxBodyBytes, prefillChunk, idleSeconds, memory,
+                new RequestLimits(8, 1000));
+    }
+
+    TestServer(int context, int maxBatch, int maxQueue, String apiKey, int maxBodyBytes, int prefillChunk,
+               int idleSeconds, RequestMemory memory, RequestLimits limits) {
         decoder = new FakeStoryDecoder(context);
         scheduler = new BatchScheduler<>(decoder, maxBatch, maxQueue, prefillChunk, metrics);
         CompletionEngine engine = new CompletionEngine(MODEL, new FakeByteTokenizer(), scheduler,
                 Set.of(FakeByteTokenizer.EOS), 256, memory);
         ServerConfig config = ServerConfig.loopback(0).withApiKey(apiKey).withMaxBodyBytes(maxBodyBytes)
-                .withLimits(new RequestLimits(8, 1000)).withIdleSeconds(idleSeconds);
+                .withLimits(limits).withIdleSeconds(idleSeconds);
         server = OpenAiServer.start(config, engine, metrics, accessLog::add);
     }
 

@@ -13,6 +13,10 @@ import java.util.List;
  * stall behind them); finished and cancelled sequences leave between steps, their KV caches freed.
  * The queue of waiting sequences is bounded; a full queue refuses new work ({@link SchedulerRefusal}).
  * <p>
+ * A paused sequence ({@link SequenceHandle#pause}: its client is not taking the output) takes no step and leaves its
+ * batch slot to others; it keeps its KV cache and counts against the queue bound instead (it waits, on its client),
+ * so at most {@code maxBatch + maxQueue} sequences hold a cache, and a full queue refuses new work sooner.
+ * <p>
  * This is the one generation loop: the server runs many sequences on it, {@link Generator} ({@code armor generate},
  * {@code armor chat}) one at a time.
  */
@@ -29,6 +33,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
     private boolean accepting = true;                             // guarded by lock
     private boolean stopped;                                      // guarded by lock
     private volatile int activeCount;
+    private volatile int pausedCount;
     /** What ended the loop when it could not go on (null while it runs, and after a normal stop). */
     private volatile Throwable failure;
     private final List<java.util.function.Consumer<Throwable>> failureListeners =
@@ -96,6 +101,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
         this.maxQueue = maxQueue;
         this.metrics = metrics;
         metrics.bindGauges(this::queueDepth, () -> activeCount);
+        metrics.bindPausedGauge(() -> pausedCount);
         this.thread = Thread.ofPlatform().name("armor-scheduler").daemon(true).start(this::loop);
     }
 
@@ -118,8 +124,21 @@ public final class BatchScheduler<S> implements AutoCloseable {
         }
     }
 
+    /** Sequences holding a batch slot (running or joining; paused ones not included). */
     public int activeCount() {
         return activeCount;
+    }
+
+    /** Sequences paused because their client is not taking their output (each still holds its KV cache). */
+    public int pausedCount() {
+        return pausedCount;
+    }
+
+    /** A handle changed (resumed, cancelled): the loop may have work again. */
+    private void wake() {
+        synchronized (lock) {
+            lock.notifyAll();
+        }
     }
 
     /**
@@ -149,7 +168,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
     public List<SequenceHandle> submit(List<SequenceRequest> requests) {
         List<Waiting> waiting = new ArrayList<>(requests.size());
         long now = System.nanoTime();
-        for (SequenceRequest r : requests) waiting.add(new Waiting(r, new SequenceHandle(), now, null, 0));
+        for (SequenceRequest r : requests) waiting.add(new Waiting(r, new SequenceHandle(this::wake), now, null, 0));
         return enqueue(waiting);
     }
 
@@ -167,7 +186,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
         if (request.promptLogprobs()) {
             throw new IllegalArgumentException("prompt logprobs need the whole prompt prefilled, not a kept cache");
         }
-        return enqueue(List.of(new Waiting(request, new SequenceHandle(), System.nanoTime(), cache, cached))).get(0);
+        return enqueue(List.of(new Waiting(request, new SequenceHandle(this::wake), System.nanoTime(), cache, cached))).get(0);
     }
 
     private List<SequenceHandle> enqueue(List<Waiting> waiting) {
@@ -183,10 +202,11 @@ public final class BatchScheduler<S> implements AutoCloseable {
                         "The server is shutting down; retry against another instance.");
             }
             int freeSlots = Math.max(0, maxBatch - activeCount);
-            if (queue.size() + waiting.size() > maxQueue + freeSlots) {
+            if (queue.size() + pausedCount + waiting.size() > maxQueue + freeSlots) {
                 metrics.rejected();
                 throw new SchedulerRefusal(SchedulerRefusal.Reason.QUEUE_FULL, "The server is busy: "
-                        + queue.size() + " sequences are waiting (--max-queue " + maxQueue + "). Retry shortly.");
+                        + (queue.size() + pausedCount) + " sequences are waiting (queued, or paused on clients not reading;"
+                        + " --max-queue " + maxQueue + "). Retry shortly.");
             }
             for (Waiting w : waiting) {
                 queue.addLast(w);
@@ -237,7 +257,8 @@ public final class BatchScheduler<S> implements AutoCloseable {
         while (true) {
             List<Waiting> admitted = new ArrayList<>();
             synchronized (lock) {
-                while (queue.isEmpty() && active.isEmpty() && prefilling.isEmpty() && !stopped) {
+                // Handles change under this lock's notify (SequenceHandle.wake), so no resume or cancel is missed.
+                while (!stopped && !canAdmit(active, prefilling) && !hasRunnable(active, prefilling)) {
                     try {
                         lock.wait();
                     } catch (InterruptedException e) {
@@ -245,19 +266,44 @@ public final class BatchScheduler<S> implements AutoCloseable {
                     }
                 }
                 if (stopped) break;
-                while (!queue.isEmpty() && active.size() + prefilling.size() + admitted.size() < maxBatch) {
-                    admitted.add(queue.pollFirst());
-                }
+                while (canAdmit(active, prefilling, admitted.size())) admitted.add(queue.pollFirst());
             }
             prefilling.addAll(admit(admitted, active));
             dropCancelled(active);
             dropCancelled(prefilling);
-            if (!active.isEmpty() || !prefilling.isEmpty()) step(active, prefilling);
-            activeCount = active.size() + prefilling.size();
+            if (running(active) > 0 || !prefilling.isEmpty()) step(active, prefilling);
+            int paused = active.size() - running(active);
+            pausedCount = paused;
+            activeCount = active.size() - paused + prefilling.size();
         }
         // Stopped: whatever is left is cancelled, its cache freed, its client told.
         endAll(new SchedulerRefusal(SchedulerRefusal.Reason.SHUTTING_DOWN,
                 "The server shut down before this request finished."), active, prefilling);
+    }
+
+    /** Active sequences that are not paused. */
+    private int running(List<Running> active) {
+        int n = 0;
+        for (Running r : active) if (!r.handle.isPaused()) n++;
+        return n;
+    }
+
+    /** Whether a queued sequence may join now: a free batch slot, and room for its cache beside the paused ones. */
+    private boolean canAdmit(List<Running> active, List<Running> prefilling, int admitted) {
+        return !queue.isEmpty()
+                && running(active) + prefilling.size() + admitted < maxBatch
+                && active.size() + prefilling.size() + admitted < maxBatch + maxQueue;
+    }
+
+    private boolean canAdmit(List<Running> active, List<Running> prefilling) {
+        return canAdmit(active, prefilling, 0);
+    }
+
+    /** Whether a step or a clean-up is due: a running or joining sequence, or a cancelled one to free. */
+    private boolean hasRunnable(List<Running> active, List<Running> prefilling) {
+        if (!prefilling.isEmpty()) return true;
+        for (Running r : active) if (!r.handle.isPaused() || r.handle.isCancelled()) return true;
+        return false;
     }
 
     /** Ends every running and queued sequence with {@code error}, freeing their caches. */
@@ -271,6 +317,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
         active.clear();
         prefilling.clear();
         activeCount = 0;
+        pausedCount = 0;
         List<Waiting> left;
         synchronized (lock) {
             left = new ArrayList<>(queue);
@@ -387,7 +434,17 @@ public final class BatchScheduler<S> implements AutoCloseable {
      * sequences' prompts (at most {@code prefillChunk} tokens in all, first come first served); then every running
      * sequence samples its next token, and every joining one whose prompt is now complete samples its first.
      */
-    private void step(List<Running> active, List<Running> prefilling) {
+    private void step(List<Running> all, List<Running> prefilling) {
+        // Paused sequences sit this step out (they wait first in line for the next); at most maxBatch run, since
+        // resumed ones may join the running ones.
+        List<Running> active = new ArrayList<>(all.size());
+        List<Running> resting = new ArrayList<>();
+        for (Running r : all) {
+            if (!r.handle.isPaused() && active.size() < maxBatch) active.add(r);
+            else resting.add(r);
+        }
+        all.clear();
+        all.addAll(resting);
         List<S> caches = new ArrayList<>(active.size() + prefilling.size());
         List<int[]> tokens = new ArrayList<>(active.size() + prefilling.size());
         for (Running r : active) {
@@ -443,8 +500,7 @@ public final class BatchScheduler<S> implements AutoCloseable {
                 fail(r, e);
             }
         }
-        active.clear();
-        active.addAll(still);
+        all.addAll(still);
     }
 
     /** Samples from {@code logits}, reports the token; returns whether the sequence continues. */

@@ -9,6 +9,9 @@ public interface SchedulerMetrics {
     /** Called once at construction with live views of the queue and of the running sequences. */
     default void bindGauges(IntSupplier queueDepth, IntSupplier activeSequences) {}
 
+    /** Called once at construction with a live view of the paused sequences (clients not taking their output). */
+    default void bindPausedGauge(IntSupplier pausedSequences) {}
+
     /** A submission refused (queue full, shutting down). */
     default void rejected() {}
 

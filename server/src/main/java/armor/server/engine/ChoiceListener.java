@@ -7,8 +7,13 @@ import java.util.List;
  * order: any number of {@code onText}, then exactly one of {@code onFinish} or {@code onError}.
  */
 public interface ChoiceListener {
-    /** More text of a choice (never part of a stop string), with the logprob entries of the tokens it completes. */
-    void onText(int choice, String text, List<TextLogprob> logprobs);
+    /**
+     * More text of a choice (never part of a stop string), with the logprob entries of the tokens it completes.
+     *
+     * @param tokens generated tokens this text is the first to show (0 for the echoed prompt); with the rest
+     *               counted at {@code onFinish}, they add up to its {@code completionTokens}
+     */
+    void onText(int choice, String text, List<TextLogprob> logprobs, int tokens);
 
     /**
      * @param finishReason OpenAI's value: "stop" or "length" (or "cancelled" when the client went away)

@@ -36,6 +36,7 @@ final class ChoiceTextStream implements SequenceListener {
     private final ArrayDeque<Pending> pendingLogprobs = new ArrayDeque<>();
     private long producedChars; // text produced by the detokenizer so far
     private long releasedChars; // text handed to the listener so far
+    private int releasedTokens; // generated tokens whose text (or part of it) was handed to the listener
 
     /** With {@code echoText} non-null the prompt is echoed first ({@code promptIds} name its tokens' entries). */
     ChoiceTextStream(int choice, Tokenizer tokenizer, int[] promptIds, List<String> stops, TokenTexts texts,
@@ -66,7 +67,7 @@ final class ChoiceTextStream implements SequenceListener {
                 entries.add(perToken[i] == null ? texts.unscored(promptIds[i]) : texts.entry(perToken[i]));
             }
         }
-        out.onText(choice, echoText, entries);
+        out.onText(choice, echoText, entries, 0);
     }
 
     @Override
@@ -109,6 +110,10 @@ final class ChoiceTextStream implements SequenceListener {
                 entries.add(pendingLogprobs.pollFirst().entry());
             }
         }
-        if (!text.isEmpty() || !entries.isEmpty()) out.onText(choice, text, entries);
+        if (!text.isEmpty() || !entries.isEmpty()) {
+            int tokens = generatedCount - releasedTokens;
+            releasedTokens = generatedCount;
+            out.onText(choice, text, entries, tokens);
+        }
     }
 }

@@ -108,6 +108,11 @@ public final class CompletionEngine implements Engine {
             public void cancel() {
                 for (SequenceHandle h : handles) h.cancel();
             }
+
+            @Override
+            public void pause(boolean pause) {
+                for (SequenceHandle h : handles) h.pause(pause);
+            }
         };
     }
 

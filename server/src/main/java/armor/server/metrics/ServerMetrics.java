@@ -32,11 +32,23 @@ public final class ServerMetrics implements SchedulerMetrics {
     private final ArrayDeque<long[]> recentSteps = new ArrayDeque<>(); // {endNanos, tokens, durationNanos}
     private volatile IntSupplier queueDepth = () -> 0;
     private volatile IntSupplier activeSequences = () -> 0;
+    private volatile IntSupplier pausedSequences = () -> 0;
+    private volatile java.util.function.LongSupplier unsentBytes = () -> 0;
 
     @Override
     public void bindGauges(IntSupplier queueDepth, IntSupplier activeSequences) {
         this.queueDepth = queueDepth;
         this.activeSequences = activeSequences;
+    }
+
+    @Override
+    public void bindPausedGauge(IntSupplier pausedSequences) {
+        this.pausedSequences = pausedSequences;
+    }
+
+    /** A live view of the response bytes written to connections that their sockets have not taken yet. */
+    public void bindUnsentBytes(java.util.function.LongSupplier unsentBytes) {
+        this.unsentBytes = unsentBytes;
     }
 
     public void request(String endpoint, int status) {
@@ -146,6 +158,9 @@ public final class ServerMetrics implements SchedulerMetrics {
         counter(sb, "armor_cancelled_total", "Sequences cancelled (client disconnected or shutdown).", cancelled.sum());
         gauge(sb, "armor_queue_depth", "Sequences waiting to start.", queueDepth.getAsInt());
         gauge(sb, "armor_active_sequences", "Sequences being decoded.", activeSequences.getAsInt());
+        gauge(sb, "armor_paused_sequences", "Sequences paused because their client is not reading their output.",
+                pausedSequences.getAsInt());
+        gauge(sb, "armor_unsent_bytes", "Response bytes waiting for clients to read them.", unsentBytes.getAsLong());
         gauge(sb, "armor_batch_size", "Sequences in the last decode step.", lastBatchSize.get());
         gauge(sb, "armor_decode_tokens_per_second", "Aggregate generated tokens per second over the last 10 s.",
                 decodeTokensPerSecond());
