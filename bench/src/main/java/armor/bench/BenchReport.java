@@ -96,10 +96,12 @@ public final class BenchReport {
     /** Two panels side by side are hard to read at a glance; one chart of tokens/s relative to dense says it all. */
     public static void writeChart(Run run, Path file) {
         KindComparison.Result d = run.dense();
-        CategoryChart chart = new CategoryChartBuilder().width(900).height(500)
+        CategoryChart chart = new CategoryChartBuilder().width(900).height(560)
                 .title("armor bench: " + run.model() + " (" + run.dtype() + ", " + run.threads() + " threads)")
                 .xAxisTitle("phase").yAxisTitle(d == null ? "tokens/s" : "tokens/s relative to dense").build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNW);
+        // below the plot: inside it, the legend sat on the decode bars at the left
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
         chart.getStyler().setLabelsVisible(true);
         chart.getStyler().setDecimalPattern("0.00");
         List<String> phases = List.of("decode (batch 1)", "prefill (" + (run.results().isEmpty() ? 0 : run.results().get(0).prefillTokens()) + " tokens)");

@@ -119,16 +119,4 @@ public final class Mask24 {
         return out;
     }
 
-    public Mask24 copy() {
-        Mask24 m = new Mask24(rows, cols);
-        System.arraycopy(pattern, 0, m.pattern, 0, pattern.length);
-        return m;
-    }
-
-    /** Number of entries where the two masks differ (both must have the same shape). */
-    public int differences(Mask24 other) {
-        int d = 0;
-        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) if (isKept(r, c) != other.isKept(r, c)) d++;
-        return d;
-    }
 }

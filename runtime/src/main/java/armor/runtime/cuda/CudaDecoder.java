@@ -297,13 +297,6 @@ public final class CudaDecoder implements AutoCloseable {
         if (bias != null) ops.addBias(y, bias, n, l.linears()[which].outFeatures());
     }
 
-    /** Logits after the last token of a prompt run from position 0 in sequence slot 0. */
-    public float[] lastLogits(int[] prompt) {
-        int[] seq = new int[prompt.length], pos = new int[prompt.length];
-        for (int i = 0; i < pos.length; i++) pos[i] = i;
-        return forward(prompt, seq, pos, new int[] {prompt.length - 1});
-    }
-
     @Override
     public void close() {
         if (workspace != null) workspace.close();

@@ -20,8 +20,4 @@ public record StopConditions(int maxTokens, List<String> stopStrings, boolean ig
     public static StopConditions maxTokens(int n) {
         return new StopConditions(n, List.of(), false);
     }
-
-    public StopConditions withIgnoreEos(boolean ignore) {
-        return new StopConditions(maxTokens, stopStrings, ignore);
-    }
 }

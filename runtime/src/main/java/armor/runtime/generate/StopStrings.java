@@ -51,11 +51,6 @@ public final class StopStrings {
         return matched;
     }
 
-    /** Everything released so far. */
-    public String emitted() {
-        return all.substring(0, released);
-    }
-
     private String release(int upTo) {
         if (upTo <= released) return "";
         String s = all.substring(released, upTo);

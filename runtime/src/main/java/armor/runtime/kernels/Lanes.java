@@ -17,7 +17,8 @@ import jdk.incubator.vector.VectorSpecies;
  * switch) compiled to a large stand-alone method that C2 then declined to inline into the kernels, so every vector
  * passed to it was boxed: dense bf16 decode ran 4–5× slower. The kernels whose results pruning depends on (the
  * matrix-matrix products of the calibration pass, attention, the ARMOR optimizer) use it; the one-token decode
- * kernels, which pruning never runs, keep {@code reduceLanes(ADD)}.
+ * kernels, which pruning never runs, keep {@code reduceLanes(ADD)} ({@code Decoder.oneRowPasses()} counts the
+ * passes that reach them; the pruner's {@code OneTokenKernelsTest} checks that a real prune runs none).
  */
 public final class Lanes {
     private static final VectorSpecies<Float> HALF_512 = FloatVector.SPECIES_256, HALF_256 = FloatVector.SPECIES_128;

@@ -13,6 +13,7 @@ import armor.runtime.tensor.Tensor;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The decoder-only transformer (Llama / Qwen2 / Qwen3): embedding, blocks of RMSNorm → GQA attention with RoPE →
@@ -24,6 +25,19 @@ import java.util.Map;
  * see each other).
  */
 public final class Decoder {
+    /**
+     * Forward passes whose layers ran on one row, i.e. through the one-token (decode) kernels, process-wide. Those
+     * kernels sum lanes with {@code reduceLanes(ADD)}, whose order depends on whether the JIT compiled them yet, so
+     * pruning must never reach them (its output would differ between runs); the count makes that checkable
+     * ({@code OneTokenKernelsTest} in the pruner). A LongAdder: one add per pass, no contention on the decode path.
+     */
+    private static final LongAdder ONE_ROW_PASSES = new LongAdder();
+
+    /** How many forward passes so far ran their decoder layers on a single row. */
+    public static long oneRowPasses() {
+        return ONE_ROW_PASSES.sum();
+    }
+
     private final ModelConfig config;
     private final TokenEmbedding embedding;
     private final DecoderLayer[] layers;
@@ -152,6 +166,7 @@ public final class Decoder {
         float[] tmp = new float[n * hidden];
         float[] gate = new float[n * inter], up = new float[n * inter];
 
+        if (n == 1) ONE_ROW_PASSES.increment();
         for (int l = 0; l < layers.length; l++) {
             DecoderLayer layer = layers[l];
             rmsNorm(x, xn, layer.inputNorm, n, hidden, eps);

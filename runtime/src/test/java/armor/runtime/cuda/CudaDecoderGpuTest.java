@@ -51,7 +51,7 @@ class CudaDecoderGpuTest {
             for (JsonNode c : fixture.get("cases")) {
                 int[] ids = new int[c.get("input_ids").size()];
                 for (int i = 0; i < ids.length; i++) ids[i] = c.get("input_ids").get(i).asInt();
-                float[] logits = decoder.lastLogits(ids);
+                float[] logits = lastLogits(decoder, ids);
                 JsonNode ref = c.get("last_logits");
                 assertEquals(config.vocabSize(), ref.size());
                 double scale = 1, worst = 0;
@@ -61,5 +61,12 @@ class CudaDecoderGpuTest {
                 assertTrue(worst <= 1e-2 * scale, () -> name + " \"" + c.get("prompt").asText() + "\": max |Δlogit| " + w);
             }
         }
+    }
+
+    /** Logits after the last token of a prompt run from position 0 in sequence slot 0. */
+    static float[] lastLogits(CudaDecoder decoder, int[] prompt) {
+        int[] seq = new int[prompt.length], pos = new int[prompt.length];
+        for (int i = 0; i < pos.length; i++) pos[i] = i;
+        return decoder.forward(prompt, seq, pos, new int[] {prompt.length - 1});
     }
 }

@@ -59,7 +59,7 @@ class ReferenceFixtureTest {
                 List<Integer> streamed = new ArrayList<>();
                 Tokenizer tok = model.requireTokenizer();
                 GenerationResult r = new Generator(model, tok).generate(ids,
-                        SamplingParams.GREEDY, StopConditions.maxTokens(expected.length).withIgnoreEos(true), (id, piece) -> {
+                        SamplingParams.GREEDY, new StopConditions(expected.length, List.of(), true), (id, piece) -> {
                             if (id >= 0) streamed.add(id); // -1: text held back to the end
                         });
                 assertArrayEquals(expected, r.tokens(), name + ": greedy ids");

@@ -1,5 +1,6 @@
 package armor.runtime.model;
 
+import java.util.List;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.generate.GenerationResult;
 import armor.runtime.generate.Generator;
@@ -97,7 +98,7 @@ class Stories15MReferenceTest {
             String prompt = c.get("prompt").asText();
             int[] expected = ints(c.get("greedy_ids"));
             GenerationResult r = new Generator(model, tokenizer).generate(ints(c.get("input_ids")),
-                    SamplingParams.GREEDY, StopConditions.maxTokens(expected.length).withIgnoreEos(true), (id, piece) -> { });
+                    SamplingParams.GREEDY, new StopConditions(expected.length, List.of(), true), (id, piece) -> { });
             assertArrayEquals(expected, r.tokens(), "'" + prompt + "': greedy ids");
 
             String text = c.get("greedy_text").asText();

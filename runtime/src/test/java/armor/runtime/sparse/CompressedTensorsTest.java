@@ -71,7 +71,7 @@ class CompressedTensorsTest {
             assertArrayEquals(ints(c.get("argmax_per_position")), argmax, label + ": argmax per position");
             int[] expected = ints(c.get("greedy_ids"));
             GenerationResult r = new Generator(model, null).generate(ids,
-                    SamplingParams.GREEDY, StopConditions.maxTokens(expected.length).withIgnoreEos(true), (tok, text) -> {});
+                    SamplingParams.GREEDY, new StopConditions(expected.length, List.of(), true), (tok, text) -> {});
             assertArrayEquals(expected, r.tokens(), label + ": greedy ids");
         }
     }
