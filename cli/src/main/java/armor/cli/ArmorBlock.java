@@ -8,21 +8,23 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /**
- * The {@code --block} of {@code prune} and {@code prune-serve}: {@code auto} (the default, {@link BlockRule#auto}
- * on the model's projection shapes) or a block size, a positive multiple of 4.
+ * The {@code --block} option (a mixin) of {@code prune} and {@code prune-serve}: {@code auto} (the default,
+ * {@link BlockRule#auto} on the model's projection shapes) or a block size, a positive multiple of 4.
  */
 final class ArmorBlock {
     static final String AUTO = "auto";
-    static final String DESCRIPTION = "ARMOR block size b of A' and B': auto (default: the largest b ≤ 128 whose A' "
-            + "and B' add at most 10 %% to the pruned projections' parameters, else 4) or a multiple of 4";
 
-    private ArmorBlock() {}
+    @Option(names = "--block", defaultValue = AUTO, description = "ARMOR block size b of A' and B': auto (default: "
+            + "the largest b ≤ 128 whose A' and B' add at most 10 %% to the pruned projections' parameters, else 4) "
+            + "or a multiple of 4")
+    String value = AUTO;
 
     /** Checks the option's form: a usage error (exit 2) unless {@code auto} or a positive multiple of 4. */
-    static void check(CommandSpec spec, String value) {
+    void check(CommandSpec spec) {
         if (value.equalsIgnoreCase(AUTO)) return;
         try {
             int b = Integer.parseInt(value.strip());
@@ -34,7 +36,7 @@ final class ArmorBlock {
     }
 
     /** The block to prune with: the value given, or {@link BlockRule#auto}'s choice, printed on {@code err}. */
-    static int resolve(String value, ModelConfig c, PrintStream err) {
+    int resolve(ModelConfig c, PrintStream err) {
         if (!value.equalsIgnoreCase(AUTO)) return Integer.parseInt(value.strip());
         BlockRule.Choice choice = BlockRule.auto(Overhead.decoderLayer(c.hiddenSize(), c.intermediateSize(),
                 c.numHeads(), c.numKvHeads(), c.headDim()));

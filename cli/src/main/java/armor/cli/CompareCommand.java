@@ -3,6 +3,7 @@ package armor.cli;
 import armor.runtime.eval.Perplexity;
 import armor.runtime.model.Model;
 import armor.runtime.quant.QuantizationConfig;
+import armor.runtime.sparse.SparsityConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
@@ -70,10 +71,9 @@ public final class CompareCommand implements Callable<Integer> {
             String int8 = QuantizationConfig.isQuantized(cfg) ? " int8" : "";
             JsonNode ct = cfg.path("quantization_config").path("sparsity_config");
             if (ct.isObject()) return "ct " + ct.path("format").asText("?") + int8; // compressed-tensors
-            if (s == null || !s.isObject()) return "dense" + int8;
-            String k = s.path("format").asText("?") + " " + s.path("method").asText("?");
-            if (s.hasNonNull("block_size")) k += " b=" + s.get("block_size").asInt();
-            return k + int8;
+            if (s == null) return "dense" + int8;
+            SparsityConfig sc = SparsityConfig.fromJson(s, dir.resolve("config.json").toString());
+            return sc.format() + " " + sc.method() + (sc.blockSize() != null ? " b=" + sc.blockSize() : "") + int8;
         } catch (Exception e) {
             return "?";
         }

@@ -18,6 +18,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code armor prune}: a dense Hugging Face model folder to a 2:4 or ARMOR 2:4 checkpoint. */
@@ -70,8 +71,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "20000", description = "ARMOR iteration budget (default ${DEFAULT-VALUE})")
     int iters;
 
-    @Option(names = "--block", defaultValue = ArmorBlock.AUTO, description = ArmorBlock.DESCRIPTION)
-    String block;
+    @Mixin
+    ArmorBlock block;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of sampling and ARMOR (default ${DEFAULT-VALUE})")
     long seed;
@@ -82,13 +83,8 @@ public final class PruneCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "output folder (must not exist)")
     Path out;
 
-    @Option(names = "--quantize", description = "int8: write the pruned checkpoint with int8 weights (2:4 values, ARMOR's "
-            + "A'/B', embedding and head; see armor quantize)")
-    String quantize;
-
-    @Option(names = "--group-size", description = "with --quantize: input columns per scale (default: 128 where it "
-            + "divides the row, else the whole row)")
-    Integer groupSize;
+    @Mixin
+    QuantizeOptions quantize;
 
     @Option(names = "--plan", description = "print the projections, the cost measured in a short run here and the "
             + "estimated wall time on 1, 2, 4, ... shards of this machine's size; writes nothing")
@@ -119,16 +115,16 @@ public final class PruneCommand implements Callable<Integer> {
                 : Files.isDirectory(model) ? Math.min(2048, ConfigReader.read(model).maxPositions()) : 2048;
         if (seq < 2) throw usage("--seq " + seq + ", expected at least 2");
         if (iters < 0) throw usage("--iters " + iters + ", expected 0 or more");
-        if (method == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
+        if (method == PruneMethod.ARMOR) block.check(spec);
         if (method.needsData() && calib == null) throw usage("--method " + method.cliName() + " needs --calib FILE");
         if (threads != null && threads < 1) throw usage("--threads " + threads + ", expected at least 1");
         RunStage runStage = runStage();
         if (recover) return pruneAndRecover(seq, runStage);
         // auto needs the model's shapes; a missing model folder is reported by the pruner when it loads it
         int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
-                ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
+                ? block.resolve(ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
         PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, out,
-                threads == null ? Parallel.threads() : threads, quantization(spec, quantize, groupSize));
+                threads == null ? Parallel.threads() : threads, quantize.scheme(spec));
         try {
             if (plan) {
                 printPlan(Pruner.plan(job, new PruneReporter()));
@@ -169,11 +165,11 @@ public final class PruneCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        Int8Scheme scheme = quantization(spec, quantize, groupSize);
+        Int8Scheme scheme = quantize.scheme(spec);
         Path pruned = armor.pruner.recover.Recovery.workFolder(out).resolve("pruned");
         Files.createDirectories(pruned.getParent());
         if (!Files.exists(pruned)) {
-            int b = method == PruneMethod.ARMOR ? ArmorBlock.resolve(block, ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
+            int b = method == PruneMethod.ARMOR ? block.resolve(ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
             PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, pruned,
                     threads == null ? Parallel.threads() : threads, null);
             try {
@@ -231,17 +227,6 @@ public final class PruneCommand implements Callable<Integer> {
         if (s < 7200) return String.format(Locale.ROOT, "%.1f min", s / 60);
         if (s < 172800) return String.format(Locale.ROOT, "%.1f h", s / 3600);
         return String.format(Locale.ROOT, "%.1f days", s / 86400);
-    }
-
-    /** The int8 scheme of {@code --quantize} / {@code --group-size}, or null without --quantize. */
-    static Int8Scheme quantization(CommandLine.Model.CommandSpec spec, String quantize, Integer groupSize) {
-        if (quantize == null) {
-            if (groupSize != null) throw new CommandLine.ParameterException(spec.commandLine(), "--group-size needs --quantize int8");
-            return null;
-        }
-        if (!quantize.equals("int8"))
-            throw new CommandLine.ParameterException(spec.commandLine(), "--quantize " + quantize + ", expected int8");
-        return QuantizeCommand.scheme(spec, 8, groupSize == null ? 0 : groupSize, "int8");
     }
 
     private static String loss(double v) {

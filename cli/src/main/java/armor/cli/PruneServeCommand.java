@@ -69,8 +69,8 @@ public final class PruneServeCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "2000", description = "ARMOR iteration budget (default ${DEFAULT-VALUE})")
     int iters;
 
-    @Option(names = "--block", defaultValue = ArmorBlock.AUTO, description = ArmorBlock.DESCRIPTION)
-    String block;
+    @Mixin
+    ArmorBlock block;
 
     @Option(names = "--seed", defaultValue = "0", description = "seed of ARMOR (default ${DEFAULT-VALUE})")
     long seed;
@@ -90,12 +90,8 @@ public final class PruneServeCommand implements Callable<Integer> {
     @Option(names = "--no-serve", description = "stop after the comparison table")
     boolean noServe;
 
-    @Option(names = "--quantize", description = "int8: write the pruned checkpoint with int8 weights (see armor quantize)")
-    String quantize;
-
-    @Option(names = "--group-size", description = "with --quantize: input columns per scale (default: 128 where it "
-            + "divides the row, else the whole row)")
-    Integer groupSize;
+    @Mixin
+    QuantizeOptions quantize;
 
     @Mixin
     ServerOptions server;
@@ -111,8 +107,8 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
-        if (m == PruneMethod.ARMOR) ArmorBlock.check(spec, block);
-        Int8Scheme int8 = PruneCommand.quantization(spec, quantize, groupSize);
+        if (m == PruneMethod.ARMOR) block.check(spec);
+        Int8Scheme int8 = quantize.scheme(spec);
         if (recover && int8 != null) {
             throw new ParameterException(spec.commandLine(), "--recover with --quantize: recovery trains float weights; "
                     + "run prune-serve --recover, then armor quantize on the recovered folder");
@@ -136,11 +132,11 @@ public final class PruneServeCommand implements Callable<Integer> {
             Tokenizer tok = dense.requireTokenizer();
             int window = Math.min(seq, dense.config().maxPositions());
             split = HeldOut.of(calib, tok, dense.config().bosTokenId(), window, samples, heldout);
-            System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %d:%d%n",
-                    calib, split.total(), window, split.calibration(), split.scoreFrom(), split.total());
-            b = m == PruneMethod.ARMOR ? ArmorBlock.resolve(block, dense.config(), System.err) : BlockRule.AUTO_MAX;
-            identity = PruneServeIdentity.of(dir, m, calib, split.calibration(), split.seq(), iters, b, seed, quantize,
-                    groupSize, split.scoreFrom() + ":" + split.total());
+            System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %s%n",
+                    calib, split.scored().to(), window, split.calibration(), split.scored());
+            b = m == PruneMethod.ARMOR ? block.resolve(dense.config(), System.err) : BlockRule.AUTO_MAX;
+            identity = PruneServeIdentity.of(dir, m, calib, split.calibration().toString(), split.seq(), iters, b, seed, quantize.quantize,
+                    quantize.groupSize, split.scored().toString());
             reuse = identity.reuse(target, out != null, System.err); // before any measuring
             before = measure("dense", dense, split);
             if (m != PruneMethod.MAGNITUDE) {
@@ -152,7 +148,7 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
 
         if (!reuse) {
-            PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration(), iters, b, seed,
+            PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration().toString(), iters, b, seed,
                     target, Parallel.threads(), int8);
             try {
                 Pruner.run(job, new PruneReporter());
@@ -198,8 +194,8 @@ public final class PruneServeCommand implements Callable<Integer> {
      */
     private Path recovered(Path target, boolean prunedReused, HeldOut split) throws Exception {
         Path dest = target.resolveSibling(target.getFileName() + "-recovered");
-        int calibTo = split.calibrationWindows();
-        RecoveryJob job = RecoverCommand.job(spec, target, model, calib, new int[] {0, calibTo}, split.seq(), recovery, seed,
+        Windows w = split.calibration();
+        RecoveryJob job = RecoverCommand.job(spec, target, model, calib, new int[] {w.from(), w.to()}, split.seq(), recovery, seed,
                 dest, null);
         job = new RecoveryJob(job.pruned(), job.teacher(), job.calib(), job.windowFrom(), job.windowTo(), job.seq(), 0, 0,
                 job.generated(), job.steps(), job.batch(), job.lr(), job.seed(), job.out(), null); // prune-serve scores it
@@ -226,10 +222,7 @@ public final class PruneServeCommand implements Callable<Integer> {
     }
 
     /** Which windows calibrate and which are scored. */
-    record HeldOut(int[] stream, int seq, int total, int scoreFrom, String calibration) {
-        int calibrationWindows() {
-            return Integer.parseInt(calibration.substring(calibration.indexOf(':') + 1));
-        }
+    record HeldOut(int[] stream, int seq, Windows calibration, Windows scored) {
 
         static HeldOut of(Path file, Tokenizer tok, int bos, int seq, int samples, int heldout) throws IOException {
             int[] stream = CalibrationSet.oneStream(tok, TextCorpus.read(file), bos);
@@ -240,15 +233,15 @@ public final class PruneServeCommand implements Callable<Integer> {
             }
             int held = Math.min(heldout, total / 2);
             int scoreFrom = total - held;
-            return new HeldOut(stream, seq, total, scoreFrom, "0:" + Math.min(samples, scoreFrom));
+            return new HeldOut(stream, seq, new Windows(0, Math.min(samples, scoreFrom)), new Windows(scoreFrom, total));
         }
     }
 
     record Measured(double perplexity, long weightBytes, double decodeTokensPerSecond, String kinds) {}
 
     private static Measured measure(String label, Model m, HeldOut split) {
-        System.err.printf("armor: %s: perplexity on %d held-out windows...%n", label, split.total() - split.scoreFrom());
-        Perplexity.Result ppl = Perplexity.compute(m, split.stream(), split.seq(), split.scoreFrom(), split.total(), null);
+        System.err.printf("armor: %s: perplexity on %d held-out windows...%n", label, split.scored().count());
+        Perplexity.Result ppl = Perplexity.compute(m, split.stream(), split.seq(), split.scored().from(), split.scored().to(), null);
         System.err.printf("armor: %s: decode speed...%n", label);
         DecodeBenchmark.Result speed = DecodeBenchmark.run(label, m, 16, 8, 32);
         return new Measured(ppl.perplexity(), m.decoder().weightBytesPerToken(), speed.tokensPerSecond(), kinds(m));
@@ -273,7 +266,7 @@ public final class PruneServeCommand implements Callable<Integer> {
         t.append('\n').append(String.format(Locale.ROOT, "%-40s", "projection kinds"));
         for (Measured c : cols) t.append(String.format(Locale.ROOT, " %28s", c.kinds()));
         t.append('\n');
-        row(t, "perplexity (" + (split.total() - split.scoreFrom()) + " held-out windows of " + split.seq() + ")",
+        row(t, "perplexity (" + (split.scored().count()) + " held-out windows of " + split.seq() + ")",
                 cols, Measured::perplexity, "%.4f");
         row(t, "weight bytes read per token", cols, c -> (double) c.weightBytes(), "%.0f");
         row(t, "decode tokens/s (batch 1)", cols, Measured::decodeTokensPerSecond, "%.1f");

@@ -42,11 +42,8 @@ public final class RecoverCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "seed of data order and teacher text (default ${DEFAULT-VALUE})")
     long seed;
 
-    @Option(names = "--quantize", description = "int8: write the recovered model with int8 weights (as armor quantize)")
-    String quantize;
-
-    @Option(names = "--group-size", description = "with --quantize: input columns per scale")
-    Integer groupSize;
+    @Mixin
+    QuantizeOptions quantize;
 
     @Option(names = "--out", required = true, description = "output folder (must not exist)")
     Path out;
@@ -59,7 +56,7 @@ public final class RecoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Int8Scheme scheme = PruneCommand.quantization(spec, quantize, groupSize);
+        Int8Scheme scheme = quantize.scheme(spec);
         int[] w;
         try {
             w = CalibrationSet.parseWindows(windows);
