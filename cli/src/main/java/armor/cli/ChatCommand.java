@@ -54,6 +54,7 @@ public final class ChatCommand implements Callable<Integer> {
         // on a terminal, notices and statistics go with the replies through stdout: the launcher passes stderr
         // through a line-buffered filter, so they would reach the screen after the next "> " prompt
         PrintStream info = interactive ? out : err;
+        device.refuseCudaBeforeLoading(err);
         try (Model m = sparse.load(model, err)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();

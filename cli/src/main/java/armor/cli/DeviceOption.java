@@ -63,6 +63,14 @@ public final class DeviceOption {
         }
     }
 
+    /**
+     * {@link #requireCpu}'s refusal of {@code cuda}, made before any weights load so that it costs no loading time;
+     * {@code auto}'s notice waits for {@code requireCpu} after loading, so a load error stays the only line.
+     */
+    public void refuseCudaBeforeLoading(PrintStream err) {
+        if (request == DeviceRequest.CUDA) requireCpu(err);
+    }
+
     private static final AtomicBoolean GPU_NOT_DRIVEN_NOTICE_GIVEN = new AtomicBoolean();
 
     /** Lets a test see the once-per-process notice again. */

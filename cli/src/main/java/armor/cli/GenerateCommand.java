@@ -51,6 +51,7 @@ public final class GenerateCommand implements Callable<Integer> {
         boolean stream = console != null && console.isTerminal();
         PrintStream err = System.err;
         PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
+        device.refuseCudaBeforeLoading(err);
         try (Model m = sparse.load(model, err)) {
             device.requireCpu(err);
             Tokenizer tok = m.requireTokenizer();

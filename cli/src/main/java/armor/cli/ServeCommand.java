@@ -35,6 +35,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         server.check();
+        device.refuseCudaBeforeLoading(System.err);
         try (Model m = sparse.load(model, System.err)) {
             device.requireCpu(System.err);
             return serve(m, m.requireTokenizer(), model, server, System.err);

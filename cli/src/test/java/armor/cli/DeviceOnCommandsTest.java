@@ -42,6 +42,15 @@ class DeviceOnCommandsTest {
     }
 
     @Test
+    void theDeviceIsCheckedBeforeAnyWeightsLoad() {
+        // a folder that does not exist: loading it first would report the folder, not the device
+        String missing = Path.of("no-such-model-folder").toString();
+        assertStopsWithAReason(run("generate", "--model", missing, "--prompt", "Once", "--device", "cuda"));
+        assertStopsWithAReason(run("chat", "--model", missing, "--device", "cuda"));
+        assertStopsWithAReason(run("serve", "--model", missing, "--port", "0", "--device", "cuda"));
+    }
+
+    @Test
     void aBadDeviceIsAUsageError() {
         Run r = run("generate", "--model", MODEL, "--prompt", "Once", "--device", "tpu");
         assertEquals(2, r.exit(), r.err());

@@ -6,7 +6,7 @@
 // entry has a plain name; the Java launch table (armor.runtime.cuda.CudaKernels) lists the same names and
 // parameter kinds, and a test checks it against the shipped PTX.
 //
-// Rebuild the PTX after editing this file: runtime/src/main/cuda/build-ptx.sh (needs nvcc).
+// Rebuild the PTX after editing this file: gpu/src/main/cuda/build-ptx.sh (needs nvcc).
 
 #include <cuda_fp16.h>
 #include <cuda_fp8.h>

@@ -11,7 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
- * The CUDA C kernels of {@code runtime/src/main/cuda/armor_kernels.cu}, shipped as PTX in the resource
+ * The CUDA C kernels of {@code gpu/src/main/cuda/armor_kernels.cu}, shipped as PTX in the resource
  * {@link #PTX_RESOURCE}: entry name and the kind of every parameter, in order. Launches are checked against this
  * table ({@link #checkArguments}), and a test checks the table against the PTX's entries, so the Java side and the
  * compiled kernels cannot drift apart silently.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rebuilds the PTX that armor ships from the CUDA C sources beside this script (needs nvcc, CUDA 12 or 13).
 # sm_80 PTX runs on Ampere and every newer GPU (the driver JIT-compiles it), the same floor as sparse tensor cores.
-# Usage: runtime/src/main/cuda/build-ptx.sh   (then commit runtime/src/main/resources/armor/runtime/cuda/*.ptx)
+# Usage: gpu/src/main/cuda/build-ptx.sh   (then commit gpu/src/main/resources/armor/runtime/cuda/*.ptx)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out="$here/../resources/armor/runtime/cuda"

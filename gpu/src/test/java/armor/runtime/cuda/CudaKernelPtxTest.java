@@ -85,6 +85,6 @@ class CudaKernelPtxTest {
         assertTrue(p.waitFor(120, TimeUnit.SECONDS), "nvcc took over 2 minutes");
         assertEquals(0, p.exitValue(), () -> "nvcc failed:\n" + log);
         assertEquals(Files.readString(out), shipped,
-                "runtime/src/main/cuda/armor_kernels.cu changed: run runtime/src/main/cuda/build-ptx.sh and commit the PTX");
+                "gpu/src/main/cuda/armor_kernels.cu changed: run gpu/src/main/cuda/build-ptx.sh and commit the PTX");
     }
 }

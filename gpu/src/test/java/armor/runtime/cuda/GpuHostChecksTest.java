@@ -76,4 +76,22 @@ class GpuHostChecksTest {
         assertEquals("ARMOR B has 100 values, expected 4096 (1 blocks of 64×64)",
                 error(() -> CudaLinear.Armor.checkBlocks(172, 64, 172 * 4, 4, 100, 64)));
     }
+
+    @Test
+    void layerScratchHoldsTheRowsEveryCoreKindChecksFor() {
+        int rows = 64, cols = 128;
+        for (SparseCoreMatmul.Operands o : SparseCoreMatmul.Operands.values()) {
+            for (int tokens = 1; tokens <= 70; tokens++) {
+                int coreRows = SparseCoreMatmul.rowsFor(o, tokens);
+                long x = (long) 2 * coreRows * cols; // bf16 or wider: holds any operand kind's x
+                // 2:4: the core's output is the whole scratch
+                SparseCoreMatmul.checkActivations(o, rows, cols, 0, x, 0, CudaLinear.TwoFour.scratchBytes(o, rows, tokens), coreRows);
+                // ARMOR: the core's output follows B x in the scratch
+                long both = CudaLinear.Armor.scratchBytes(o, rows, cols, tokens);
+                SparseCoreMatmul.checkActivations(o, rows, cols, 0, x, 0, both - 2L * coreRows * cols, coreRows);
+            }
+        }
+        // the case that used to throw: an 8-bit core with 8 tokens needs 16 rows, not the bucket's 8
+        assertEquals(2L * 16 * 64, CudaLinear.TwoFour.scratchBytes(SparseCoreMatmul.Operands.INT8, 64, 8));
+    }
 }

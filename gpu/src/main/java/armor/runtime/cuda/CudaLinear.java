@@ -97,14 +97,22 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
         }
 
         public long scratchBytes(int tokens) {
-            return 2L * BatchBuckets.bucket(tokens) * core.rows();
+            return scratchBytes(core.operands(), core.rows(), tokens);
+        }
+
+        /**
+         * The core's bf16 output: {@link SparseCoreMatmul#rowsFor} rows, not just the batch bucket, because 8-bit
+         * cores run at least 16 rows and check their buffers for them (8 tokens would otherwise throw).
+         */
+        static long scratchBytes(SparseCoreMatmul.Operands operands, int rows, int tokens) {
+            return 2L * SparseCoreMatmul.rowsFor(operands, tokens) * rows;
         }
 
         public void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch) {
-            int bucket = BatchBuckets.bucket(tokens);
-            DeviceBuffer yBf16 = scratch.slice(0, 2L * bucket * core.rows());
+            int coreRows = SparseCoreMatmul.rowsFor(core.operands(), tokens);
+            DeviceBuffer yBf16 = scratch.slice(0, 2L * coreRows * core.rows());
             core.multiply(x, yBf16, tokens);
-            ops.toF32(y, yBf16, bucket * core.rows());
+            ops.toF32(y, yBf16, BatchBuckets.bucket(tokens) * core.rows());
         }
 
         public void close() {
@@ -182,14 +190,19 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
         }
 
         public long scratchBytes(int tokens) {
-            int bucket = BatchBuckets.bucket(tokens);
-            return 2L * bucket * core.cols() + 2L * bucket * core.rows();
+            return scratchBytes(core.operands(), core.rows(), core.cols(), tokens);
+        }
+
+        /** B x and the core's output, each of {@link SparseCoreMatmul#rowsFor} rows (see {@link TwoFour}). */
+        static long scratchBytes(SparseCoreMatmul.Operands operands, int rows, int cols, int tokens) {
+            int coreRows = SparseCoreMatmul.rowsFor(operands, tokens);
+            return 2L * coreRows * cols + 2L * coreRows * rows;
         }
 
         public void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch) {
-            int bucket = BatchBuckets.bucket(tokens);
-            DeviceBuffer bx = scratch.slice(0, 2L * bucket * core.cols());
-            DeviceBuffer cbx = scratch.slice(bx.bytes(), 2L * bucket * core.rows());
+            int bucket = BatchBuckets.bucket(tokens), coreRows = SparseCoreMatmul.rowsFor(core.operands(), tokens);
+            DeviceBuffer bx = scratch.slice(0, 2L * coreRows * core.cols());
+            DeviceBuffer cbx = scratch.slice(bx.bytes(), 2L * coreRows * core.rows());
             gemm.run(GemmShape.blockDiagonal(core.cols() / bBlock, bBlock, bucket), b, CublasGemm.CUDA_R_16BF, x,
                     CublasGemm.CUDA_R_16BF, bx, CublasGemm.CUDA_R_16BF);
             core.multiply(bx, cbx, tokens);
