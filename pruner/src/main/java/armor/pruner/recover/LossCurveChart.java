@@ -30,7 +30,7 @@ final class LossCurveChart {
         g.fillRect(0, 0, W, H);
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        g.drawString(title, LEFT, 22);
+        g.drawString(title + " (nats/token, log scale)", LEFT, 22);
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
         g.drawRect(LEFT, TOP, pw, ph);
         if (!losses.isEmpty()) {
@@ -44,7 +44,6 @@ final class LossCurveChart {
             double logLo = Math.log10(lo), logHi = Math.log10(hi);
             g.drawString(String.format(Locale.ROOT, "%.4g", hi), 5, TOP + 5);
             g.drawString(String.format(Locale.ROOT, "%.4g", lo), 5, TOP + ph);
-            g.drawString("KL (nats/token, log scale)", 5, TOP - 8 + ph / 2);
             g.drawString("step 1", LEFT, H - 25);
             g.drawString("step " + losses.size(), W - RIGHT - 70, H - 25);
             g.setColor(new Color(31, 119, 180));
