@@ -198,7 +198,7 @@ public final class PruneServeCommand implements Callable<Integer> {
         RecoveryJob job = RecoverCommand.job(spec, target, model, calib, new int[] {w.from(), w.to()}, split.seq(), recovery, seed,
                 dest, null);
         job = new RecoveryJob(job.pruned(), job.teacher(), job.calib(), job.windowFrom(), job.windowTo(), job.seq(), 0, 0,
-                job.generated(), job.steps(), job.batch(), job.lr(), job.seed(), job.out(), null); // prune-serve scores it
+                job.generated(), job.steps(), job.batch(), job.lr(), job.objective(), job.seed(), job.out(), null); // prune-serve scores it
         Path record = dest.resolve(RECOVERY_JOB);
         if (Files.exists(dest)) {
             if (!Files.isRegularFile(record)) {

@@ -71,7 +71,7 @@ public final class RecoverCommand implements Callable<Integer> {
         try {
             int[] h = o.heldOutWindows(w[1]);
             return new RecoveryJob(model, teacher, calib, w[0], w[1], seq, h[0], h[1], o.generated, o.steps, o.batch,
-                    o.lr, seed, out, scheme);
+                    o.lr, o.objective(), seed, out, scheme);
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }

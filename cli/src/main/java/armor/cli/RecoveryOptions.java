@@ -22,6 +22,19 @@ final class RecoveryOptions {
             description = "sequences the dense teacher writes itself as extra training text (default ${DEFAULT-VALUE})")
     int generated;
 
+    @Option(names = "--objective", defaultValue = "kl",
+            description = "kl: match the teacher's next-token distributions end to end (default); layer: match each "
+                    + "decoder block's output on the teacher's input to it (cheaper steps, no LM head)")
+    String objective;
+
+    RecoveryJob.Objective objective() {
+        return switch (objective) {
+            case "kl" -> RecoveryJob.Objective.KL;
+            case "layer" -> RecoveryJob.Objective.LAYER;
+            default -> throw new IllegalArgumentException("--objective " + objective + ", expected kl or layer");
+        };
+    }
+
     @Option(names = "--held-out", defaultValue = "",
             description = "windows A:B of the --calib text evaluated before and after recovery, never trained on "
                     + "(default: from the end of --windows to the end of the text; none to skip)")

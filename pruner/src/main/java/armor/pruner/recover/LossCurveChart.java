@@ -30,7 +30,7 @@ final class LossCurveChart {
         g.fillRect(0, 0, W, H);
         g.setColor(Color.BLACK);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        g.drawString(title + " (nats/token, log scale)", LEFT, 22);
+        g.drawString(title + " (log scale)", LEFT, 22);
         int pw = W - LEFT - RIGHT, ph = H - TOP - BOTTOM;
         g.drawRect(LEFT, TOP, pw, ph);
         if (!losses.isEmpty()) {

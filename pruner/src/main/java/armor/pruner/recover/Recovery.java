@@ -108,20 +108,35 @@ public final class Recovery {
             }
             long trainStart = System.nanoTime();
             int every = Math.max(10, job.steps() / 20);
+            String lossName = job.objective() == RecoveryJob.Objective.KL ? "KL" : "block error";
             double[] phase = new double[5]; // seconds in teacher, student forward, loss, backward, update since the last log
             for (int step = resumedAt; step < job.steps(); step++) {
                 int[][] batch = batch(data, step, job);
                 long t0 = System.nanoTime();
-                float[] target = teacherNet.forward(batch);
-                long t1 = System.nanoTime();
-                float[] logits = student.forward(batch);
-                long t2 = System.nanoTime();
-                int tokens = batch.length * job.seq(), vocab = pruned.config().vocabSize();
-                float[] dLogits = new float[tokens * vocab];
-                double loss = DistillationLoss.compute(target, logits, dLogits, tokens, vocab);
-                long t3 = System.nanoTime();
-                student.backward(dLogits, batch.length, job.seq());
-                long t4 = System.nanoTime();
+                long t1, t2, t3, t4;
+                double loss;
+                if (job.objective() == RecoveryJob.Objective.KL) {
+                    float[] target = teacherNet.forward(batch);
+                    t1 = System.nanoTime();
+                    float[] logits = student.forward(batch);
+                    t2 = System.nanoTime();
+                    int tokens = batch.length * job.seq(), vocab = pruned.config().vocabSize();
+                    float[] dLogits = new float[tokens * vocab];
+                    loss = DistillationLoss.compute(target, logits, dLogits, tokens, vocab);
+                    t3 = System.nanoTime();
+                    student.backward(dLogits, batch.length, job.seq());
+                } else {
+                    // every block against the teacher's own input and output of that block; forward and backward
+                    // of a block run together, so the "forward" phase is all of it
+                    float[][] hidden = teacherNet.hiddenStates(batch);
+                    t1 = System.nanoTime();
+                    loss = 0;
+                    for (int l = 0; l < student.numLayers(); l++) {
+                        loss += student.reconstructBlock(l, hidden[l], hidden[l + 1], batch.length, job.seq());
+                    }
+                    t2 = t3 = System.nanoTime();
+                }
+                t4 = System.nanoTime();
                 adam.update((float) learningRate(job, step));
                 student.refresh();
                 long t5 = System.nanoTime();
@@ -131,13 +146,13 @@ public final class Recovery {
                 double elapsed = (System.nanoTime() - trainStart) / 1e9;
                 int done = step + 1 - resumedAt;
                 reporter.progress("recover", step + 1, job.steps(), String.format(Locale.ROOT,
-                        "KL %.4f, %.2f s/step, ETA %s", loss, elapsed / done, eta(elapsed / done * (job.steps() - step - 1))));
+                        "%s %.4f, %.2f s/step, ETA %s", lossName, loss, elapsed / done, eta(elapsed / done * (job.steps() - step - 1))));
                 if ((step + 1) % every == 0 || step + 1 == job.steps()) {
                     reporter.progressDone();
                     int n = Math.min(every, losses.size());
-                    reporter.info(String.format(Locale.ROOT, "recover step %d/%d: KL %.5f (mean of the last %d: %.5f), lr %.2e; "
+                    reporter.info(String.format(Locale.ROOT, "recover step %d/%d: %s %.5f (mean of the last %d: %.5f), lr %.2e; "
                                     + "s/step: teacher %.2f, forward %.2f, loss %.2f, backward %.2f, update %.2f",
-                            step + 1, job.steps(), loss, n, mean(losses, n), learningRate(job, step),
+                            step + 1, job.steps(), lossName, loss, n, mean(losses, n), learningRate(job, step),
                             phase[0] / n, phase[1] / n, phase[2] / n, phase[3] / n, phase[4] / n));
                     java.util.Arrays.fill(phase, 0);
                     save(work, job, params, adam, losses);
@@ -154,7 +169,8 @@ public final class Recovery {
                 reporter.progressDone();
             }
             LossCurveChart.write(job.out().resolve("recovery-loss.png"), losses,
-                    "recovery of " + job.pruned().getFileName() + ": KL to " + job.teacher().getFileName() + " per step");
+                    "recovery of " + job.pruned().getFileName() + ": " + (job.objective() == RecoveryJob.Objective.KL ? "KL"
+                            : "block reconstruction error") + " to " + job.teacher().getFileName() + " per step");
 
             double after = Double.NaN;
             if (stream != null) {
@@ -305,7 +321,7 @@ public final class Recovery {
             w.finishEditingConfig(o -> {
                 ObjectNode s = sparsity.toJson();
                 ObjectNode r = s.putObject("recovery");
-                r.put("objective", "kl-logits");
+                r.put("objective", job.objective() == RecoveryJob.Objective.KL ? "kl-logits" : "block-reconstruction");
                 r.put("teacher", job.teacher().toAbsolutePath().normalize().getFileName().toString());
                 r.put("calibration_windows", job.windowFrom() + ":" + (job.windowTo() < 0 ? "" : job.windowTo()));
                 r.put("teacher_sequences", job.generated());

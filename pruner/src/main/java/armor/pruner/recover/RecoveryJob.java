@@ -15,15 +15,29 @@ import java.nio.file.Path;
  * @param generated  sequences the teacher samples itself as further training data
  * @param steps      optimizer steps, each over {@code batch} sequences of {@code seq} tokens
  * @param lr         Adam's learning rate, relative to each tensor's RMS
+ * @param objective  what the student is trained to match
  * @param quantize   int8 scheme for the output, or null for the pruned model's own dtype
  */
 public record RecoveryJob(Path pruned, Path teacher, Path calib, int windowFrom, int windowTo, int seq,
-                          int heldOutFrom, int heldOutTo, int generated, int steps, int batch, double lr, long seed,
+                          int heldOutFrom, int heldOutTo, int generated, int steps, int batch, double lr, Objective objective, long seed,
                           Path out, Int8Scheme quantize) {
     public static final int DEFAULT_STEPS = 400, DEFAULT_BATCH = 4, DEFAULT_GENERATED = 128;
     public static final double DEFAULT_LR = 2e-3;
 
+    /**
+     * {@code KL}: the teacher's next-token distributions, end to end. {@code LAYER}: each decoder block's output
+     * given the teacher's input to that block (block-wise reconstruction: no LM head in the step, blocks independent).
+     */
+    public enum Objective {
+        KL, LAYER;
+
+        public String cliName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
+
     public RecoveryJob {
+        if (objective == null) objective = Objective.KL;
         if (seq < 2) throw new IllegalArgumentException("--seq " + seq + ", expected at least 2");
         if (steps < 0) throw new IllegalArgumentException("--recover-steps " + steps + ", expected 0 or more");
         if (batch < 1) throw new IllegalArgumentException("--recover-batch " + batch + ", expected at least 1");
@@ -36,6 +50,6 @@ public record RecoveryJob(Path pruned, Path teacher, Path calib, int windowFrom,
         return String.join("|", pruned.toAbsolutePath().normalize().toString(),
                 teacher.toAbsolutePath().normalize().toString(), calib.toAbsolutePath().normalize().toString(),
                 windowFrom + ":" + windowTo, "seq " + seq, "generated " + generated, "steps " + steps, "batch " + batch,
-                "lr " + lr, "seed " + seed);
+                "lr " + lr, "objective " + objective.cliName(), "seed " + seed);
     }
 }

@@ -138,13 +138,7 @@ final class StudentModel {
     /** Logits ({@code vocab} floats per token) for every token of {@code sequences}, all of one length, from position 0. */
     float[] forward(int[][] sequences) {
         int length = sequences[0].length, n = sequences.length * length, hdn = c.hiddenSize();
-        float[] x = new float[n * hdn];
-        for (int s = 0; s < sequences.length; s++) {
-            if (sequences[s].length != length) throw new IllegalArgumentException("training batch: sequences of unequal length");
-            for (int t = 0; t < length; t++) {
-                System.arraycopy(embedding, sequences[s][t] * hdn, x, (s * length + t) * hdn, hdn);
-            }
-        }
+        float[] x = embed(sequences);
         double[] freq = rope.frequencies(length - 1);
         for (StudentLayer layer : layers) layer.forward(x, sequences.length, length, rope, freq);
         if (rows != n) {
@@ -157,6 +151,52 @@ final class StudentModel {
         float[] logits = new float[n * c.vocabSize()];
         Gemm.forward(xnLast, headT, logits, n, hdn, c.vocabSize());
         return logits;
+    }
+
+    /** The hidden states entering each block, and leaving the last one: {@code layers + 1} arrays (block-wise targets). */
+    float[][] hiddenStates(int[][] sequences) {
+        int length = sequences[0].length;
+        float[] x = embed(sequences);
+        double[] freq = rope.frequencies(length - 1);
+        float[][] h = new float[layers.length + 1][];
+        for (int l = 0; l < layers.length; l++) {
+            h[l] = x.clone();
+            layers[l].forward(x, sequences.length, length, rope, freq);
+        }
+        h[layers.length] = x;
+        return h;
+    }
+
+    /**
+     * Block-wise reconstruction of block {@code l}: runs it on {@code input} (the teacher's input to the block), adds
+     * the gradient of {@code ‖y − target‖² / ‖target‖²} (the squared error relative to the target's energy, so that
+     * every block weighs alike although the residual stream grows with depth) and returns that loss.
+     */
+    double reconstructBlock(int l, float[] input, float[] target, int sequences, int length) {
+        float[] y = input.clone();
+        layers[l].forward(y, sequences, length, rope, rope.frequencies(length - 1));
+        double energy = 0, err = 0;
+        for (int i = 0; i < y.length; i++) {
+            energy += (double) target[i] * target[i];
+            double d = y[i] - target[i];
+            err += d * d;
+        }
+        float scale = (float) (2 / Math.max(energy, 1e-30));
+        for (int i = 0; i < y.length; i++) y[i] = (y[i] - target[i]) * scale;
+        layers[l].backward(y, sequences, length, rope, rope.frequencies(length - 1));
+        return err / Math.max(energy, 1e-30);
+    }
+
+    private float[] embed(int[][] sequences) {
+        int length = sequences[0].length, hdn = c.hiddenSize();
+        float[] x = new float[sequences.length * length * hdn];
+        for (int s = 0; s < sequences.length; s++) {
+            if (sequences[s].length != length) throw new IllegalArgumentException("training batch: sequences of unequal length");
+            for (int t = 0; t < length; t++) {
+                System.arraycopy(embedding, sequences[s][t] * hdn, x, (s * length + t) * hdn, hdn);
+            }
+        }
+        return x;
     }
 
     /** Adds every parameter's gradient for {@code dLogits}, the loss's gradient of the last {@link #forward}'s logits. */

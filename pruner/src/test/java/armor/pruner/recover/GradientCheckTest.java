@@ -239,6 +239,33 @@ class GradientCheckTest {
         }
     }
 
+    /** Block-wise reconstruction: the relative squared error of one block against a target, for every tensor of it. */
+    @Test
+    void blockReconstructionOnLlama3() {
+        try (Model model = Model.load(SHARED.resolve("models/tiny-llama3-random"))) {
+            SplittableRandom rnd = new SplittableRandom(7);
+            StudentModel student = StudentModel.of(model, (proj, lin) -> mixedKinds(proj, lin, rnd));
+            int[][] batch = {{1, 5, 9, 300, 2}, {4, 8, 15, 16, 23}};
+            float[][] hidden = student.hiddenStates(batch);
+            float[] target = gaussian(rnd, hidden[2].length, 1);
+            for (Parameter p : student.parameters()) p.zeroGrad();
+            Supplier<Double> loss = () -> {
+                double l = student.reconstructBlock(1, hidden[1], target, 2, 5);
+                for (Parameter p : student.parameters()) p.zeroGrad();
+                return l;
+            };
+            student.reconstructBlock(1, hidden[1], target, 2, 5);
+            List<float[]> grads = new ArrayList<>();
+            for (Parameter p : student.layer(1).parameters()) grads.add(p.grad().clone()); // loss.get() clears them
+            for (int k = 0; k < grads.size(); k++) {
+                Parameter p = student.layer(1).parameters().get(k);
+                float[] g = grads.get(k);
+                if (p.mask() != null) for (int i = 0; i < g.length; i++) g[i] *= p.mask()[i];
+                check("block 1 " + p.name(), p.value(), g, p.mask(), loss, student::refresh, rnd);
+            }
+        }
+    }
+
     @Test
     void klGradientIsSoftmaxDifference() {
         SplittableRandom rnd = new SplittableRandom(6);

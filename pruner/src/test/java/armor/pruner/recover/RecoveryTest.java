@@ -91,7 +91,7 @@ class RecoveryTest {
     }
 
     RecoveryJob job(Path pruned, Path teacher, Path out, int steps) throws IOException {
-        return new RecoveryJob(pruned, teacher, text(), 0, 4, 32, 0, 0, 2, steps, 2, 2e-3, 0, out, null);
+        return new RecoveryJob(pruned, teacher, text(), 0, 4, 32, 0, 0, 2, steps, 2, 2e-3, RecoveryJob.Objective.KL, 0, out, null);
     }
 
     /** A run killed after its first saved state resumes and ends with the same bytes as an uninterrupted run. */
