@@ -91,7 +91,9 @@ public final class RecoverCommand implements Callable<Integer> {
                     s.heldOutTeacher(), s.heldOutBefore(), s.heldOutAfter(), 100 * (s.heldOutAfter() / s.heldOutTeacher() - 1));
         }
         if (!s.losses().isEmpty()) {
-            System.out.printf(Locale.ROOT, "KL to the teacher: %.5f at step 1, %.5f at step %d%n", s.losses().get(0),
+            System.out.printf(Locale.ROOT, "%s: %.5f at step 1, %.5f at step %d%n",
+                    job.objective() == RecoveryJob.Objective.KL ? "KL to the teacher" : "block reconstruction error",
+                    s.losses().get(0),
                     s.losses().get(s.losses().size() - 1), s.losses().size());
         }
         System.out.printf(Locale.ROOT, "wrote %s in %.1f s (training %.1f s%s); loss curve %s%n", s.out(), s.seconds(),
