@@ -56,10 +56,10 @@ public enum WeightFormat {
     ARMOR_INT8(ARMOR, INT8, SparseLinearLoader::load, WeightFormat::packArmor,
             new Kernels(Kernels.TWO_FOUR_INT8.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT8.smallBatch()
                     + ", A' and B' DenseInt8MatMul.matMat", Kernels.TWO_FOUR_INT8.prefill() + ", A' and B' DenseInt8MatMul.matMat"), false, false),
-    // compressed-tensors float-quantized checkpoints: Fp8Weights dequantizes them to float32 when the folder opens, so
-    // their loaders only ever see raw fp8 when given an unwrapped source, and then refuse its dtype
-    DENSE_FP8(DENSE, FP8_E4M3, LinearLoader::dense, WeightFormat::notPackable, Kernels.denseFloat("f32"), false, false),
-    TWO_FOUR_FP8(TWO_FOUR, FP8_E4M3, SparseLinearLoader::load, WeightFormat::notPackable, Kernels.twoFourUntiled("F32"), false, false);
+    // compressed-tensors' float-quantized weights (P.weight in e4m3 with P.weight_scale): Fp8Weights dequantizes them to
+    // float32 when a folder opens, and where their values are 2:4 Sparse24View presents them as a TWO_FOUR_F32 core;
+    // so the loader only sees raw fp8 from an unwrapped source, and then refuses its dtype
+    DENSE_FP8(DENSE, FP8_E4M3, LinearLoader::dense, WeightFormat::notPackable, Kernels.denseFloat("f32"), false, false);
 
     /** Makes a projection's layer from its checkpoint tensors, validating them (errors name the tensor). */
     @FunctionalInterface
