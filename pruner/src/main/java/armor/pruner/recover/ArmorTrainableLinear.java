@@ -1,5 +1,7 @@
 package armor.pruner.recover;
 
+import armor.runtime.linear.Sparse24Linear;
+
 import armor.runtime.kernels.Parallel;
 
 import java.util.List;
@@ -81,7 +83,7 @@ final class ArmorTrainableLinear implements TrainableLinear {
         applyBlocks(bt, bb, in, x, u, rows);
         Gemm.forward(u, coreT, z, rows, in, out);
         applyBlocks(at, ba, out, z, y, rows);
-        if (bias != null) MaskedLinear.addBias(y, bias, rows);
+        if (bias != null) Sparse24Linear.addBias(y, bias, rows);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package armor.pruner.recover;
 
+import armor.runtime.linear.Sparse24Linear;
+
 import java.util.List;
 
 /**
@@ -49,7 +51,7 @@ final class MaskedLinear implements TrainableLinear {
     public void forward(float[] x, float[] y, int rows) {
         input = x;
         Gemm.forward(x, wt, y, rows, in, out);
-        if (bias != null) addBias(y, bias, rows);
+        if (bias != null) Sparse24Linear.addBias(y, bias, rows);
     }
 
     @Override
@@ -68,8 +70,4 @@ final class MaskedLinear implements TrainableLinear {
         Gemm.transpose(weight.value(), wt, out, in);
     }
 
-    static void addBias(float[] y, float[] bias, int rows) {
-        int n = bias.length;
-        for (int r = 0; r < rows; r++) for (int i = 0; i < n; i++) y[r * n + i] += bias[i];
-    }
 }

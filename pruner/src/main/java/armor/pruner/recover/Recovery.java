@@ -1,5 +1,6 @@
 package armor.pruner.recover;
 
+import armor.runtime.safetensors.OutputTempFolder;
 import armor.pruner.calib.CalibrationSet;
 import armor.pruner.run.PruneUsageException;
 import armor.pruner.run.Reporter;
@@ -35,13 +36,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.stream.Stream;
 
 /**
  * Recovery after pruning: the pruned model's continuous parameters (kept 2:4 values, A', B', RMSNorm weights; masks
@@ -407,12 +406,7 @@ public final class Recovery {
     }
 
     private static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) return;
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot remove: " + e.getMessage(), e);
-        }
+        OutputTempFolder.removeTree(dir, "the recovery work folder");
     }
 
     private static double mean(List<Double> xs, int last) {

@@ -1,5 +1,6 @@
 package armor.pruner.run;
 
+import armor.runtime.safetensors.OutputTempFolder;
 import armor.pruner.sparsity.Mask24;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.safetensors.SafetensorsFile;
@@ -16,11 +17,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Per-linear results of a pruning run, kept beside the output folder ({@code .NAME.armor-work}) until the checkpoint
@@ -259,11 +258,7 @@ public final class WorkFolder {
 
     /** Removes the folder (after the checkpoint is complete). */
     public void delete() {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
-        } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot remove the work folder: " + e.getMessage(), e);
-        }
+        OutputTempFolder.removeTree(dir, "the work folder");
     }
 
     private static void writeAtomically(Path target, byte[] bytes) throws IOException {

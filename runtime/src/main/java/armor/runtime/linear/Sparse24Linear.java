@@ -43,8 +43,8 @@ public final class Sparse24Linear implements Linear {
         if (bias != null) addBias(y, bias, tokens);
     }
 
-    /** y_t += bias for each of the {@code tokens} rows of y. */
-    static void addBias(float[] y, float[] bias, int tokens) {
+    /** y_t += bias for each of the {@code tokens} rows of y (also the pruner's trainable linears). */
+    public static void addBias(float[] y, float[] bias, int tokens) {
         int n = bias.length;
         for (int t = 0; t < tokens; t++) for (int i = 0; i < n; i++) y[t * n + i] += bias[i];
     }

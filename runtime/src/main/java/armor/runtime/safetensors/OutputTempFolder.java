@@ -80,6 +80,16 @@ public final class OutputTempFolder {
         return h.replaceAll("[^A-Za-z0-9.]", "_");
     }
 
+    /** Deletes a folder and everything in it (nothing when it does not exist); fails naming the folder. */
+    public static void removeTree(Path dir, String what) {
+        if (!Files.exists(dir)) return;
+        try (Stream<Path> walk = Files.walk(dir)) {
+            for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(dir + ": cannot remove " + what + ": " + e.getMessage(), e);
+        }
+    }
+
     /** Deletes a folder and everything in it; false when something could not be deleted. */
     public static boolean deleteTree(Path dir) {
         try (Stream<Path> walk = Files.walk(dir)) {
