@@ -26,16 +26,11 @@ public final class BlockGemm {
         int rows = WIDE ? 8 : 6;
         int mt = M - M % rows, n2 = N - N % (2 * L);
         if (mt > 0 && n2 > 0) {
-            // j outer: the K×2L panel of Y stays in L1 while the row tiles go down X. The panel is copied to a
-            // contiguous buffer first: read in place, its rows are ldy apart, and where ldy·4 bytes shares a large
-            // power of two with 4096 (768 or 32000 columns) they fall into a few L1 sets and evict each other
-            // (a 1024×768×288 product ran at half the speed of 1024×288×288 before the copy).
-            float[] panel = new float[K * 2 * L];
+            // j outer: the K×2L panel of Y stays in L1 while the row tiles go down X
             for (int j = 0; j < n2; j += 2 * L) {
-                for (int k = 0; k < K; k++) System.arraycopy(y, yo + k * ldy + j, panel, k * 2 * L, 2 * L);
                 for (int i = 0; i < mt; i += rows) {
-                    if (WIDE) tile8x2(i, j, K, x, xo, xsi, xsk, panel, out, oo, ldo, accumulate);
-                    else tile6x2(i, j, K, x, xo, xsi, xsk, panel, out, oo, ldo, accumulate);
+                    if (WIDE) tile8x2(i, j, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
+                    else tile6x2(i, j, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
                 }
             }
             if (n2 < N) gemmFrom(0, mt, n2, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
@@ -45,11 +40,8 @@ public final class BlockGemm {
         gemmFrom(0, M, 0, N, K, x, xo, xsi, xsk, y, yo, ldy, out, oo, ldo, accumulate);
     }
 
-    /**
-     * AVX2 has 16 vector registers: a 6×2 tile (12 accumulators, 2 loads, 1 broadcast) fits without spills.
-     * {@code panel} holds columns j..j+2L of Y's K rows, contiguous.
-     */
-    private static void tile6x2(int i, int j, int K, float[] x, int xo, int xsi, int xsk, float[] panel,
+    /** AVX2 has 16 vector registers: a 6×2 tile (12 accumulators, 2 loads, 1 broadcast) fits without spills. */
+    private static void tile6x2(int i, int j, int K, float[] x, int xo, int xsi, int xsk, float[] y, int yo, int ldy,
                                 float[] out, int oo, int ldo, boolean accumulate) {
         int x0 = xo + i * xsi;
         int o0 = oo + i * ldo + j;
@@ -64,9 +56,10 @@ public final class BlockGemm {
         } else {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = FloatVector.zero(S);
         }
-        for (int k = 0, kx = x0, pk = 0; k < K; k++, kx += xsk, pk += 2 * L) {
-            FloatVector y0 = FloatVector.fromArray(S, panel, pk);
-            FloatVector y1 = FloatVector.fromArray(S, panel, pk + L);
+        int yk = yo + j;
+        for (int k = 0, kx = x0; k < K; k++, kx += xsk, yk += ldy) {
+            FloatVector y0 = FloatVector.fromArray(S, y, yk);
+            FloatVector y1 = FloatVector.fromArray(S, y, yk + L);
             FloatVector a = FloatVector.broadcast(S, x[kx]);
             c00 = a.fma(y0, c00); c01 = a.fma(y1, c01);
             a = FloatVector.broadcast(S, x[kx + xsi]);
@@ -91,7 +84,7 @@ public final class BlockGemm {
     /** AVX-512 has 32 vector registers: an 8×2 tile (16 accumulators) halves the loads per FMA. */
     private static final boolean WIDE = S.vectorBitSize() >= 512;
 
-    private static void tile8x2(int i, int j, int K, float[] x, int xo, int xsi, int xsk, float[] panel,
+    private static void tile8x2(int i, int j, int K, float[] x, int xo, int xsi, int xsk, float[] y, int yo, int ldy,
                                 float[] out, int oo, int ldo, boolean accumulate) {
         int x0 = xo + i * xsi;
         int o0 = oo + i * ldo + j;
@@ -109,9 +102,10 @@ public final class BlockGemm {
             c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = FloatVector.zero(S);
             c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = FloatVector.zero(S);
         }
-        for (int k = 0, kx = x0, pk = 0; k < K; k++, kx += xsk, pk += 2 * L) {
-            FloatVector y0 = FloatVector.fromArray(S, panel, pk);
-            FloatVector y1 = FloatVector.fromArray(S, panel, pk + L);
+        int yk = yo + j;
+        for (int k = 0, kx = x0; k < K; k++, kx += xsk, yk += ldy) {
+            FloatVector y0 = FloatVector.fromArray(S, y, yk);
+            FloatVector y1 = FloatVector.fromArray(S, y, yk + L);
             FloatVector a = FloatVector.broadcast(S, x[kx]);
             c00 = a.fma(y0, c00); c01 = a.fma(y1, c01);
             a = FloatVector.broadcast(S, x[kx + xsi]);
