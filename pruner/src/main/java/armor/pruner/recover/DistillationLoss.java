@@ -4,7 +4,6 @@ import armor.runtime.kernels.Lanes;
 import armor.runtime.kernels.Parallel;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -36,13 +35,13 @@ final class DistillationLoss {
     private static double row(float[] teacher, float[] student, float[] d, float[] p, int o, int vocab, float scale) {
         int bound = F.loopBound(vocab);
         float maxT = max(teacher, o, vocab), maxS = max(student, o, vocab);
-        // pass 1: p ← exp(t − max t), d ← exp(s − max s), and their sums, with the polynomial exp below (the Vector
+        // pass 1: p ← exp(t − max t), d ← exp(s − max s), and their sums, with Exponential.exp (the Vector
         // API's EXP differs in the last bit between the interpreter and compiled code; training must be deterministic)
         FloatVector sumT = FloatVector.zero(F), sumS = FloatVector.zero(F);
         int j = 0;
         for (; j < bound; j += F.length()) {
-            FloatVector et = exp(FloatVector.fromArray(F, teacher, o + j).sub(maxT));
-            FloatVector es = exp(FloatVector.fromArray(F, student, o + j).sub(maxS));
+            FloatVector et = Exponential.exp(FloatVector.fromArray(F, teacher, o + j).sub(maxT));
+            FloatVector es = Exponential.exp(FloatVector.fromArray(F, student, o + j).sub(maxS));
             et.intoArray(p, j);
             es.intoArray(d, o + j);
             sumT = sumT.add(et);
@@ -75,32 +74,6 @@ final class DistillationLoss {
             d[o + i] = (qi - pi) * scale;
         }
         return sum;
-    }
-
-    private static final float LOG2E = 1.44269504f, LN2_HI = 0.693145752f, LN2_LO = 1.42860677e-6f;
-    /** 1.5 · 2²³: adding it rounds a float below 2²² in magnitude to an integer (ties to even). */
-    private static final float ROUND = 12582912f;
-
-    /**
-     * e^x, lane by lane, within 2 ulp for x ≤ 0 (the softmax's range; below −87.3 it returns e^−87.3 ≈ 1e−38, not 0):
-     * x = n·ln 2 + r with |r| ≤ ln 2 / 2, e^r by its Taylor polynomial to r⁷ (truncation below 5e−9 relative), times
-     * 2ⁿ built in the exponent bits. Only adds, multiplies and fused multiply-adds, which IEEE 754 defines exactly: the
-     * same bits in the interpreter and in compiled code, on every machine with this vector width.
-     */
-    static FloatVector exp(FloatVector x) {
-        x = x.max(-87.3f);
-        FloatVector n = x.fma(LOG2E, ROUND).sub(ROUND);
-        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
-        FloatVector poly = r.fma(1f / 5040, 1f / 720);
-        poly = poly.fma(r, FloatVector.broadcast(F, 1f / 120));
-        poly = poly.fma(r, FloatVector.broadcast(F, 1f / 24));
-        poly = poly.fma(r, FloatVector.broadcast(F, 1f / 6));
-        poly = poly.fma(r, FloatVector.broadcast(F, 0.5f));
-        poly = poly.fma(r, FloatVector.broadcast(F, 1f));
-        poly = poly.fma(r, FloatVector.broadcast(F, 1f));
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        return poly.mul(bits.reinterpretAsFloats());
     }
 
     private static float max(float[] x, int o, int n) {
