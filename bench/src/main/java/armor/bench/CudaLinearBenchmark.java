@@ -12,6 +12,8 @@ import armor.runtime.cuda.DeviceBuffer;
 import armor.runtime.cuda.SparseCoreMatmul;
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.linear.Sparse24Core;
+import armor.runtime.linear.WeightFormat;
+import armor.runtime.tensor.DType;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,7 +49,7 @@ public final class CudaLinearBenchmark {
         Random random = new Random(42);
         CudaOps ops = new CudaOps(cuda);
         try (CublasGemm gemm = new CublasGemm(cuda)) {
-            for (String kind : List.of("dense", "2:4", "armor")) {
+            for (String kind : WeightFormat.gpuKinds()) {
                 List<CudaLinear> layers = new ArrayList<>();
                 try {
                     for (Shape s : shapes) layers.add(build(kind, s, cuda, handle, gemm, ops, blockSize, random));
@@ -68,15 +70,16 @@ public final class CudaLinearBenchmark {
 
     private static CudaLinear build(String kind, Shape s, CudaContext cuda, CusparseLtHandle handle, CublasGemm gemm,
                                     CudaOps ops, int b, Random random) {
-        return switch (kind) {
-            case "dense" -> {
+        // the GPU path's operand type is bf16: its row of each kind (WeightFormat#gpu)
+        return switch (WeightFormat.forKind(kind, DType.BF16).structure()) {
+            case DENSE -> {
                 short[] w = new short[s.out() * s.in()];
                 for (int i = 0; i < w.length; i++) w[i] = HalfFloat.floatToBf16((float) random.nextGaussian() * 0.02f);
                 yield new CudaLinear.Dense(cuda, gemm, w, s.out(), s.in());
             }
-            case "2:4" -> new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(handle, cuda,
+            case TWO_FOUR -> new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(handle, cuda,
                     randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in()));
-            default -> {
+            case ARMOR -> {
                 SparseCoreMatmul core = SparseCoreMatmul.load(handle, cuda,
                         randomTwoFour(random, s.out(), s.in(), 0.02f), s.out(), s.in());
                 int ab = BlockRule.blockFor(s.out(), b), bb = BlockRule.blockFor(s.in(), b); // as the pruner chooses

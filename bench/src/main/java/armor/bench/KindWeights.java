@@ -1,7 +1,10 @@
 package armor.bench;
 
+import armor.runtime.linear.Element;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.quant.QuantizedWeights;
 import armor.runtime.safetensors.WeightSource;
+import armor.runtime.tensor.DType;
 
 import java.util.List;
 
@@ -12,8 +15,8 @@ import java.util.List;
  * Close it once the model has loaded: the layers hold their own repacked copies.
  */
 public final class KindWeights implements AutoCloseable {
-    /** Every kind the bench commands know, in table order. */
-    public static final List<String> KINDS = List.of("dense", "2:4", "armor", "dense-int8", "2:4-int8", "armor-int8");
+    /** Every kind the bench commands know, in the order of the {@link WeightFormat} table. */
+    public static final List<String> KINDS = WeightFormat.kinds();
 
     private final WeightSource weights;
     private final SparsifiedWeights sparse;
@@ -27,15 +30,15 @@ public final class KindWeights implements AutoCloseable {
 
     /** @param armorBlock block size of the ARMOR kinds' A and B */
     public static KindWeights of(String kind, WeightSource dense, int armorBlock) {
-        if (!KINDS.contains(kind)) throw new IllegalArgumentException("kind " + kind + ", expected one of " + String.join(", ", KINDS));
-        String sparsity = kind.replace("-int8", "");
-        SparsifiedWeights sparse = switch (sparsity) {
-            case "dense" -> null;
-            case "2:4" -> new SparsifiedWeights(dense, 0);
-            default -> new SparsifiedWeights(dense, armorBlock);
+        // the structure and whether it is int8 are all this needs of the row; BF16 only names a float row
+        WeightFormat format = WeightFormat.forKind(kind, DType.BF16);
+        SparsifiedWeights sparse = switch (format.structure()) {
+            case DENSE -> null;
+            case TWO_FOUR -> new SparsifiedWeights(dense, 0);
+            case ARMOR -> new SparsifiedWeights(dense, armorBlock);
         };
         WeightSource base = sparse == null ? dense : sparse;
-        QuantizedWeights q = kind.endsWith("-int8") ? new QuantizedWeights(base, 0, true) : null;
+        QuantizedWeights q = format.element() == Element.INT8 ? new QuantizedWeights(base, 0, true) : null;
         return new KindWeights(q != null ? q : base, sparse, q);
     }
 

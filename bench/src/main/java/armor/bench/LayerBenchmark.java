@@ -1,14 +1,11 @@
 package armor.bench;
 
 import armor.runtime.config.ModelConfig;
-import armor.runtime.linear.ArmorLinear;
-import armor.runtime.linear.BlockDiagonal;
-import armor.runtime.linear.DenseInt8Linear;
-import armor.runtime.linear.DenseLinear;
+import armor.runtime.linear.FloatWeights;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
-import armor.runtime.linear.Sparse24Linear;
-import armor.runtime.linear.Sparse24Matrix;
+import armor.runtime.linear.Structure;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.quant.Int8Quantizer;
 import armor.runtime.tensor.DType;
 
@@ -59,8 +56,11 @@ public final class LayerBenchmark {
      */
     public static List<Row> run(ModelConfig config, DType dtype, List<String> kinds, int block, int tokens,
                                 int repetitions, long minBytes, Consumer<String> log) {
+        List<WeightFormat> formats = new ArrayList<>();
+        for (String kind : kinds) formats.add(WeightFormat.forKind(kind, dtype));
+        boolean armor = formats.stream().anyMatch(f -> f.structure() == Structure.ARMOR);
         for (Projection p : projections(config))
-            if ((kinds.contains("armor") || kinds.contains("armor-int8")) && (p.rows() % block != 0 || p.cols() % block != 0))
+            if (armor && (p.rows() % block != 0 || p.cols() % block != 0))
                 throw new IllegalArgumentException(p.name() + " is " + p.rows() + " x " + p.cols()
                         + ": not a multiple of the ARMOR block size " + block);
         List<Row> rows = new ArrayList<>();
@@ -77,23 +77,11 @@ public final class LayerBenchmark {
                 float[] a = SparsifiedWeights.nearIdentity(rnd, p.rows() / block, block);
                 float[] b = SparsifiedWeights.nearIdentity(rnd, p.cols() / block, block);
                 int group = Int8Quantizer.groupSize(p.cols(), 0);
+                FloatWeights values = new FloatWeights(w, dt -> SparsifiedWeights.tensor(arena, p.name(), dt,
+                        new long[] {p.rows(), p.cols()}, w), core, a, b, block, group);
                 Linear[][] layers = new Linear[kinds.size()][copies];
-                for (int c = 0; c < copies; c++) {
-                    for (int k = 0; k < kinds.size(); k++) {
-                        layers[k][c] = switch (kinds.get(k)) {
-                            case "dense" -> new DenseLinear(SparsifiedWeights.tensor(arena, p.name(), dtype,
-                                    new long[] {p.rows(), p.cols()}, w), null);
-                            case "2:4" -> new Sparse24Linear(Sparse24Matrix.fromCore(core, dtype), null);
-                            case "armor" -> new ArmorLinear(Sparse24Matrix.fromCore(core, dtype),
-                                    blockDiagonal(a, p.rows(), block, dtype), blockDiagonal(b, p.cols(), block, dtype), null);
-                            case "dense-int8" -> new DenseInt8Linear(Int8Quantizer.quantize(w, p.rows(), p.cols(), group), null);
-                            case "2:4-int8" -> new Sparse24Linear(Sparse24Matrix.quantize(core, group), null);
-                            case "armor-int8" -> new ArmorLinear(Sparse24Matrix.quantize(core, group),
-                                    BlockDiagonal.quantize(a, p.rows() / block, block), BlockDiagonal.quantize(b, p.cols() / block, block), null);
-                            default -> throw new IllegalArgumentException("kind " + kinds.get(k) + ", expected one of " + KindWeights.KINDS);
-                        };
-                    }
-                }
+                for (int c = 0; c < copies; c++)
+                    for (int k = 0; k < kinds.size(); k++) layers[k][c] = formats.get(k).pack(values);
                 float[] x = new float[tokens * Math.max(p.rows(), p.cols())];
                 float[] y = new float[tokens * p.rows()];
                 for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
@@ -117,10 +105,6 @@ public final class LayerBenchmark {
             }
         }
         return rows;
-    }
-
-    private static BlockDiagonal blockDiagonal(float[] values, int dim, int block, DType dtype) {
-        return BlockDiagonal.fromFloats(values, dim / block, block, dtype);
     }
 
     /** A Markdown table: µs per call and GB/s per kind for each projection, then the layer's sum and its ratio to the first kind. */

@@ -12,6 +12,7 @@ import armor.bench.RandomWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.cuda.CudaContext;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.cuda.CudaProbe;
 import armor.runtime.cuda.CudaSupport;
 import armor.runtime.cuda.PtxDriverRequirement;
@@ -166,7 +167,7 @@ public final class GpuCommand implements Callable<Integer> {
                 dense = w;
             }
             Map<String, Supplier<WeightSource>> kinds = new LinkedHashMap<>();
-            for (String kind : List.of("dense", "2:4", "armor")) kinds.put(kind, () -> track(open, KindWeights.of(kind, dense, blockSize)));
+            for (String kind : WeightFormat.gpuKinds()) kinds.put(kind, () -> track(open, KindWeights.of(kind, dense, blockSize)));
             out.println("decoder " + (model != null ? model.toString() : preset + " (random bf16 weights)") + ", "
                     + config.numLayers() + " layers, ARMOR b=" + blockSize + ", on " + device);
             CudaDecodeBenchmark.run(cuda, handle, config, kinds, batches.stream().mapToInt(Integer::intValue).toArray(),

@@ -1,7 +1,8 @@
 package armor.cli;
 
 import armor.runtime.config.ModelConfig;
-import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.linear.Structure;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.quant.Int8Tensors;
@@ -102,31 +103,29 @@ public final class InspectCommand implements Callable<Integer> {
         } else {
             System.out.println("quantization  int8 tensors, no quantization_config in config.json");
         }
-        record Kind(int[] count, long[] bytes, Map<String, Integer> groups) {}
+        record Kind(boolean scaled, int[] count, long[] bytes, Map<String, Integer> groups) {}
         Map<String, Kind> kinds = new TreeMap<>();
         for (int l = 0; l < c.numLayers(); l++) {
             for (String p : DecoderLayer.PROJECTIONS) {
                 String prefix = "model.layers." + l + "." + p;
-                boolean sparse = w.has(prefix + SparseLinearLoader.VALUES);
-                String main = prefix + (sparse ? SparseLinearLoader.VALUES : ".weight");
-                if (!w.has(main)) continue;
-                boolean int8 = w.tensor(main).dtype() == DType.I8;
-                String kind = (sparse ? (w.has(prefix + SparseLinearLoader.ARMOR_A) ? "armor" : "2:4") : "dense") + (int8 ? "-int8" : "");
-                Kind k = kinds.computeIfAbsent(kind, x -> new Kind(new int[1], new long[1], new TreeMap<>()));
+                WeightFormat format = WeightFormat.recognise(w, prefix);
+                if (format == null) continue;
+                boolean sparse = format.structure() != Structure.DENSE, scaled = format.element().scaled();
+                String main = prefix + format.structure().mainSuffix();
+                Kind k = kinds.computeIfAbsent(format.kind(), x -> new Kind(scaled, new int[1], new long[1], new TreeMap<>()));
                 k.count()[0]++;
-                for (String suffix : new String[] {".weight", SparseLinearLoader.VALUES, SparseLinearLoader.META,
-                        SparseLinearLoader.ARMOR_A, SparseLinearLoader.ARMOR_B}) {
+                for (String suffix : format.structure().suffixes()) {
                     for (String n : new String[] {prefix + suffix, Int8Tensors.scaleName(prefix + suffix)})
                         if (w.has(n)) k.bytes()[0] += w.tensor(n).data().byteSize();
                 }
-                k.groups().merge(int8 ? group(w, main, sparse) : w.tensor(main).dtype().toString(), 1, Integer::sum);
+                k.groups().merge(scaled ? group(w, main, sparse) : w.tensor(main).dtype().toString(), 1, Integer::sum);
             }
         }
         kinds.forEach((kind, k) -> {
             StringBuilder g = new StringBuilder();
             k.groups().forEach((desc, n) -> g.append(g.isEmpty() ? "" : ", ").append(desc).append(" ×").append(n));
             System.out.printf("  %-11s %3d linears, %-40s %s%n", kind, k.count()[0],
-                    (kind.endsWith("-int8") ? "groups " : "") + g, human(k.bytes()[0], 1024, "B"));
+                    (k.scaled() ? "groups " : "") + g, human(k.bytes()[0], 1024, "B"));
         });
         for (String name : new String[] {"model.embed_tokens.weight", "lm_head.weight"}) {
             String label = name.startsWith("lm_head") ? "lm_head" : "embedding";

@@ -1,5 +1,7 @@
 package armor.runtime.cuda;
 
+import armor.runtime.linear.WeightFormat;
+
 /**
  * A linear layer resident on the GPU: {@code y = W x} for {@code tokens} rows, x in bf16 ({@code bucket × in},
  * row-major), y in float32 ({@code bucket × out}); the bucket is {@link BatchBuckets#bucket}(tokens) and the padding
@@ -10,8 +12,13 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
 
     int outFeatures();
 
+    /** The layer's row of the {@link WeightFormat} table (a bf16 one: the GPU path's operand type). */
+    WeightFormat format();
+
     /** "dense", "2:4" or "armor", as {@link armor.runtime.linear.Linear#kind()}. */
-    String kind();
+    default String kind() {
+        return format().kind();
+    }
 
     /** Queues the product on the context's stream; {@code scratch} must hold {@link #scratchBytes}(tokens). */
     void forward(DeviceBuffer x, DeviceBuffer y, int tokens, DeviceBuffer scratch);
@@ -56,8 +63,8 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
             return out;
         }
 
-        public String kind() {
-            return "dense";
+        public WeightFormat format() {
+            return WeightFormat.DENSE_BF16;
         }
 
         public long scratchBytes(int tokens) {
@@ -92,8 +99,8 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
             return core.rows();
         }
 
-        public String kind() {
-            return "2:4";
+        public WeightFormat format() {
+            return WeightFormat.TWO_FOUR_BF16;
         }
 
         public long scratchBytes(int tokens) {
@@ -185,8 +192,8 @@ public sealed interface CudaLinear extends AutoCloseable permits CudaLinear.Dens
             return core.rows();
         }
 
-        public String kind() {
-            return "armor";
+        public WeightFormat format() {
+            return WeightFormat.ARMOR_BF16;
         }
 
         public long scratchBytes(int tokens) {

@@ -2,6 +2,8 @@ package armor.runtime.cuda;
 
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.Structure;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -11,7 +13,8 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A projection's weights read from a checkpoint into the form the GPU layers upload: bf16 values (the GPU path's
+ * A projection's weights read from a checkpoint into the form the GPU layers upload, for the formats whose
+ * {@link WeightFormat#gpu()} says the GPU runs them: bf16 values (the GPU path's
  * operand type: bf16 checkpoints are taken bit for bit, f16 and f32 ones are rounded once here), the 2:4 core
  * expanded for compression, ARMOR's blocks, and the bias in float32. Tensor names as in docs/checkpoint-format.md:
  * {@code P.weight}, or {@code P.sparse_values} + {@code P.sparse_meta} (+ {@code P.armor_a}, {@code P.armor_b}).
@@ -44,15 +47,16 @@ public sealed interface HostLinear {
             Tensor b = shaped(w, prefix + ".bias", out);
             bias = TensorFloats.read(b);
         }
-        if (w.has(prefix + ".sparse_values")) {
+        WeightFormat format = WeightFormat.recognise(w, prefix);
+        if (format != null && !format.gpu()) {
+            throw new CheckpointException(w.origin() + ": tensor " + prefix + format.structure().mainSuffix() + " is "
+                    + format.element().dtype() + " (" + format.kind() + "); the GPU path runs " + WeightFormat.gpuFormats());
+        }
+        if (format != null && format.structure() != Structure.DENSE) {
             Tensor values = shaped(w, prefix + ".sparse_values", out, in / 2);
             Tensor meta = shaped(w, prefix + ".sparse_meta", out, (in / 4 + 1) / 2);
-            if (values.dtype() != DType.BF16) {
-                throw new CheckpointException(w.origin() + ": tensor " + prefix + ".sparse_values is " + values.dtype()
-                        + "; the GPU path's 2:4 core needs BF16");
-            }
             short[] dense = SparseCoreOperand.expand(values.data(), meta.data(), out, in, DType.BF16, prefix);
-            if (!w.has(prefix + ".armor_a")) return new TwoFour(dense, out, in, bias);
+            if (format.structure() == Structure.TWO_FOUR) return new TwoFour(dense, out, in, bias);
             Tensor a = blocks(w, prefix + ".armor_a", out);
             Tensor b = blocks(w, prefix + ".armor_b", in);
             return new Armor(dense, bf16(a), a.dim(1), bf16(b), b.dim(1), out, in, bias);

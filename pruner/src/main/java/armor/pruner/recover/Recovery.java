@@ -7,9 +7,11 @@ import armor.pruner.run.Reporter;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.eval.Perplexity;
 import armor.runtime.eval.TextCorpus;
+import armor.runtime.linear.Element;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.linear.Structure;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.safetensors.SafetensorsFile;
@@ -195,11 +197,11 @@ public final class Recovery {
         for (int l = 0; l < pruned.config().numLayers(); l++) {
             for (String p : DecoderLayer.PROJECTIONS) {
                 Linear lin = pruned.decoder().layer(l).linear(p);
-                if (lin.kind().endsWith("-int8")) {
+                if (lin.format().element() == Element.INT8) {
                     throw new PruneUsageException("--model " + dir + ": model.layers." + l + "." + p + " has int8 weights; "
                             + "expected a float 2:4 or ARMOR checkpoint (recover first, then quantize with --quantize int8)");
                 }
-                if (lin.kind().equals("2:4") || lin.kind().equals("armor")) sparse++;
+                if (lin.format().structure() != Structure.DENSE) sparse++;
             }
         }
         if (sparse == 0) {

@@ -1,7 +1,6 @@
 package armor.runtime.linear;
 
 import armor.runtime.kernels.Parallel;
-import armor.runtime.tensor.DType;
 
 /**
  * An ARMOR layer: {@code y = A'·(C·(B'·x)) + bias}, with C a 2:4 core and A' (d_out/b blocks) and B' (d_in/b blocks)
@@ -48,9 +47,10 @@ public final class ArmorLinear implements Linear {
     }
 
     /**
-     * The dense weight this layer computes with, {@code A'·C·B'} ({@code out × in}, row-major, float32): first
+     * {@code A'·C·B'}: first
      * {@code C·B'} row by row from the kept values only, then {@code A'} block row by block row; split over the pool.
      */
+    @Override
     public float[] denseWeight() {
         int m = core.rows(), n = core.cols(), bs = b.blockSize(), as = a.blockSize();
         Sparse24Core c = core.toCore();
@@ -122,7 +122,7 @@ public final class ArmorLinear implements Linear {
     }
 
     @Override
-    public String kind() {
-        return core.dtype() == DType.I8 ? "armor-int8" : "armor";
+    public WeightFormat format() {
+        return core.format(Structure.ARMOR);
     }
 }

@@ -105,9 +105,9 @@ public final class BlockDiagonal {
         return dtype;
     }
 
+    /** Bytes read per token: the values in their element type, int8 with one scale per block row. */
     public long bytes() {
-        if (dtype == DType.I8) return (long) blocks * b * b + 4L * blocks * b;
-        return (long) blocks * b * b * (dtype == DType.F32 ? 4 : 2);
+        return Element.of(dtype).bytes((long) blocks * b * b, b);
     }
 
     /** The blocks widened to float32 ({@code blocks*b*b}, row-major per block); exact. */

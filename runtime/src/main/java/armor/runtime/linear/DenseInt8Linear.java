@@ -57,7 +57,7 @@ public final class DenseInt8Linear implements Linear {
         return bias;
     }
 
-    /** The dense float32 weight this layer computes with ({@code out × in}, row-major). */
+    @Override
     public float[] denseWeight() {
         return weight().dequantize();
     }
@@ -95,11 +95,11 @@ public final class DenseInt8Linear implements Linear {
 
     @Override
     public long weightBytes() {
-        return (long) rows * cols + 4L * rows * (cols / group) + (bias == null ? 0 : 4L * rows);
+        return WeightFormat.DENSE_INT8.weightBytes(rows, cols, group) + (bias == null ? 0 : 4L * rows);
     }
 
     @Override
-    public String kind() {
-        return "dense-int8";
+    public WeightFormat format() {
+        return WeightFormat.DENSE_INT8;
     }
 }

@@ -2,6 +2,7 @@ package armor.runtime.linear;
 
 import armor.runtime.kernels.DenseMatMul;
 import armor.runtime.kernels.Parallel;
+import armor.runtime.kernels.TensorFloats;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.tensor.Tensor;
 
@@ -87,11 +88,16 @@ public final class DenseLinear implements Linear {
 
     @Override
     public long weightBytes() {
-        return weight.data().byteSize() + (bias == null ? 0 : 4L * out);
+        return format().weightBytes(out, in, 0) + (bias == null ? 0 : 4L * out);
     }
 
     @Override
-    public String kind() {
-        return "dense";
+    public WeightFormat format() {
+        return WeightFormat.of(Structure.DENSE, Element.of(weight.dtype()));
+    }
+
+    @Override
+    public float[] denseWeight() {
+        return TensorFloats.read(weight);
     }
 }

@@ -15,6 +15,14 @@ public interface Linear {
     /** Bytes of weights (and metadata) this layer reads for one token. */
     long weightBytes();
 
+    /** The layer's row of the {@link WeightFormat} table. */
+    WeightFormat format();
+
     /** Short name of the layer kind: "dense", "2:4", "armor", or one of them with "-int8" for int8 weights. */
-    String kind();
+    default String kind() {
+        return format().kind();
+    }
+
+    /** The dense float32 weight this layer computes with ({@code out × in}, row-major): what {@code export --dense} writes. */
+    float[] denseWeight();
 }

@@ -4,14 +4,13 @@ import armor.runtime.kernels.TensorFloats;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
-import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 
 /**
- * The one place where a projection's {@link Linear} is made from checkpoint tensors: {@code prefix.weight} gives a
- * {@link DenseLinear} (an int8 {@code prefix.weight} with {@code prefix.weight_scale}: a {@link DenseInt8Linear}), with
- * {@code prefix.bias} when present; the sparse kinds are keyed on their own tensors ({@code prefix.sparse_values},
- * see {@link SparseLinearLoader}).
+ * The one place where a projection's {@link Linear} is made from checkpoint tensors: the {@link WeightFormat} table
+ * recognises the projection's format from its tensors and that row's loader reads it, with {@code prefix.bias} when
+ * present. The dense loaders live here ({@code prefix.weight}, float or int8 with {@code prefix.weight_scale}); the
+ * sparse ones, keyed on their own tensors, in {@link SparseLinearLoader}.
  */
 public final class LinearLoader {
     private LinearLoader() {}
@@ -22,16 +21,19 @@ public final class LinearLoader {
      * @param out    expected output features
      */
     public static Linear load(WeightSource weights, String prefix, int in, int out) {
-        if (SparseLinearLoader.isSparse(weights, prefix)) {
-            return SparseLinearLoader.load(weights, prefix, in, out, bias(weights, prefix, out));
-        }
+        Structure structure = Structure.of(weights, prefix);
+        if (structure == null) throw new CheckpointException(weights.origin() + ": missing tensor " + prefix + ".weight");
+        float[] bias = bias(weights, prefix, out);
+        WeightFormat format = WeightFormat.recognise(weights, prefix);
+        // no row (main tensor missing, or a dtype no format stores): the structure's float loader names what is wrong
+        if (format == null) format = WeightFormat.of(structure, Element.F32);
+        return format.load(weights, prefix, in, out, bias);
+    }
+
+    /** A float {@code prefix.weight} ({@link WeightFormat#DENSE_BF16} and its f16, f32 rows). */
+    static Linear dense(WeightSource weights, String prefix, int in, int out, float[] bias) {
         String weightName = prefix + ".weight";
-        if (!weights.has(weightName)) {
-            throw new CheckpointException(weights.origin() + ": missing tensor " + weightName);
-        }
         Tensor w = weights.tensor(weightName);
-        if (w.dtype() == DType.I8)
-            return new DenseInt8Linear(Int8Tensors.read(weights, weightName, out, in, out, in), bias(weights, prefix, out));
         if (weights.has(weightName + Int8Tensors.SCALE))
             throw new CheckpointException(weights.origin() + ": tensor " + weightName + Int8Tensors.SCALE + " is present but "
                     + weightName + " has dtype " + w.dtype() + ", expected I8 (scales belong to int8 weights)");
@@ -40,7 +42,13 @@ public final class LinearLoader {
                     + w.shapeString() + ", expected [" + out + ", " + in + "]");
         }
         // the weight is streamed once per token: from the heap (2 MiB pages), not from the mapped file (Tensor.copyToHeap)
-        return new DenseLinear(w.data().isNative() ? w.copyToHeap() : w, bias(weights, prefix, out));
+        return new DenseLinear(w.data().isNative() ? w.copyToHeap() : w, bias);
+    }
+
+    /** An int8 {@code prefix.weight} with {@code prefix.weight_scale} ({@link WeightFormat#DENSE_INT8}). */
+    static Linear denseInt8(WeightSource weights, String prefix, int in, int out, float[] bias) {
+        String weightName = prefix + ".weight";
+        return new DenseInt8Linear(Int8Tensors.read(weights, weightName, out, in, out, in), bias);
     }
 
     /** The bias {@code prefix.bias} as floats, or null when the checkpoint has none. */

@@ -1,7 +1,5 @@
 package armor.runtime.linear;
 
-import armor.runtime.tensor.DType;
-
 /** A linear layer whose weight is a 2:4 core: {@code y = C x + bias}, reading only the packed values and positions. */
 public final class Sparse24Linear implements Linear {
     private final Sparse24Matrix core;
@@ -23,7 +21,8 @@ public final class Sparse24Linear implements Linear {
         return bias;
     }
 
-    /** The dense weight this layer computes with ({@code out × in}, row-major): the core with zeros at pruned positions. */
+    /** The core with zeros at pruned positions. */
+    @Override
     public float[] denseWeight() {
         return core.toCore().toDense();
     }
@@ -56,7 +55,7 @@ public final class Sparse24Linear implements Linear {
     }
 
     @Override
-    public String kind() {
-        return core.dtype() == DType.I8 ? "2:4-int8" : "2:4";
+    public WeightFormat format() {
+        return core.format(Structure.TWO_FOUR);
     }
 }

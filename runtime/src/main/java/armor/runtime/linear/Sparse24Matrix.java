@@ -212,11 +212,14 @@ public final class Sparse24Matrix {
         return groupSize;
     }
 
-    /** Bytes of packed values and metadata read per token: values in the stored dtype plus 4 bits a group (plus int8 scales). */
+    /** The row of a layer of {@code structure} (2:4 or ARMOR) around this core: the core's dtype is the format's element. */
+    WeightFormat format(Structure structure) {
+        return WeightFormat.of(structure, Element.of(dtype));
+    }
+
+    /** Bytes of packed values and metadata read per token, as the {@link WeightFormat} table counts them. */
     public long bytes() {
-        long meta = (long) rows * groups / 2;
-        if (dtype == DType.I8) return (long) rows * cols / 2 + meta + 4L * rows * scaleGroups;
-        return (long) rows * cols / 2 * (dtype == DType.F32 ? 4 : 2) + meta;
+        return format(Structure.TWO_FOUR).weightBytes(rows, cols, groupSize);
     }
 
     /** The packed core back in the checkpoint's layout, values widened to float32 (exact). */

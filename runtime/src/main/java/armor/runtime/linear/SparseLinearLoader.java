@@ -24,7 +24,8 @@ public final class SparseLinearLoader {
 
     /** True when {@code prefix} is stored as a packed 2:4 core. */
     public static boolean isSparse(WeightSource weights, String prefix) {
-        return weights.has(prefix + VALUES) || weights.has(prefix + META) || weights.has(prefix + ARMOR_A) || weights.has(prefix + ARMOR_B);
+        Structure s = Structure.of(weights, prefix);
+        return s != null && s != Structure.DENSE;
     }
 
     /** @param bias {@code out} floats or null */
@@ -43,15 +44,18 @@ public final class SparseLinearLoader {
         if (in % 4 != 0)
             throw new CheckpointException(origin + ": " + prefix + " has " + in + " input features, not a multiple of 4, so it cannot be 2:4");
         DType dt = values.dtype();
-        if (dt != DType.BF16 && dt != DType.F16 && dt != DType.F32 && dt != DType.I8)
-            throw new CheckpointException(origin + ": tensor " + values.name() + " has dtype " + dt + ", expected BF16, F16, F32 or I8");
+        Element element = Element.of(dt);
+        WeightFormat format = element == null ? null : WeightFormat.of(Structure.TWO_FOUR, element);
+        if (format == null || !format.runnable())
+            throw new CheckpointException(origin + ": tensor " + values.name() + " has dtype " + dt + ", expected "
+                    + WeightFormat.loadableDtypes(Structure.TWO_FOUR));
         expectShape(origin, values, out, in / 2);
         if (meta.dtype() != DType.U8)
             throw new CheckpointException(origin + ": tensor " + meta.name() + " has dtype " + meta.dtype() + ", expected U8");
         expectShape(origin, meta, out, Sparse24Core.metaCols(in));
         Sparse24Matrix core;
         try {
-            if (dt == DType.I8) {
+            if (element.scaled()) {
                 Int8Matrix q = Int8Tensors.read(weights, values.name(), out, in / 2, out, in / 2);
                 if (q.groupSize() != in / 2 && q.groupSize() % 4 != 0)
                     throw new CheckpointException(origin + ": tensor " + values.name() + Int8Tensors.SCALE + " has " + q.groupsPerRow()

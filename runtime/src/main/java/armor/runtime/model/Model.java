@@ -2,9 +2,8 @@ package armor.runtime.model;
 
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
-import armor.runtime.linear.ArmorLinear;
 import armor.runtime.linear.Linear;
-import armor.runtime.linear.Sparse24Linear;
+import armor.runtime.linear.Structure;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
@@ -90,7 +89,7 @@ public final class Model implements AutoCloseable {
             for (String p : DecoderLayer.PROJECTIONS) {
                 String prefix = "model.layers." + i + "." + p;
                 Linear l = decoder.layer(i).linear(p);
-                if (l instanceof Sparse24Linear || l instanceof ArmorLinear) {
+                if (l.format().structure() != Structure.DENSE) {
                     sparse.put(prefix, l.kind());
                 } else {
                     String why = denseReason.apply(prefix);

@@ -2,8 +2,8 @@ package armor.runtime.sparse;
 
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
-import armor.runtime.linear.ArmorLinear;
 import armor.runtime.linear.Linear;
+import armor.runtime.linear.Structure;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.linear.SparseLinearLoader;
@@ -58,21 +58,19 @@ public final class CompressedTensorsExport {
             for (String p : prefixes) {
                 Tensor values = view.tensor(p + SparseLinearLoader.VALUES);
                 int rows = values.dim(0), cols = values.dim(1) * 2;
-                if (target == Target.COMPRESSED_TENSORS && view.has(p + SparseLinearLoader.ARMOR_A))
+                if (target == Target.COMPRESSED_TENSORS && Structure.of(view, p) == Structure.ARMOR)
                     throw new CheckpointException(src + ": " + p + " is an ARMOR layer (A'·C·B'), which compressed-tensors "
                             + "cannot express; export ARMOR checkpoints with --format dense");
                 // through the loader, so the export validates exactly what the runtime would load
                 Linear layer = SparseLinearLoader.load(view, p, cols, rows, LinearLoader.bias(view, p, rows));
+                if (target == Target.COMPRESSED_TENSORS && !layer.format().compressedTensors())
+                    throw new CheckpointException(src + ": " + p + " is a " + layer.kind() + " layer with " + values.dtype()
+                            + " values, which this export cannot write as compressed-tensors; export it with --format dense");
                 for (String s : new String[] {".weight", SparseLinearLoader.VALUES, SparseLinearLoader.META,
                         Sparse24View.COMPRESSED, Sparse24View.BITMASK, Sparse24View.SHAPE})
                     out.drop(p + s);
                 if (target == Target.DENSE) {
-                    float[] w = switch (layer) {
-                        case ArmorLinear a -> a.denseWeight();
-                        case Sparse24Linear s -> s.denseWeight();
-                        default -> throw new IllegalStateException("unexpected layer kind " + layer.kind());
-                    };
-                    out.putDenseWeight(p, w, rows, cols, values.dtype());
+                    out.putDenseWeight(p, layer.denseWeight(), rows, cols, values.dtype());
                 } else {
                     byte[] meta = ((Sparse24Linear) layer).core().toCore().meta();
                     out.putTensor(new Tensor(p + Sparse24View.COMPRESSED, values.dtype(), values.shape(), values.data()));

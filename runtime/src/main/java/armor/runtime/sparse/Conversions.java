@@ -2,11 +2,9 @@ package armor.runtime.sparse;
 
 import armor.runtime.config.ConfigReader;
 import armor.runtime.kernels.TensorFloats;
-import armor.runtime.linear.ArmorLinear;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
-import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
@@ -97,12 +95,7 @@ public final class Conversions {
                 int outF = values.dim(0), inF = values.dim(1) * 2;
                 // through the loader, so the export validates exactly what the runtime would load
                 Linear layer = SparseLinearLoader.load(weights, prefix, inF, outF, LinearLoader.bias(weights, prefix, outF));
-                float[] w = switch (layer) {
-                    case ArmorLinear a -> a.denseWeight();
-                    case Sparse24Linear s -> s.denseWeight();
-                    default -> throw new IllegalStateException("unexpected layer kind " + layer.kind());
-                };
-                out.putDenseWeight(prefix, w, outF, inF, out.storedDtype(prefix + SparseLinearLoader.VALUES));
+                out.putDenseWeight(prefix, layer.denseWeight(), outF, inF, out.storedDtype(prefix + SparseLinearLoader.VALUES));
                 progress.converted(++done, total, prefix);
             }
             for (String name : int8Weights) {

@@ -114,7 +114,8 @@ class DecoderTest {
                 public int outFeatures() { return original.outFeatures(); }
                 public void forward(float[] x, float[] y, int tokens) { calls[0]++; original.forward(x, y, tokens); }
                 public long weightBytes() { return original.weightBytes(); }
-                public String kind() { return "wrapped"; }
+                public armor.runtime.linear.WeightFormat format() { return original.format(); }
+                public float[] denseWeight() { return original.denseWeight(); }
             });
             assertArrayEquals(before, m.logits(prompt), 1e-5f); // lane sums differ between JIT tiers by ~1e-7
             assertEquals(1, calls[0]);
