@@ -42,7 +42,8 @@ import java.util.function.ToDoubleFunction;
  */
 @Command(name = "prune-serve", mixinStandardHelpOptions = true,
         description = "Prune a model (ARMOR or a baseline), print a table of dense, magnitude 2:4 (computed in "
-                + "memory) and the pruned model (held-out perplexity, weight bytes, decode tokens/s), then serve the "
+                + "memory) and the pruned model (held-out perplexity, weight bytes, decode tokens/s through the generation loop, "
+                + "or 'too small to time' / 'too noisy to time' where it cannot be measured), then serve the "
                 + "pruned model over the OpenAI-compatible API.")
 public final class PruneServeCommand implements Callable<Integer> {
     @Spec
