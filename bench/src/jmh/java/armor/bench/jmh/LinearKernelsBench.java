@@ -1,5 +1,6 @@
 package armor.bench.jmh;
 
+import armor.runtime.kernels.DenseGemm;
 import armor.runtime.kernels.DenseMatMul;
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.Sparse24Kernels;
@@ -38,7 +39,7 @@ public class LinearKernelsBench {
     @Param({"8192x2048", "2048x8192"})
     public String shape;
 
-    @Param({"64"})
+    @Param({"64", "256"})
     public int prefillTokens;
 
     int rows, cols;
@@ -95,6 +96,13 @@ public class LinearKernelsBench {
     @Benchmark
     public void densePrefill(Blackhole bh) {
         DenseMatMul.bf16MatMat(dense, cols, rows, xs, ys, prefillTokens, 0, rows);
+        bh.consume(ys);
+    }
+
+    /** The many-token kernel the runtime uses from 16 tokens on: a 64-row panel dequantized once, BlockGemm tiles. */
+    @Benchmark
+    public void densePrefillPanels(Blackhole bh) {
+        DenseGemm.bf16(dense, cols, rows, xs, ys, prefillTokens, 0, rows);
         bh.consume(ys);
     }
 
