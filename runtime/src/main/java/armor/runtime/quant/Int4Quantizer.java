@@ -65,12 +65,6 @@ public final class Int4Quantizer {
      * @throws IllegalArgumentException naming the requested size and the row length
      */
     public static int groupSize(int cols, int requested) {
-        if (requested <= 0) return cols % DEFAULT_GROUP == 0 ? DEFAULT_GROUP : cols;
-        if (requested == cols) return cols;
-        if (cols % requested != 0)
-            throw new IllegalArgumentException("group size " + requested + " does not divide rows of " + cols + " columns");
-        if (requested % 16 != 0)
-            throw new IllegalArgumentException("group size " + requested + " is not a multiple of 16 (rows of " + cols + " columns)");
-        return requested;
+        return Int8Quantizer.groupSize(cols, requested, DEFAULT_GROUP, 16);
     }
 }

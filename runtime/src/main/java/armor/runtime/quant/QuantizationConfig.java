@@ -69,19 +69,7 @@ public record QuantizationConfig(int bits, int groupSize, boolean channel, boole
         o.put("quantization_status", "compressed");
         ObjectNode g = o.putObject("config_groups").putObject("group_0");
         g.putArray("targets").add("Linear");
-        ObjectNode w = g.putObject("weights");
-        w.put("num_bits", 4);
-        w.put("type", "int");
-        w.put("symmetric", symmetric);
-        w.put("strategy", channel ? "channel" : "group");
-        if (channel) w.putNull("group_size");
-        else w.put("group_size", groupSize);
-        w.put("dynamic", false);
-        w.putNull("actorder");
-        w.put("observer", "minmax");
-        w.putNull("block_structure");
-        g.putNull("input_activations");
-        g.putNull("output_activations");
+        weights(g, 4, symmetric, channel, groupSize);
         o.putArray("ignore").add("lm_head");
         o.putNull("kv_cache_scheme");
         ObjectNode a = o.putObject("armor");
@@ -104,11 +92,16 @@ public record QuantizationConfig(int bits, int groupSize, boolean channel, boole
 
     private void group(ObjectNode g, String target) {
         g.putArray("targets").add(target);
+        weights(g, bits, true, channel, groupSize);
+    }
+
+    /** A config group's {@code weights} scheme (int, static, minmax; no activation quantization). */
+    private static void weights(ObjectNode g, int bits, boolean symmetric, boolean channel, int groupSize) {
         ObjectNode w = g.putObject("weights");
         w.put("num_bits", bits);
         w.put("type", "int");
-        w.put("symmetric", true);
-        w.put("strategy", strategy());
+        w.put("symmetric", symmetric);
+        w.put("strategy", channel ? "channel" : "group");
         if (channel) w.putNull("group_size");
         else w.put("group_size", groupSize);
         w.put("dynamic", false);

@@ -122,18 +122,7 @@ public final class Conversions {
      *                             is written then
      */
     public static int quantize(Path src, Path dst, Int8Scheme scheme, Progress progress) {
-        ConfigReader.read(src);
-        Path cfg = src.resolve("config.json");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(cfg.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(cfg + ": cannot read: " + e.getMessage(), e);
-        }
-        if (QuantizationConfig.isQuantized(root))
-            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
-                    + " already, expected a model folder with float weights to quantize");
-        SparsityConfig sparsity = root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
+        SparsityConfig sparsity = floatSourceSparsity(src);
         try (CheckpointWeights w = CheckpointWeights.open(src)) {
             scheme.check(w); // every group size fits, before anything is written
         }
@@ -165,18 +154,7 @@ public final class Conversions {
      *                             nothing is written then
      */
     public static int quantize4(Path src, Path dst, int requestedGroup, boolean symmetric, Progress progress) {
-        ConfigReader.read(src);
-        Path cfg = src.resolve("config.json");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(cfg.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(cfg + ": cannot read: " + e.getMessage(), e);
-        }
-        if (QuantizationConfig.isQuantized(root))
-            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
-                    + " already, expected a model folder with float weights to quantize");
-        SparsityConfig sparsity = root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
+        SparsityConfig sparsity = floatSourceSparsity(src);
         try (CheckpointWeights w = CheckpointWeights.open(src)) {
             Int4Weights check = new Int4Weights(w, requestedGroup, symmetric);
             check.validate(); // every group size fits, no ARMOR factor, before anything is written
@@ -207,6 +185,27 @@ public final class Conversions {
             });
             return names.size();
         }
+    }
+
+    /**
+     * The sparsity_config of {@code src} (null when dense), after checking that its config.json reads and declares no
+     * quantization: the common start of both quantizers.
+     *
+     * @throws Int8SchemeException when the folder is quantized already
+     */
+    private static SparsityConfig floatSourceSparsity(Path src) {
+        ConfigReader.read(src);
+        Path cfg = src.resolve("config.json");
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(cfg.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(cfg + ": cannot read: " + e.getMessage(), e);
+        }
+        if (QuantizationConfig.isQuantized(root))
+            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
+                    + " already, expected a model folder with float weights to quantize");
+        return root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
     }
 
     /** Prefixes of all tensors named {@code prefix + suffix}, in checkpoint order. */
