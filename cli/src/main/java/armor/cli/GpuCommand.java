@@ -15,6 +15,7 @@ import armor.runtime.cuda.CudaContext;
 import armor.runtime.linear.WeightFormat;
 import armor.runtime.cuda.CudaProbe;
 import armor.runtime.cuda.CudaSupport;
+import armor.runtime.cuda.PtxDriverRequirement;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -33,8 +34,9 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code armor gpu}: what the GPU path finds on this machine (driver and devices, cuSPARSELt, cuBLAS); with
- * {@code --bench} dense vs 2:4 vs ARMOR linear layers on the GPU, with {@code --decode} the whole decoder.
+ * {@code armor gpu}: what the GPU path finds on this machine (devices, the driver's CUDA version against the
+ * kernels' PTX, cuSPARSELt, cuBLAS); with {@code --bench} dense vs 2:4 vs ARMOR linear layers on the GPU, with
+ * {@code --decode} the whole decoder.
  */
 @Command(name = "gpu", mixinStandardHelpOptions = true,
         description = "Show what the GPU path finds here (NVIDIA driver, devices, cuSPARSELt, cuBLAS); --bench times "
@@ -88,6 +90,15 @@ public final class GpuCommand implements Callable<Integer> {
             }
         } catch (CudaUnavailableException e) {
             out.println("device:     none (" + e.getMessage() + ")");
+        }
+        PtxDriverRequirement kernels = PtxDriverRequirement.kernels();
+        try {
+            int version = CudaDevices.driverVersion();
+            String tooOld = kernels.refusal(version);
+            out.println("driver:     CUDA " + PtxDriverRequirement.cudaName(version) + " (" + version + "), "
+                    + (tooOld == null ? "loads armor's kernels (PTX ISA " + kernels.isa() + ")" : tooOld));
+        } catch (CudaUnavailableException e) {
+            out.println("driver:     none (" + kernels.describe() + ")");
         }
         try {
             CusparseLtLibrary l = CusparseLtLibrary.load();

@@ -10,6 +10,7 @@ import armor.cuda.CusparseLtLibrary;
 import armor.runtime.cuda.CudaSupport;
 import armor.runtime.cuda.Device;
 import armor.runtime.cuda.DeviceRequest;
+import armor.runtime.cuda.PtxDriverRequirement;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -106,5 +107,19 @@ class DeviceOptionTest {
             throw new AssertionError("--device cpu must not look for a GPU");
         };
         cpu.requireCpu(ps);
+    }
+
+    /** A GPU whose driver is too old for the kernels' PTX: cuda is refused before loading, with the driver line. */
+    @Test
+    void cudaOnATooOldDriverIsRefusedBeforeLoading() {
+        String tooOld = PtxDriverRequirement.kernels().refusal(12080);
+        DeviceOption o = new DeviceOption();
+        o.request = DeviceRequest.CUDA;
+        o.probe = () -> new CudaSupport.Unusable(tooOld);
+        PrintStream err = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        String msg = assertThrows(CudaUnavailableException.class, () -> o.refuseCudaBeforeLoading(err)).getMessage();
+        assertEquals("--device cuda: NVIDIA driver too old: it supports CUDA 12.8 (cuDriverGetVersion 12080), but "
+                + "armor's kernels are PTX ISA 9.0, which needs CUDA 13.0 (13000) or newer; install an NVIDIA driver for "
+                + "CUDA 13.0 or newer, or rebuild the PTX with an older nvcc (gpu/src/main/cuda/build-ptx.sh)", msg);
     }
 }

@@ -40,11 +40,14 @@ class GpuCommandTest {
         assertEquals(0, r.exitCode(), r.err());
         String[] lines = r.out().strip().split("\\R");
         assertTrue(lines[0].startsWith("device:     "), r.out());
+        assertTrue(lines[1].startsWith("driver:     "), r.out());
         assertTrue(r.out().contains("\ncuSPARSELt: "), r.out());
         assertTrue(r.out().contains("\ncuBLAS:     "), r.out());
         assertTrue(lines[lines.length - 1].startsWith("--device cuda: "), r.out());
         if (!hasDriver()) {
             assertTrue(lines[0].startsWith("device:     none (no NVIDIA driver: cannot load libcuda.so.1"), lines[0]);
+            assertEquals("driver:     none (armor's kernels are PTX ISA 9.0: they need a driver for CUDA 13.0 or newer)",
+                    lines[1]);
             assertTrue(lines[lines.length - 1].startsWith("--device cuda: not usable: no NVIDIA driver"), r.out());
         }
     }

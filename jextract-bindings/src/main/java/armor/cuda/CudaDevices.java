@@ -56,6 +56,22 @@ public final class CudaDevices {
         }
     }
 
+    /**
+     * The CUDA version the installed driver supports, as {@code cuDriverGetVersion} gives it: {@code 1000·major +
+     * 10·minor} (13000 for CUDA 13.0; {@code nvidia-smi} shows it as "CUDA Version"). It bounds the PTX ISA the
+     * driver can load.
+     *
+     * @throws CudaUnavailableException when the driver is missing or the call fails
+     */
+    public static int driverVersion() {
+        cuda_h.library();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+            check("cuDriverGetVersion", cuda_h.cuDriverGetVersion(value));
+            return value.get(ValueLayout.JAVA_INT, 0);
+        }
+    }
+
     /** Why no CUDA device can be used here, in one line starting with "no CUDA device", or a note that one exists. */
     public static String whyNoDevice() {
         try {

@@ -20,6 +20,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@link cublas_h} against {@code cublas_api.h} ({@code ARMOR_CUBLAS_HEADER}, e.g. from the nvidia-cublas 13
  * wheel's {@code nvidia/cu13/include}) and against the library ({@code ARMOR_CUBLAS}); the search order everywhere.
+ * Without the header, CI still checks the constants and prototypes against JavaCPP's published ones
+ * ({@link PublishedHeaderConstantsTest}, {@link PublishedSignaturesTest}).
  */
 class CublasBindingTest {
     /**

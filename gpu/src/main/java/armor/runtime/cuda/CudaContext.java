@@ -5,6 +5,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceGet;
 import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuDriverGetVersion;
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
@@ -62,10 +63,18 @@ public final class CudaContext implements AutoCloseable {
         this.module = module;
     }
 
-    /** Opens device {@code ordinal}, creates a stream and loads the kernels (the driver JIT-compiles the PTX). */
+    /**
+     * Opens device {@code ordinal}, creates a stream and loads the kernels (the driver JIT-compiles the PTX).
+     *
+     * @throws armor.cuda.CudaUnavailableException when the driver is too old for the kernels' PTX
+     *     ({@link PtxDriverRequirement}), before anything is set up
+     */
     public static CudaContext open(int ordinal) {
         JCudaDriver.setExceptionsEnabled(true);
         cuInit(0);
+        int[] driverVersion = new int[1];
+        cuDriverGetVersion(driverVersion);
+        PtxDriverRequirement.kernels().check(driverVersion[0]); // before the driver refuses the PTX with an error code
         CUdevice device = new CUdevice();
         cuDeviceGet(device, ordinal);
         CUcontext context = new CUcontext();

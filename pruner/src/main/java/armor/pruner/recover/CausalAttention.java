@@ -1,7 +1,11 @@
 package armor.pruner.recover;
 
 import armor.runtime.kernels.AttentionKernels;
+import armor.runtime.kernels.Lanes;
 import armor.runtime.kernels.Parallel;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Causal grouped-query attention over whole training sequences (no KV cache), with its gradient. Rows are
@@ -13,6 +17,7 @@ import armor.runtime.kernels.Parallel;
  * (sequence, kv head), so each unit owns the dk and dv it writes and the result does not depend on the thread count.
  */
 final class CausalAttention {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private final int heads, kvHeads, hd;
     private final float scale;
     private float[] probs;
@@ -42,8 +47,15 @@ final class CausalAttention {
                         p[po + j] = sc;
                         if (sc > max) max = sc;
                     }
-                    float sum = 0;
-                    for (int j = 0; j <= i; j++) {
+                    FloatVector sums = FloatVector.zero(F);
+                    int j = 0;
+                    for (int bound = F.loopBound(i + 1); j < bound; j += F.length()) {
+                        FloatVector e = Exponential.exp(FloatVector.fromArray(F, p, po + j).sub(max));
+                        e.intoArray(p, po + j);
+                        sums = sums.add(e);
+                    }
+                    float sum = Lanes.sum(sums);
+                    for (; j <= i; j++) {
                         float e = (float) Math.exp(p[po + j] - max);
                         p[po + j] = e;
                         sum += e;
@@ -51,7 +63,7 @@ final class CausalAttention {
                     float inv = 1f / sum;
                     int oo = row * qDim + h * hd;
                     java.util.Arrays.fill(out, oo, oo + hd, 0f);
-                    for (int j = 0; j <= i; j++) {
+                    for (j = 0; j <= i; j++) {
                         p[po + j] *= inv;
                         AttentionKernels.axpy(p[po + j], v, (s * length + j) * kvDim + kvo, out, oo, hd);
                     }

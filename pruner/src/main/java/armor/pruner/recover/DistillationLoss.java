@@ -35,13 +35,23 @@ final class DistillationLoss {
     private static double row(float[] teacher, float[] student, float[] d, float[] p, int o, int vocab, float scale) {
         int bound = F.loopBound(vocab);
         float maxT = max(teacher, o, vocab), maxS = max(student, o, vocab);
-        // pass 1: p ← exp(t − max t), d ← exp(s − max s), and their sums. Math.exp, not the Vector API's EXP: that
-        // one differs in the last bit between the interpreter and compiled code, and training must be deterministic.
-        float st = 0, ss = 0;
-        for (int i = 0; i < vocab; i++) {
-            float et = (float) Math.exp(teacher[o + i] - maxT), es = (float) Math.exp(student[o + i] - maxS);
-            p[i] = et;
-            d[o + i] = es;
+        // pass 1: p ← exp(t − max t), d ← exp(s − max s), and their sums, with Exponential.exp (the Vector
+        // API's EXP differs in the last bit between the interpreter and compiled code; training must be deterministic)
+        FloatVector sumT = FloatVector.zero(F), sumS = FloatVector.zero(F);
+        int j = 0;
+        for (; j < bound; j += F.length()) {
+            FloatVector et = Exponential.exp(FloatVector.fromArray(F, teacher, o + j).sub(maxT));
+            FloatVector es = Exponential.exp(FloatVector.fromArray(F, student, o + j).sub(maxS));
+            et.intoArray(p, j);
+            es.intoArray(d, o + j);
+            sumT = sumT.add(et);
+            sumS = sumS.add(es);
+        }
+        float st = Lanes.sum(sumT), ss = Lanes.sum(sumS);
+        for (; j < vocab; j++) {
+            float et = (float) Math.exp(teacher[o + j] - maxT), es = (float) Math.exp(student[o + j] - maxS);
+            p[j] = et;
+            d[o + j] = es;
             st += et;
             ss += es;
         }
