@@ -20,7 +20,10 @@ import jdk.incubator.vector.VectorSpecies;
  *       (each {@code wordsPerScale} words) and the scale times the zero point (null when symmetric).</li>
  * </ul>
  * Decode loads 16 input columns (one vector on AVX-512, two on AVX2) and picks each lane's input by a lane permute
- * whose indices come from the positions, as {@link Sparse24Int8Kernels} does for pairs of groups.
+ * whose indices come from the positions (bits {@code 2k..2k+1} of the lane's metadata for kept value k, plus its
+ * group's first column in the vector), as {@link Sparse24Int8Kernels} does for pairs of groups. The loop body is
+ * written out with no helper methods: with sixteen small helpers C2 left some calls out of line and boxed their
+ * vectors, and decode ran 8× slower than 2:4-int8 (measured with {@code armor bench}).
  */
 public final class Sparse24Int4Kernels {
     private static final int ROWS = DenseInt4MatMul.ROWS;
@@ -32,22 +35,8 @@ public final class Sparse24Int4Kernels {
 
     private Sparse24Int4Kernels() {}
 
-    /** Kept value k (0..7) of each lane as a float: bits 4k..4k+3, sign-extended. */
-    private static FloatVector code(IntVector v, int k) {
-        IntVector s = k == 7 ? v : v.lanewise(VectorOperators.LSHL, 28 - 4 * k);
-        return (FloatVector) s.lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0);
-    }
-
-    /**
-     * The input kept value k of each lane multiplies: position bits {@code 2k..2k+1} of the lane's metadata, inside its
-     * group ({@code k/2}) of the 16 columns in {@code x}; {@code base} is the group's first column's index in the
-     * vector (the 8-column half holding it on AVX2).
-     */
-    private static FloatVector pick(IntVector m, int k, int base, IntVector x) {
-        IntVector i = (k == 0 ? m : m.lanewise(VectorOperators.LSHR, 2 * k)).and(3);
-        if (base != 0) i = i.or(base);
-        return i.selectFrom(x).reinterpretAsFloats();
-    }
+    /** Where groups 2 and 3 of a word sit in the input vector they pick from: its upper half, or a second vector. */
+    private static final int HI = ROWS == 16 ? 8 : 0;
 
     /**
      * One token, row blocks [rbFrom, rbTo): {@code y[yOff + r] = Σ_c W[r,c]·x[c]} for the real rows. {@code x} has at
@@ -69,16 +58,22 @@ public final class Sparse24Int4Kernels {
                     int c = COLS * j;
                     IntVector xa = FloatVector.fromArray(F, x, c).reinterpretAsInts();
                     IntVector xb = ROWS == 16 ? xa : FloatVector.fromArray(F, x, c + 8).reinterpretAsInts();
-                    FloatVector x0 = pick(m, 0, 0, xa), x1 = pick(m, 1, 0, xa), x2 = pick(m, 2, 4, xa), x3 = pick(m, 3, 4, xa);
-                    FloatVector x4 = pick(m, 4, hi, xb), x5 = pick(m, 5, hi, xb), x6 = pick(m, 6, hi + 4, xb), x7 = pick(m, 7, hi + 4, xb);
-                    a0 = code(v, 0).fma(x0, a0);
-                    a1 = code(v, 1).fma(x1, a1);
-                    a0 = code(v, 2).fma(x2, a0);
-                    a1 = code(v, 3).fma(x3, a1);
-                    a0 = code(v, 4).fma(x4, a0);
-                    a1 = code(v, 5).fma(x5, a1);
-                    a0 = code(v, 6).fma(x6, a0);
-                    a1 = code(v, 7).fma(x7, a1);
+                    FloatVector x0 = m.and(3).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x1 = m.lanewise(VectorOperators.LSHR, 2).and(3).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x2 = m.lanewise(VectorOperators.LSHR, 4).and(3).or(4).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x3 = m.lanewise(VectorOperators.LSHR, 6).and(3).or(4).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x4 = m.lanewise(VectorOperators.LSHR, 8).and(3).or(HI).selectFrom(xb).reinterpretAsFloats();
+                    FloatVector x5 = m.lanewise(VectorOperators.LSHR, 10).and(3).or(HI).selectFrom(xb).reinterpretAsFloats();
+                    FloatVector x6 = m.lanewise(VectorOperators.LSHR, 12).and(3).or(HI + 4).selectFrom(xb).reinterpretAsFloats();
+                    FloatVector x7 = m.lanewise(VectorOperators.LSHR, 14).and(3).or(HI + 4).selectFrom(xb).reinterpretAsFloats();
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x0, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x1, a1);
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 20).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x2, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x3, a1);
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x4, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x5, a1);
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x6, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, a1);
                     if (zeros) sx = sx.add(x0.add(x1).add(x2.add(x3)).add(x4.add(x5).add(x6.add(x7))));
                 }
                 total = a0.add(a1).fma(FloatVector.fromArray(F, scales, so), total);
