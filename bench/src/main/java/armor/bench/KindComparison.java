@@ -1,9 +1,7 @@
 package armor.bench;
 
-import armor.runtime.generate.Sampler;
+import armor.runtime.generate.SamplingParams;
 import armor.runtime.model.Model;
-import armor.runtime.model.SequenceState;
-import armor.runtime.model.Step;
 
 import java.util.Arrays;
 import java.util.List;
@@ -11,8 +9,9 @@ import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * Measures model variants (dense, 2:4, ARMOR) the same way for all: batch-1 decode tokens/s and prefill
- * tokens/s, each after warm-up, over several repetitions, reported as median with min and max.
+ * Measures model variants (dense, 2:4, ARMOR) the same way for all, through the generation loop users run
+ * ({@link GenerationLoop}: one sequence, greedy, EOS ignored): batch-1 decode tokens/s and prefill tokens/s, each after
+ * warm-up, over several repetitions, reported as median with min and max.
  */
 public final class KindComparison {
     /** Median, min and max of repeated measurements. */
@@ -43,85 +42,110 @@ public final class KindComparison {
         }
     }
 
-    /** Benchmark settings: decode repetitions of {@code decodeTokens} each after {@code warmupTokens}; prefill repetitions. */
-    public record Settings(int promptTokens, int warmupTokens, int decodeTokens, int decodeRepetitions,
-                           int prefillTokens, int prefillRepetitions) {}
+    /**
+     * Benchmark settings. Decode: rounds of one sequence per kind, each {@code promptTokens} of prompt and
+     * {@code decodeTokens} timed tokens after the first (which the prefill gives); untimed rounds first until every
+     * kind decoded {@code warmupTokens} tokens, {@code warmupSeconds} passed and a round went by in which the JIT
+     * compiled for at most 1 % of the round's time (or {@link #WARMUP_CAP} × the seconds passed), then {@code decodeRepetitions} timed
+     * rounds. Prefill: {@code prefillRepetitions} sequences of {@code prefillTokens} prompt tokens and one generated.
+     */
+    public record Settings(int promptTokens, int warmupTokens, double warmupSeconds, int decodeTokens,
+                           int decodeRepetitions, int prefillTokens, int prefillRepetitions) {}
 
     private KindComparison() {}
 
     /** A model variant to measure: its kind label, the model, and the bytes of weights it holds. */
     public record Variant(String kind, Model model, long weightBytes) {}
 
+    /** The sampling of every measured sequence: greedy (the runtime's sampler at temperature 0). */
+    public static final SamplingParams SAMPLING = SamplingParams.GREEDY;
+
     /**
-     * Measures all variants interleaved (decode token by token, prefill repetition by repetition), so that a change
-     * of machine load during the run hits every kind alike and the ratios stay fair.
+     * Measures all variants through the generation loop users run ({@link GenerationLoop}), interleaved (decode token
+     * by token, prefill repetition by repetition), so that a change of machine load during the run hits every kind
+     * alike and the ratios stay fair. A prefill longer than the context is shortened to fit, and said so.
      */
     public static List<Result> measure(List<Variant> variants, Settings s, Consumer<String> log) {
         int n = variants.size();
-        double[][] decode = new double[n][s.decodeRepetitions()];
-        double[][] prefill = new double[n][s.prefillRepetitions()];
-        SequenceState[] seqs = new SequenceState[n];
-        int[] next = new int[n];
-        try {
-            for (int v = 0; v < n; v++) {
-                Model model = variants.get(v).model();
-                int vocab = model.config().vocabSize();
-                seqs[v] = model.newSequence(s.promptTokens() + s.warmupTokens() + s.decodeTokens() * s.decodeRepetitions());
-                next[v] = Sampler.argmax(model.forward(List.of(Step.of(seqs[v], tokens(s.promptTokens(), vocab, 1))), false, null));
-                for (int i = 0; i < s.warmupTokens(); i++) next[v] = decodeOne(model, seqs[v], next[v]);
-            }
-            // token by token in turn (dense, 2:4, ARMOR, dense, ...): on a shared machine the load changes within
-            // seconds, and alternating single tokens gives every kind the same share of good and bad moments
-            for (int r = 0; r < s.decodeRepetitions(); r++) {
-                long[] nanos = new long[n];
-                for (int i = 0; i < s.decodeTokens(); i++) {
-                    for (int v = 0; v < n; v++) {
-                        long t0 = System.nanoTime();
-                        next[v] = decodeOne(variants.get(v).model(), seqs[v], next[v]);
-                        nanos[v] += System.nanoTime() - t0;
-                    }
-                }
-                StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "decode %d/%d:", r + 1, s.decodeRepetitions()));
-                for (int v = 0; v < n; v++) {
-                    decode[v][r] = s.decodeTokens() / (nanos[v] / 1e9);
-                    line.append(String.format(Locale.ROOT, " %s %.2f tok/s", variants.get(v).kind(), decode[v][r]));
-                }
-                log.accept(line.toString());
-            }
-        } finally {
-            for (SequenceState q : seqs) if (q != null) q.free();
+        List<Model> models = variants.stream().map(Variant::model).toList();
+        List<String> kinds = variants.stream().map(Variant::kind).toList();
+        double[][] decode = decodeRounds(models, kinds, s, log);
+        int context = Integer.MAX_VALUE;
+        for (Model m : models) context = Math.min(context, m.config().maxPositions());
+        int prefillTokens = Math.min(s.prefillTokens(), context - 1);
+        if (prefillTokens < s.prefillTokens()) {
+            log.accept("prefill: " + s.prefillTokens() + " prompt tokens do not fit the context of " + context
+                    + " with one to generate; timing " + prefillTokens);
         }
         // prefill: a short warm-up prompt compiles the batched kernels, then fresh sequences of the full length
-        for (Variant v : variants) prefillOnce(v.model(), tokens(Math.min(64, s.prefillTokens()), v.model().config().vocabSize(), 2));
+        GenerationLoop.run(models, prompts(models, Math.min(64, prefillTokens), 2), 1, SAMPLING);
+        double[][] prefill = new double[n][s.prefillRepetitions()];
         for (int r = 0; r < s.prefillRepetitions(); r++) {
+            List<GenerationLoop.Sequence> seqs = GenerationLoop.run(models, prompts(models, prefillTokens, 3 + r), 1, SAMPLING);
             for (int v = 0; v < n; v++) {
-                Model model = variants.get(v).model();
-                prefill[v][r] = s.prefillTokens() / prefillOnce(model, tokens(s.prefillTokens(), model.config().vocabSize(), 3 + r));
-                log.accept(String.format(Locale.ROOT, "prefill %d/%d %-6s %.2f tok/s", r + 1, s.prefillRepetitions(), variants.get(v).kind(), prefill[v][r]));
+                prefill[v][r] = prefillTokens / seqs.get(v).prefillSeconds();
+                log.accept(String.format(Locale.ROOT, "prefill %d/%d %-6s %.2f tok/s", r + 1, s.prefillRepetitions(), kinds.get(v), prefill[v][r]));
             }
         }
         List<Result> out = new java.util.ArrayList<>();
         for (int v = 0; v < n; v++) {
             Variant var = variants.get(v);
-            out.add(new Result(var.kind(), Stat.of(decode[v]), Stat.of(prefill[v]), s.prefillTokens(), var.weightBytes(),
+            out.add(new Result(var.kind(), Stat.of(decode[v]), Stat.of(prefill[v]), prefillTokens, var.weightBytes(),
                     var.model().decoder().weightBytesPerToken()));
         }
         return out;
     }
 
-    private static int decodeOne(Model model, SequenceState seq, int token) {
-        return Sampler.argmax(model.forward(List.of(Step.of(seq, token)), false, null));
+    /**
+     * Decode tokens/s of each model in each timed round ({@code [model][round]}): warm-up rounds, then
+     * {@code decodeRepetitions} timed ones, every round one sequence per model through the generation loop.
+     */
+    static double[][] decodeRounds(List<Model> models, List<String> kinds, Settings s, Consumer<String> log) {
+        int n = models.size();
+        List<int[]> prompt = prompts(models, s.promptTokens(), 1);
+        int length = s.decodeTokens() + 1; // the first token comes from the prefill
+        long start = System.nanoTime();
+        int warmRounds = 0, warmTokens = 0;
+        boolean compiling = true;
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
+        while (warmTokens < s.warmupTokens() || elapsed(start) < s.warmupSeconds()
+                || (compiling && jitTimed && elapsed(start) < WARMUP_CAP * s.warmupSeconds())) {
+            long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0, t0 = System.nanoTime();
+            GenerationLoop.run(models, prompt, length, SAMPLING);
+            // the JIT still compiling (its threads' time grew by more than 1 % of the round) means the next rounds
+            // will not run the code the timed ones run: go on
+            compiling = jitTimed && (jit.getTotalCompilationTime() - jit0) * 1e6 > 0.01 * (System.nanoTime() - t0);
+            warmRounds++;
+            warmTokens += s.decodeTokens();
+        }
+        if (warmRounds > 0) {
+            log.accept(String.format(Locale.ROOT, "warm-up: %d rounds of %d tokens per kind, %.1f s%s", warmRounds,
+                    s.decodeTokens(), elapsed(start), compiling && jitTimed
+                            ? " (the JIT was still compiling; stopped at " + WARMUP_CAP + " × --warmup-seconds)" : ""));
+        }
+        double[][] decode = new double[n][s.decodeRepetitions()];
+        for (int r = 0; r < s.decodeRepetitions(); r++) {
+            List<GenerationLoop.Sequence> seqs = GenerationLoop.run(models, prompt, length, SAMPLING);
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "decode %d/%d:", r + 1, s.decodeRepetitions()));
+            for (int v = 0; v < n; v++) {
+                decode[v][r] = seqs.get(v).decodeTokensPerSecond();
+                line.append(String.format(Locale.ROOT, " %s %.2f tok/s", kinds.get(v), decode[v][r]));
+            }
+            log.accept(line.toString());
+        }
+        return decode;
     }
 
-    private static double prefillOnce(Model model, int[] prompt) {
-        SequenceState seq = model.newSequence(prompt.length);
-        try {
-            long t0 = System.nanoTime();
-            model.forward(List.of(Step.of(seq, prompt)), false, null);
-            return (System.nanoTime() - t0) / 1e9;
-        } finally {
-            seq.free();
-        }
+    /** Warm-up goes on while the JIT compiles, up to this many times the warm-up seconds. */
+    public static final int WARMUP_CAP = 6;
+
+    private static double elapsed(long start) {
+        return (System.nanoTime() - start) / 1e9;
+    }
+
+    private static List<int[]> prompts(List<Model> models, int n, int salt) {
+        return models.stream().map(m -> tokens(n, m.config().vocabSize(), salt)).toList();
     }
 
     private static int[] tokens(int n, int vocab, int salt) {

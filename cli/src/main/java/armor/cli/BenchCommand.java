@@ -59,19 +59,22 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")
     int blockSize;
 
-    @Option(names = "--tokens", defaultValue = "16", description = "decode tokens per timed repetition (default ${DEFAULT-VALUE})")
+    @Option(names = "--tokens", defaultValue = "16", description = "decode tokens timed per repetition: each repetition is one sequence per kind through the generation loop (greedy, EOS ignored) of the prompt and 1 + this many tokens (default ${DEFAULT-VALUE})")
     int tokens;
 
     @Option(names = "--repetitions", defaultValue = "5", description = "timed decode repetitions (default ${DEFAULT-VALUE})")
     int repetitions;
 
-    @Option(names = "--warmup", defaultValue = "8", description = "untimed decode tokens first (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup", defaultValue = "8", description = "untimed decode tokens per kind first, at least (in whole repetitions; default ${DEFAULT-VALUE})")
     int warmup;
+
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "untimed repetitions go on until this much time has passed too, and then while the JIT is still compiling, up to " + armor.bench.KindComparison.WARMUP_CAP + " times this (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
 
     @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length before decoding (default ${DEFAULT-VALUE})")
     int promptTokens;
 
-    @Option(names = "--prefill-tokens", defaultValue = "512", description = "prompt length of the prefill measurement (default ${DEFAULT-VALUE})")
+    @Option(names = "--prefill-tokens", defaultValue = "512", description = "prompt length of the prefill measurement, shortened to fit the context (default ${DEFAULT-VALUE})")
     int prefillTokens;
 
     @Option(names = "--prefill-repetitions", defaultValue = "3", description = "timed prefill repetitions (default ${DEFAULT-VALUE})")
@@ -92,12 +95,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         BenchOptions.checkKinds(spec, kinds, blockSize);
-        if (repetitions < 1 || prefillRepetitions < 1 || tokens < 1 || prefillTokens < 1)
-            throw new IllegalArgumentException("--tokens, --repetitions, --prefill-tokens and --prefill-repetitions must be at least 1");
+        if (repetitions < 1 || prefillRepetitions < 1 || tokens < 1 || prefillTokens < 1 || promptTokens < 1)
+            throw new IllegalArgumentException("--tokens, --repetitions, --prompt-tokens, --prefill-tokens and --prefill-repetitions must be at least 1");
+        if (warmup < 0 || !(warmupSeconds >= 0))
+            throw new IllegalArgumentException("--warmup and --warmup-seconds must be at least 0");
         device.requireCpu(System.err);
         System.err.printf("armor: bench on %d threads%n", Parallel.threads());
         MemoryBandwidth.Result bw = MemoryBandwidth.measure(bandwidthMb * (1 << 20) / 4, 3);
-        KindComparison.Settings settings = new KindComparison.Settings(promptTokens, warmup, tokens, repetitions, prefillTokens, prefillRepetitions);
+        KindComparison.Settings settings = new KindComparison.Settings(promptTokens, warmup, warmupSeconds, tokens, repetitions, prefillTokens, prefillRepetitions);
         List<KindComparison.Result> results = new ArrayList<>();
         String label, dtypeName;
         if (model != null) {

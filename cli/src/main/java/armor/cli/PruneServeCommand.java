@@ -42,7 +42,8 @@ import java.util.function.ToDoubleFunction;
  */
 @Command(name = "prune-serve", mixinStandardHelpOptions = true,
         description = "Prune a model (ARMOR or a baseline), print a table of dense, magnitude 2:4 (computed in "
-                + "memory) and the pruned model (held-out perplexity, weight bytes, decode tokens/s), then serve the "
+                + "memory) and the pruned model (held-out perplexity, weight bytes, decode tokens/s through the generation loop, "
+                + "or 'too small to time' / 'too noisy to time' where it cannot be measured), then serve the "
                 + "pruned model over the OpenAI-compatible API.")
 public final class PruneServeCommand implements Callable<Integer> {
     @Spec
@@ -237,14 +238,31 @@ public final class PruneServeCommand implements Callable<Integer> {
         }
     }
 
-    record Measured(double perplexity, long weightBytes, double decodeTokensPerSecond, String kinds) {}
+    /**
+     * @param decodeTokensPerSecond NaN when it could not be measured
+     * @param speed                 whether it was measured, or why not ({@link DecodeBenchmark#verdict})
+     */
+    record Measured(double perplexity, long weightBytes, double decodeTokensPerSecond, DecodeBenchmark.Verdict speed,
+                    String kinds) {}
 
     private static Measured measure(String label, Model m, HeldOut split) {
         System.err.printf("armor: %s: perplexity on %d held-out windows...%n", label, split.scored().count());
         Perplexity.Result ppl = Perplexity.compute(m, split.stream(), split.seq(), split.scored().from(), split.scored().to(), null);
         System.err.printf("armor: %s: decode speed...%n", label);
-        DecodeBenchmark.Result speed = DecodeBenchmark.run(label, m, 16, 8, 32);
-        return new Measured(ppl.perplexity(), m.decoder().weightBytesPerToken(), speed.tokensPerSecond(), kinds(m));
+        DecodeBenchmark.Result speed = DecodeBenchmark.run(label, m, DecodeBenchmark.DEFAULT,
+                line -> System.err.println("armor: " + label + ": " + line));
+        DecodeBenchmark.Verdict verdict = speed.verdict();
+        System.err.printf(Locale.ROOT, "armor: %s: decode %.1f tok/s ± %.0f%%, %.3f ms a token in the best round: %s%n",
+                label, speed.tokensPerSecond().median(), speed.tokensPerSecond().spreadPercent(),
+                speed.bestStepSeconds() * 1e3, switch (verdict) {
+                    case TIMED -> "timed";
+                    case TOO_SMALL -> String.format(Locale.ROOT, "under %.0f ms a token, %s (the loop's fixed cost and "
+                            + "the machine's noise, not the weights)", DecodeBenchmark.TOO_SMALL_SECONDS * 1e3, verdict.phrase);
+                    case TOO_NOISY -> String.format(Locale.ROOT, "rounds spread over ± %.0f %%, %s (the machine's load "
+                            + "changed)", DecodeBenchmark.TOO_NOISY_PERCENT, verdict.phrase);
+                });
+        return new Measured(ppl.perplexity(), m.decoder().weightBytesPerToken(),
+                verdict == DecodeBenchmark.Verdict.TIMED ? speed.tokensPerSecond().median() : Double.NaN, verdict, kinds(m));
     }
 
     /** The kinds of the model's projections, e.g. "dense" or "armor". */
@@ -269,19 +287,29 @@ public final class PruneServeCommand implements Callable<Integer> {
         row(t, "perplexity (" + (split.scored().count()) + " held-out windows of " + split.seq() + ")",
                 cols, Measured::perplexity, "%.4f");
         row(t, "weight bytes read per token", cols, c -> (double) c.weightBytes(), "%.0f");
-        row(t, "decode tokens/s (batch 1)", cols, Measured::decodeTokensPerSecond, "%.1f");
+        row(t, "decode tokens/s (batch 1)", cols, Measured::decodeTokensPerSecond, "%.1f", c -> c.speed().phrase);
         System.out.println(t);
         System.out.flush();
     }
 
     private static void row(StringBuilder t, String label, List<Measured> cols, ToDoubleFunction<Measured> value,
                             String format) {
+        row(t, label, cols, value, format, c -> "");
+    }
+
+    /** @param missing what a cell says when its value is NaN (not measured) */
+    private static void row(StringBuilder t, String label, List<Measured> cols, ToDoubleFunction<Measured> value,
+                            String format, java.util.function.Function<Measured, String> missing) {
         t.append(String.format(Locale.ROOT, "%-40s", label));
         double base = value.applyAsDouble(cols.get(0));
         for (int i = 0; i < cols.size(); i++) {
             double v = value.applyAsDouble(cols.get(i));
+            if (Double.isNaN(v)) {
+                t.append(String.format(Locale.ROOT, " %28s", missing.apply(cols.get(i))));
+                continue;
+            }
             String cell = String.format(Locale.ROOT, format, v);
-            if (i > 0) cell += String.format(Locale.ROOT, " (%+.1f%%)", 100 * (v / base - 1));
+            if (i > 0 && !Double.isNaN(base)) cell += String.format(Locale.ROOT, " (%+.1f%%)", 100 * (v / base - 1));
             t.append(String.format(Locale.ROOT, " %28s", cell));
         }
         t.append('\n');

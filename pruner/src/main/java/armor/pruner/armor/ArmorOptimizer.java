@@ -1,5 +1,6 @@
 package armor.pruner.armor;
 
+import armor.runtime.kernels.BlockGemm;
 import armor.pruner.method.NoWagP;
 import armor.pruner.nowag.NoWagNormalization;
 import armor.pruner.nowag.ProxyLoss;

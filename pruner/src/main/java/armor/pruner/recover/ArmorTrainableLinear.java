@@ -1,5 +1,6 @@
 package armor.pruner.recover;
 
+import armor.runtime.kernels.BlockGemm;
 import armor.runtime.linear.Sparse24Linear;
 
 import armor.runtime.kernels.Parallel;
@@ -111,7 +112,7 @@ final class ArmorTrainableLinear implements TrainableLinear {
     private static void applyBlocks(float[] g, int bs, int dim, float[] x, float[] y, int rows) {
         Parallel.forRange(dim / bs, 1, (from, to) -> {
             for (int k = from; k < to; k++) {
-                armor.pruner.armor.BlockGemm.gemm(rows, bs, bs, x, k * bs, dim, 1, g, k * bs * bs, bs,
+                BlockGemm.gemm(rows, bs, bs, x, k * bs, dim, 1, g, k * bs * bs, bs,
                         y, k * bs, dim, false);
             }
         });
@@ -123,7 +124,7 @@ final class ArmorTrainableLinear implements TrainableLinear {
             for (int k = from; k < to; k++) {
                 for (int t0 = 0; t0 < rows; t0 += Gemm.KC) {
                     int tc = Math.min(Gemm.KC, rows - t0);
-                    armor.pruner.armor.BlockGemm.gemm(bs, bs, tc, d, t0 * dim + k * bs, 1, dim, x, t0 * dim + k * bs,
+                    BlockGemm.gemm(bs, bs, tc, d, t0 * dim + k * bs, 1, dim, x, t0 * dim + k * bs,
                             dim, dg, k * bs * bs, bs, true);
                 }
             }

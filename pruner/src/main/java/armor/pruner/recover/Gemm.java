@@ -1,6 +1,6 @@
 package armor.pruner.recover;
 
-import armor.pruner.armor.BlockGemm;
+import armor.runtime.kernels.BlockGemm;
 import armor.runtime.kernels.Parallel;
 
 /**

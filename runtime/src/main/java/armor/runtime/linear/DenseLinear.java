@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.kernels.DenseGemm;
 import armor.runtime.kernels.DenseMatMul;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.kernels.TensorFloats;
@@ -66,12 +67,16 @@ public final class DenseLinear implements Linear {
     @Override
     public void forward(float[] x, float[] y, int tokens) {
         var w = weight.data();
+        boolean many = tokens >= DenseGemm.MIN_TOKENS;
         Parallel.RangeBody rows = switch (weight.dtype()) {
             case BF16 -> tokens == 1 ? (a, b) -> DenseMatMul.bf16MatVec(w, in, x, y, a, b)
+                    : many ? (a, b) -> DenseGemm.bf16(w, in, out, x, y, tokens, a, b)
                     : (a, b) -> DenseMatMul.bf16MatMat(w, in, out, x, y, tokens, a, b);
             case F32 -> tokens == 1 ? (a, b) -> DenseMatMul.f32MatVec(w, in, x, y, a, b)
+                    : many ? (a, b) -> DenseGemm.f32(w, in, out, x, y, tokens, a, b)
                     : (a, b) -> DenseMatMul.f32MatMat(w, in, out, x, y, tokens, a, b);
             case F16 -> tokens == 1 ? (a, b) -> DenseMatMul.f16MatVec(w, in, x, y, a, b)
+                    : many ? (a, b) -> DenseGemm.f16(w, in, out, x, y, tokens, a, b)
                     : (a, b) -> DenseMatMul.f16MatMat(w, in, out, x, y, tokens, a, b);
             default -> throw new IllegalStateException("unreachable: dtype checked in the constructor");
         };

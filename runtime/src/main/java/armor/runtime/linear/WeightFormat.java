@@ -98,7 +98,7 @@ public enum WeightFormat {
                 "Sparse24Int8Kernels.toFloatLayout + Sparse24Kernels.prefill");
 
         static Kernels denseFloat(String type) {
-            return new Kernels("DenseMatMul." + type + "MatVec", "DenseMatMul." + type + "MatMat", "DenseMatMul." + type + "MatMat");
+            return new Kernels("DenseMatMul." + type + "MatVec", "DenseMatMul." + type + "MatMat", "DenseGemm." + type);
         }
 
         /** f16 and f32 cores have no four-token kernel: below {@link Sparse24Matrix#PREFILL_MIN_TOKENS} they decode token by token. */

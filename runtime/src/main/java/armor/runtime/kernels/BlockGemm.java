@@ -1,12 +1,13 @@
-package armor.pruner.armor;
+package armor.runtime.kernels;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The matrix-product kernel of the ARMOR optimizer: {@code out (=|+=) X · Y} on small dense blocks
- * (b×b with b ≤ 128 or so, which stay in L2), float32, with the Vector API. Recovery training
- * ({@code armor.pruner.recover.Gemm}) runs its large products through it too, in cache-sized pieces.
+ * The float32 register-tiled matrix product, {@code out (=|+=) X · Y}, with the Vector API: the ARMOR optimizer's
+ * small dense blocks (b×b with b ≤ 128 or so, which stay in L2), recovery training's large products in cache-sized
+ * pieces ({@code armor.pruner.recover.Gemm}), and the runtime's many-token products of dense weights on panels
+ * dequantized once ({@link DenseGemm}).
  * <p>
  * X is read through two strides, so the same kernel serves {@code X} and {@code Xᵀ}: element (i, k) of X is
  * {@code x[xo + i*xsi + k*xsk]}. Y and out are row-major with leading dimensions {@code ldy} and {@code ldo}.

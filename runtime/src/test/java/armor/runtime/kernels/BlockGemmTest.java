@@ -1,4 +1,4 @@
-package armor.pruner.armor;
+package armor.runtime.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,0 +1,83 @@
+package armor.runtime.kernels;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Dense weights times many tokens (prefill, the pruner's calibration passes, batches of generated sequences):
+ * {@code y[t·out + r] = Σ_k x[t·in + k] · W[r][k]} for rows [rowFrom, rowTo) and every token.
+ *
+ * <p>The dot-product kernels of {@link DenseMatMul} keep each (row, token) in its own accumulator and load a weight
+ * vector and an x vector for every one or two FMAs; with many tokens the product is arithmetic-bound and those
+ * loads, widenings and bounds checks are the limit. Here a panel of {@link #ROWS} rows × {@link #KC} columns is
+ * dequantized once into float32, transposed ({@code panel[k·rows + r]}), and {@link BlockGemm}'s register tiles
+ * (6 tokens × 2 vectors of rows on AVX2, 8 × 2 on AVX-512) run every token through it while it sits in L1/L2: each
+ * weight is converted once per call instead of once per four tokens, and the tiles issue two loads and one
+ * broadcast per twelve FMAs.
+ *
+ * <p>Each output is one fused multiply-add chain over k in order, whatever the tile or the thread count, so the
+ * result depends on the rows' split into {@link Parallel} chunks only through which rows fall in the scalar tail,
+ * and that is fixed by the chunks' boundaries being multiples of 16.
+ */
+public final class DenseGemm {
+    /** Rows per panel: four 2-vector column tiles of BlockGemm at 256 bits, two at 512. */
+    public static final int ROWS = 64;
+    /** Columns (k) per panel: 64 × 256 floats = 64 KiB, in L2 beside the tokens' slices of x. */
+    public static final int KC = 256;
+    /** Fewer tokens than this take {@link DenseMatMul}'s kernels: the panel's conversion does not pay off. */
+    public static final int MIN_TOKENS = 16;
+
+    private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private DenseGemm() {}
+
+    /** Weights in float32, row-major {@code out × in}. */
+    public static void f32(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
+        float[] panel = new float[KC * ROWS];
+        for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
+            int rows = Math.min(ROWS, rowTo - r0);
+            for (int k0 = 0; k0 < in; k0 += KC) {
+                int kc = Math.min(KC, in - k0);
+                for (int j = 0; j < rows; j++) {
+                    long row = ((long) (r0 + j) * in + k0) * 4;
+                    for (int k = 0; k < kc; k++) panel[k * rows + j] = w.get(FLOAT, row + 4L * k);
+                }
+                BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
+            }
+        }
+    }
+
+    /** Weights in bfloat16, row-major {@code out × in}. */
+    public static void bf16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
+        float[] panel = new float[KC * ROWS];
+        for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
+            int rows = Math.min(ROWS, rowTo - r0);
+            for (int k0 = 0; k0 < in; k0 += KC) {
+                int kc = Math.min(KC, in - k0);
+                for (int j = 0; j < rows; j++) {
+                    long row = ((long) (r0 + j) * in + k0) * 2;
+                    for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.intBitsToFloat(w.get(SHORT, row + 2L * k) << 16);
+                }
+                BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
+            }
+        }
+    }
+
+    /** Weights in IEEE half floats, row-major {@code out × in}. */
+    public static void f16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
+        float[] panel = new float[KC * ROWS];
+        for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
+            int rows = Math.min(ROWS, rowTo - r0);
+            for (int k0 = 0; k0 < in; k0 += KC) {
+                int kc = Math.min(KC, in - k0);
+                for (int j = 0; j < rows; j++) {
+                    long row = ((long) (r0 + j) * in + k0) * 2;
+                    for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.float16ToFloat(w.get(SHORT, row + 2L * k));
+                }
+                BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
+            }
+        }
+    }
+}
