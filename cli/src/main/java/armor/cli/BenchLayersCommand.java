@@ -30,7 +30,7 @@ public final class BenchLayersCommand implements Callable<Integer> {
     String dtype;
 
     @Option(names = "--kinds", split = ",", defaultValue = "dense,2:4,armor",
-            description = "layer kinds: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8 (default ${DEFAULT-VALUE})")
+            description = "layer kinds: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8, dense-int4, 2:4-int4 (default ${DEFAULT-VALUE})")
     List<String> kinds;
 
     @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size (default ${DEFAULT-VALUE})")

@@ -63,12 +63,12 @@ public final class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** "dense", or the sparsity_config's format and method, e.g. "armor-2:4 armor b=4"; " int8" for int8 weights. */
+    /** "dense", or the sparsity_config's format and method, e.g. "armor-2:4 armor b=4"; " int8" / " int4" for quantized weights. */
     private static String kind(Path dir) {
         try {
             JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
             JsonNode s = cfg.get("sparsity_config");
-            String int8 = QuantizationConfig.isQuantized(cfg) ? " int8" : "";
+            String int8 = QuantizationConfig.isQuantized(cfg) ? " int" + QuantizationConfig.bits(cfg) : "";
             JsonNode ct = cfg.path("quantization_config").path("sparsity_config");
             if (ct.isObject()) return "ct " + ct.path("format").asText("?") + int8; // compressed-tensors
             if (s == null) return "dense" + int8;

@@ -17,7 +17,11 @@ import java.util.concurrent.Callable;
         description = {"Quantize a dense, 2:4 or ARMOR model folder to symmetric int8 weights with float32 scales per row "
                 + "and group of input columns (W8A16; docs/checkpoint-format.md). Each projection keeps its kind: dense "
                 + "weights, 2:4 values, ARMOR's A'/B' and the head become int8; the embedding too unless --embeddings keep.",
-                "Example: armor quantize --model ../shared/models/stories260K-hf --out /tmp/stories-int8"})
+                "With --bits 4 (W4A16, round to nearest): dense projections become compressed-tensors pack-quantized "
+                + "(dense-int4), 2:4 cores armor's 2:4-int4 (kept values only, positions unchanged); embedding and head stay "
+                + "in the model dtype; --zero-points adds a 4-bit zero point per group. ARMOR models: --bits 8 only.",
+                "Example: armor quantize --model ../shared/models/stories260K-hf --out /tmp/stories-int8",
+                "Example: armor quantize --bits 4 --method rtn --model ../shared/models/stories15M-hf --out /tmp/stories-int4"})
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -28,20 +32,30 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = {"--out", "--output", "-o"}, required = true, description = "new folder for the int8 checkpoint (must not exist)")
     Path out;
 
-    @Option(names = "--bits", defaultValue = "8", description = "bits per weight (default ${DEFAULT-VALUE}; only 8 so far)")
+    @Option(names = "--bits", defaultValue = "8", description = "bits per weight: 8 or 4 (default ${DEFAULT-VALUE})")
     int bits;
+
+    @Option(names = "--method", defaultValue = "rtn", description = "with --bits 4: rtn (round to nearest per group; "
+            + "default ${DEFAULT-VALUE}); gptq is not supported yet")
+    String method;
+
+    @Option(names = "--zero-points", description = "with --bits 4: asymmetric codes with a 4-bit zero point per row and group "
+            + "(compressed-tensors symmetric: false); default symmetric")
+    boolean zeroPoints;
 
     @Option(names = "--group-size", defaultValue = "0", description = "input columns per scale, a multiple of 8 dividing "
             + "every row, or the whole row (default: 128 where it divides the row, else one scale per row)")
     int groupSize;
 
-    @Option(names = "--embeddings", defaultValue = "int8", description = "int8 or keep: quantize the token embedding (and "
-            + "so a tied head) too, or keep it in the model dtype; an untied lm_head is int8 either way (default ${DEFAULT-VALUE})")
+    @Option(names = "--embeddings", description = "int8 or keep: quantize the token embedding (and so a tied head) too, or "
+            + "keep it in the model dtype; an untied lm_head is int8 either way (default int8; with --bits 4 always keep)")
     String embeddings;
 
     @Override
     public Integer call() {
-        Int8Scheme scheme = scheme(spec, bits, groupSize, embeddings);
+        if (bits == 4) return quantize4();
+        if (zeroPoints) throw new ParameterException(spec.commandLine(), "--zero-points needs --bits 4 (int8 weights are symmetric)");
+        Int8Scheme scheme = scheme(spec, bits, groupSize, embeddings == null ? "int8" : embeddings);
         ProgressLine progress = new ProgressLine("quantize", "tensors");
         int n;
         try {
@@ -55,6 +69,28 @@ public final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code --bits 4}: dense → pack-quantized, 2:4 → 2:4-int4, by round to nearest. */
+    private int quantize4() {
+        if (!method.equals("rtn"))
+            throw new ParameterException(spec.commandLine(), "--method " + method + ": expected rtn"
+                    + (method.equals("gptq") ? " (gptq is not supported yet)" : ""));
+        if (embeddings != null && !embeddings.equals("keep"))
+            throw new ParameterException(spec.commandLine(), "--embeddings " + embeddings + " with --bits 4, expected keep "
+                    + "(4-bit folders keep the embedding and head in the model dtype)");
+        if (groupSize < 0) throw new ParameterException(spec.commandLine(), "--group-size " + groupSize + ", expected 0 (default) or a positive multiple of 16");
+        ProgressLine progress = new ProgressLine("quantize", "matrices");
+        int n;
+        try {
+            n = Conversions.quantize4(model, out, groupSize, !zeroPoints, (done, total, name) -> progress.update(done, total));
+        } catch (Int8SchemeException e) {
+            progress.done();
+            throw usage(spec, e);
+        }
+        progress.done();
+        System.out.printf("wrote %s: %d matrices as int4%n", out, n);
+        return 0;
+    }
+
     /** The usage error for {@code e}, naming the option it is about. */
     static ParameterException usage(CommandSpec spec, Int8SchemeException e) {
         return new ParameterException(spec.commandLine(),
@@ -63,7 +99,7 @@ public final class QuantizeCommand implements Callable<Integer> {
 
     /** The scheme of {@code --bits}, {@code --group-size} and {@code --embeddings}; bad values are usage errors. */
     static Int8Scheme scheme(CommandSpec spec, int bits, int groupSize, String embeddings) {
-        if (bits != 8) throw new ParameterException(spec.commandLine(), "--bits " + bits + ": not supported yet: only 8");
+        if (bits != 8) throw new ParameterException(spec.commandLine(), "--bits " + bits + ", expected 8 or 4");
         if (groupSize < 0) throw new ParameterException(spec.commandLine(), "--group-size " + groupSize + ", expected 0 (default) or a positive multiple of 8");
         if (!embeddings.equals("int8") && !embeddings.equals("keep"))
             throw new ParameterException(spec.commandLine(), "--embeddings " + embeddings + ", expected int8 or keep");

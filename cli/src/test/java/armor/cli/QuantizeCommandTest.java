@@ -45,7 +45,14 @@ class QuantizeCommandTest {
     @Test
     void badInputIsOneUsageLineAndWritesNothing(@TempDir Path tmp) throws Exception {
         String out = tmp.resolve("out").toString();
-        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4"), 2, "--bits 4: not supported yet: only 8");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "3"), 2, "--bits 3, expected 8 or 4");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--method", "gptq"), 2,
+                "--method gptq: expected rtn (gptq is not supported yet)");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--group-size", "32"), 2,
+                "--group-size: tensor model.layers.0.mlp.down_proj.weight (172 input columns): group size 32 does not divide rows of 172 columns");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--embeddings", "int8"), 2,
+                "--embeddings int8 with --bits 4, expected keep");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--zero-points"), 2, "--zero-points needs --bits 4");
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--group-size", "32"), 2,
                 "tensor model.layers.0.mlp.down_proj.weight (172 input columns)");
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--embeddings", "fp8"), 2, "--embeddings fp8, expected int8 or keep");
@@ -60,7 +67,26 @@ class QuantizeCommandTest {
         Path int8 = tmp.resolve("int8");
         assertEquals(0, run("quantize", "--model", STORIES, "--out", int8.toString()).exit());
         oneLine(run("quantize", "--model", int8.toString(), "--out", out), 2, "has a quantization_config already");
+        oneLine(run("quantize", "--model", int8.toString(), "--out", out, "--bits", "4"), 2, "has a quantization_config already");
         assertEquals(Set.of("int8"), listing(tmp));
+    }
+
+    @Test
+    void fourBitFoldersServeEveryCommandAndStayCloseToTheFloatModel(@TempDir Path tmp) throws Exception {
+        Path int4 = tmp.resolve("int4"), pruned = tmp.resolve("pruned"), int4s = tmp.resolve("int4-24");
+        RuntimeCommandsTest.Run q = run("quantize", "--bits", "4", "--model", STORIES, "--out", int4.toString());
+        assertEquals(0, q.exit(), q.err());
+        assertTrue(q.out().contains("35 matrices as int4"), q.out());
+        assertEquals("pack-quantized", config(int4).get("quantization_config").get("format").asText());
+        assertEquals(0, run("prune", "--model", STORIES, "--method", "magnitude", "--out", pruned.toString()).exit());
+        assertEquals(0, run("quantize", "--bits", "4", "--zero-points", "--model", pruned.toString(), "--out", int4s.toString()).exit());
+        double dense = perplexity(Path.of(STORIES)), d4 = perplexity(int4), s24 = perplexity(pruned), s4 = perplexity(int4s);
+        // stories260K is tiny and every weight matters: 4 bits per row cost a few percent, not a different model
+        assertTrue(d4 > dense && d4 < dense * 1.25, "dense-int4 " + d4 + " against dense " + dense);
+        assertTrue(s4 < s24 * 1.25, "2:4-int4 " + s4 + " against 2:4 " + s24);
+        RuntimeCommandsTest.Run g = run("generate", "--model", int4s.toString(), "--prompt", "Once upon a time", "--max-tokens", "8",
+                "--temperature", "0");
+        assertEquals(0, g.exit(), g.err());
     }
 
     @Test

@@ -6,26 +6,33 @@ import armor.runtime.tensor.DType;
  * How a format codes its weight values: a float type the kernels read as stored and widen in registers; int8 codes
  * with one float32 scale per row and group of columns ({@code NAME} + {@code NAME_scale}); or fp8 (e4m3) codes with
  * their scales, which no CPU kernel reads: {@link armor.runtime.quant.Fp8Weights} dequantizes them to float32 when
- * the checkpoint opens. One column of {@link WeightFormat}; a 4-bit type is one more constant here.
+ * the checkpoint opens; or 4-bit codes packed eight to an int32 word in compressed-tensors' {@code pack-quantized}
+ * form ({@code NAME_packed}, {@code NAME_scale}, optional {@code NAME_zero_point}, {@code NAME_shape}; see
+ * {@link armor.runtime.quant.Int4Tensors}). One column of {@link WeightFormat}.
  */
 public enum Element {
-    BF16(DType.BF16, 2, false, ""),
-    F16(DType.F16, 2, false, ""),
-    F32(DType.F32, 4, false, ""),
-    INT8(DType.I8, 1, true, "-int8"),
-    FP8_E4M3(DType.F8_E4M3, 1, true, "");
+    BF16(DType.BF16, 16, false, ""),
+    F16(DType.F16, 16, false, ""),
+    F32(DType.F32, 32, false, ""),
+    INT8(DType.I8, 8, true, "-int8"),
+    FP8_E4M3(DType.F8_E4M3, 8, true, ""),
+    /** Stored as {@code NAME_packed} (I32) rather than {@code NAME}: see {@link #packed()}. */
+    INT4(DType.I32, 4, true, "-int4");
+
+    /** Suffix of a packed element's main tensor: {@code P.weight_packed}, {@code P.sparse_values_packed}. */
+    public static final String PACKED_SUFFIX = "_packed";
 
     /** Bytes of one float32 scale. */
     static final int SCALE_BYTES = 4;
 
     private final DType dtype;
-    private final int valueBytes;
+    private final int valueBits;
     private final boolean scaled;
     private final String kindSuffix;
 
-    Element(DType dtype, int valueBytes, boolean scaled, String kindSuffix) {
+    Element(DType dtype, int valueBits, boolean scaled, String kindSuffix) {
         this.dtype = dtype;
-        this.valueBytes = valueBytes;
+        this.valueBits = valueBits;
         this.scaled = scaled;
         this.kindSuffix = kindSuffix;
     }
@@ -40,7 +47,15 @@ public enum Element {
         return scaled;
     }
 
-    /** The element's part of a layer kind's name: "-int8" for int8, nothing for the float types (and fp8, run as f32). */
+    /**
+     * True for codes packed several to a word of {@link #dtype()} (int4 in int32): the main tensor is then
+     * {@code NAME_packed}, so that a plain {@code NAME} of that dtype is never taken for packed codes.
+     */
+    public boolean packed() {
+        return valueBits < 8 * dtype.bytes();
+    }
+
+    /** The element's part of a layer kind's name: "-int8", "-int4", nothing for the float types (and fp8, run as f32). */
     public String kindSuffix() {
         return kindSuffix;
     }
@@ -50,12 +65,12 @@ public enum Element {
      * unscaled types).
      */
     public long bytes(long values, long group) {
-        return values * valueBytes + (scaled ? SCALE_BYTES * (values / group) : 0);
+        return values * valueBits / 8 + (scaled ? SCALE_BYTES * (values / group) : 0);
     }
 
-    /** The element stored as {@code dtype}, or null when no format stores weights in it. */
+    /** The element stored unpacked as {@code dtype}, or null when no format stores weights so. */
     public static Element of(DType dtype) {
-        for (Element e : values()) if (e.dtype == dtype) return e;
+        for (Element e : values()) if (e.dtype == dtype && !e.packed()) return e;
         return null;
     }
 }

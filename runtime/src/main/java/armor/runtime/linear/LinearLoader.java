@@ -1,6 +1,7 @@
 package armor.runtime.linear;
 
 import armor.runtime.kernels.TensorFloats;
+import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
@@ -49,6 +50,19 @@ public final class LinearLoader {
     static Linear denseInt8(WeightSource weights, String prefix, int in, int out, float[] bias) {
         String weightName = prefix + ".weight";
         return new DenseInt8Linear(Int8Tensors.read(weights, weightName, out, in, out, in), bias);
+    }
+
+    /** 4-bit {@code prefix.weight_packed} with its scales, zero points and shape ({@link WeightFormat#DENSE_INT4}). */
+    static Linear denseInt4(WeightSource weights, String prefix, int in, int out, float[] bias) {
+        String weightName = prefix + ".weight";
+        if (weights.has(weightName))
+            throw new CheckpointException(weights.origin() + ": both " + weightName + " and " + weightName + Int4Tensors.PACKED
+                    + " are present, expected one weight: plain or pack-quantized");
+        try {
+            return new DenseInt4Linear(Int4Tensors.read(weights, weightName, out, in), bias);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(weights.origin() + ": tensor " + weightName + Int4Tensors.SCALE + ": " + e.getMessage(), e);
+        }
     }
 
     /** The bias {@code prefix.bias} as floats, or null when the checkpoint has none. */

@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int8Matrix;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
@@ -90,6 +91,37 @@ public final class SparseLinearLoader {
         expectShape(origin, b, in / blockIn, blockIn, blockIn);
         return new ArmorLinear(core, blockDiagonal(weights, a, out / block, block, dt, values.name()),
                 blockDiagonal(weights, b, in / blockIn, blockIn, dt, values.name()), bias);
+    }
+
+    /**
+     * A 2:4 core with 4-bit kept values: {@code P.sparse_values} in pack-quantized form ({@link Int4Tensors}: the
+     * {@code (d_out, d_in/2)} kept values, scale groups of G/2 kept values for G dense columns) and {@code P.sparse_meta}
+     * as for every 2:4 core ({@link WeightFormat#TWO_FOUR_INT4}). ARMOR around a 4-bit core is not a format yet.
+     */
+    static Linear loadInt4(WeightSource weights, String prefix, int in, int out, float[] bias) {
+        String origin = weights.origin();
+        for (String other : new String[] {VALUES, ".weight"})
+            if (weights.has(prefix + other))
+                throw new CheckpointException(origin + ": both " + prefix + other + " and " + prefix + VALUES + Int4Tensors.PACKED
+                        + " are present, expected one weight of " + prefix);
+        if (weights.has(prefix + ARMOR_A) || weights.has(prefix + ARMOR_B))
+            throw new CheckpointException(origin + ": " + prefix + " has ARMOR factors around a 4-bit core (" + prefix + VALUES
+                    + Int4Tensors.PACKED + "), expected 2:4 alone: ARMOR with 4-bit values is not supported yet");
+        if (!weights.has(prefix + META))
+            throw new CheckpointException(origin + ": missing tensor " + prefix + META + " (the 2:4 positions of " + prefix + VALUES + Int4Tensors.PACKED + ")");
+        if (in % 4 != 0)
+            throw new CheckpointException(origin + ": " + prefix + " has " + in + " input features, not a multiple of 4, so it cannot be 2:4");
+        Tensor meta = weights.tensor(prefix + META);
+        if (meta.dtype() != DType.U8)
+            throw new CheckpointException(origin + ": tensor " + meta.name() + " has dtype " + meta.dtype() + ", expected U8");
+        expectShape(origin, meta, out, Sparse24Core.metaCols(in));
+        var values = Int4Tensors.read(weights, prefix + VALUES, out, in / 2);
+        try {
+            return new Sparse24Int4Linear(values, in, meta.data(), origin + ": tensor " + meta.name(), bias);
+        } catch (IllegalArgumentException e) {
+            throw new CheckpointException(e.getMessage().startsWith(origin) ? e.getMessage()
+                    : origin + ": tensor " + prefix + VALUES + Int4Tensors.SCALE + ": " + e.getMessage(), e);
+        }
     }
 
     /**

@@ -31,7 +31,10 @@ public enum Structure {
         return kind;
     }
 
-    /** Suffix of the tensor whose dtype says the element type: {@code .weight} or {@code .sparse_values}. */
+    /**
+     * Suffix of the tensor whose dtype says the element type: {@code .weight} or {@code .sparse_values} (with
+     * {@link Element#PACKED_SUFFIX} for packed 4-bit codes).
+     */
     public String mainSuffix() {
         return mainSuffix;
     }
@@ -48,8 +51,9 @@ public enum Structure {
      */
     public static Structure of(WeightSource weights, String prefix) {
         if (weights.has(prefix + SparseLinearLoader.ARMOR_A) || weights.has(prefix + SparseLinearLoader.ARMOR_B)) return ARMOR;
-        if (weights.has(prefix + SparseLinearLoader.VALUES) || weights.has(prefix + SparseLinearLoader.META)) return TWO_FOUR;
-        return weights.has(prefix + ".weight") ? DENSE : null;
+        if (weights.has(prefix + SparseLinearLoader.VALUES) || weights.has(prefix + SparseLinearLoader.META)
+                || weights.has(prefix + SparseLinearLoader.VALUES + Element.PACKED_SUFFIX)) return TWO_FOUR;
+        return weights.has(prefix + ".weight") || weights.has(prefix + ".weight" + Element.PACKED_SUFFIX) ? DENSE : null;
     }
 
     /** Stored weight values per {@code out × in} matrix: all of them, or the kept half of a 2:4 core. */

@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.quant.Int4Quantizer;
 import armor.runtime.quant.Int8Quantizer;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -11,6 +12,7 @@ import static armor.runtime.linear.Element.BF16;
 import static armor.runtime.linear.Element.F16;
 import static armor.runtime.linear.Element.F32;
 import static armor.runtime.linear.Element.FP8_E4M3;
+import static armor.runtime.linear.Element.INT4;
 import static armor.runtime.linear.Element.INT8;
 import static armor.runtime.linear.Structure.ARMOR;
 import static armor.runtime.linear.Structure.DENSE;
@@ -26,7 +28,7 @@ import static armor.runtime.linear.Structure.TWO_FOUR;
  * this" asks here; the kernels stay plain static methods that a row's storage calls (llama.cpp's type-traits table
  * plays the same part). A new format is a new row plus its loader, packer and kernels.
  *
- * <p>The rows are ordered float kinds first, then int8, so that {@link #kinds()} lists the bench's kinds in the
+ * <p>The rows are ordered float kinds first, then int8, then int4, so that {@link #kinds()} lists the bench's kinds in the
  * order its reports have always had. The fp8 rows are formats of checkpoints, not of layers: no CPU kernel reads fp8,
  * so they load as their {@link #runsAs()} float32 row.
  */
@@ -56,6 +58,13 @@ public enum WeightFormat {
     ARMOR_INT8(ARMOR, INT8, SparseLinearLoader::load, WeightFormat::packArmor,
             new Kernels(Kernels.TWO_FOUR_INT8.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT8.smallBatch()
                     + ", A' and B' DenseInt8MatMul.matMat", Kernels.TWO_FOUR_INT8.prefill() + ", A' and B' DenseInt8MatMul.matMat"), false, false),
+    // 4-bit codes with group scales (and zero points): compressed-tensors' pack-quantized tensors (Int4Tensors); packed
+    // from floats symmetric, as `armor quantize --bits 4` writes by default
+    DENSE_INT4(DENSE, INT4, LinearLoader::denseInt4,
+            (w, e) -> new DenseInt4Linear(Int4Quantizer.quantize(w.dense(), w.out(), w.in(), w.group(), true), null),
+            Kernels.DENSE_INT4, false, false),
+    TWO_FOUR_INT4(TWO_FOUR, INT4, SparseLinearLoader::loadInt4, (w, e) -> Sparse24Int4Linear.quantize(w.core(), w.group(), true, null),
+            Kernels.TWO_FOUR_INT4, false, false),
     // compressed-tensors' float-quantized weights (P.weight in e4m3 with P.weight_scale): Fp8Weights dequantizes them to
     // float32 when a folder opens, and where their values are 2:4 Sparse24View presents them as a TWO_FOUR_F32 core;
     // so the loader only sees raw fp8 from an unwrapped source, and then refuses its dtype
@@ -80,6 +89,10 @@ public enum WeightFormat {
      */
     public record Kernels(String decode, String smallBatch, String prefill) {
         static final Kernels DENSE_INT8 = new Kernels("DenseInt8MatMul.packedMatVec", "DenseInt8MatMul.matMat", "DenseInt8MatMul.matMat");
+        static final Kernels DENSE_INT4 = new Kernels("DenseInt4MatMul.decode", "DenseInt4MatMul.decode",
+                "DenseInt4MatMul.dequantizeBlock + DenseInt4MatMul.blockTimesTokens");
+        static final Kernels TWO_FOUR_INT4 = new Kernels("Sparse24Int4Kernels.decode", "Sparse24Int4Kernels.decode",
+                "Sparse24Int4Kernels.dequantizeBlock + DenseInt4MatMul.blockTimesTokens");
         static final Kernels TWO_FOUR_BF16 = new Kernels("Sparse24Kernels.decodeBf16", "Sparse24Kernels.decodeBf16Four", "Sparse24Kernels.prefill");
         static final Kernels TWO_FOUR_INT8 = new Kernels("Sparse24Int8Kernels.decode", "Sparse24Int8Kernels.decodeFour",
                 "Sparse24Int8Kernels.toFloatLayout + Sparse24Kernels.prefill");
@@ -161,7 +174,7 @@ public enum WeightFormat {
         return runsAs() == this;
     }
 
-    /** The name inspect, bench, compare and {@link Linear#kind()} show: "dense", "2:4", "armor", each with "-int8" for int8. */
+    /** The name inspect, bench, compare and {@link Linear#kind()} show: "dense", "2:4", "armor", with "-int8" or "-int4". */
     public String kind() {
         return runsAs().structure.kind() + runsAs().element.kindSuffix();
     }
@@ -195,13 +208,16 @@ public enum WeightFormat {
 
     /**
      * The format of projection {@code prefix} in a checkpoint: its {@link Structure} from the tensor names, its
-     * {@link Element} from the dtype of the structure's main tensor. Null when the projection has no tensors, lacks
-     * its main tensor, or stores it in a dtype no row has (the loaders say which, naming the tensor).
+     * {@link Element} from the dtype of the structure's main tensor, or int4 when that tensor is stored packed
+     * ({@code P.weight_packed}, {@code P.sparse_values_packed}: its loader checks the rest). Null when the projection has
+     * no tensors, lacks its main tensor, or stores it in a dtype no row has (the loaders say which, naming the tensor).
      */
     public static WeightFormat recognise(WeightSource weights, String prefix) {
         Structure s = Structure.of(weights, prefix);
-        if (s == null || !weights.has(prefix + s.mainSuffix())) return null;
-        Element e = Element.of(weights.tensor(prefix + s.mainSuffix()).dtype());
+        if (s == null) return null;
+        String main = prefix + s.mainSuffix();
+        if (!weights.has(main)) return weights.has(main + Element.PACKED_SUFFIX) ? of(s, INT4) : null;
+        Element e = Element.of(weights.tensor(main).dtype());
         return e == null ? null : of(s, e);
     }
 
@@ -218,7 +234,7 @@ public enum WeightFormat {
                 + ", expected one of " + String.join(", ", kinds()));
     }
 
-    /** Every layer kind's name, in table order: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8. */
+    /** Every layer kind's name, in table order: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8, dense-int4, 2:4-int4. */
     public static List<String> kinds() {
         return kinds(false);
     }
@@ -245,7 +261,8 @@ public enum WeightFormat {
     /** The dtypes a structure's main tensor may have in a loadable checkpoint, for errors ("BF16, F16, F32 or I8"). */
     static String loadableDtypes(Structure structure) {
         List<String> names = new ArrayList<>();
-        for (WeightFormat f : values()) if (f.structure == structure && f.runnable()) names.add(f.element.dtype().toString());
+        for (WeightFormat f : values())
+            if (f.structure == structure && f.runnable() && !f.element.packed()) names.add(f.element.dtype().toString());
         return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
     }
 

@@ -50,12 +50,20 @@ public final class Int8Quantizer {
      * @throws IllegalArgumentException naming the requested size and the row length
      */
     public static int groupSize(int cols, int requested) {
-        if (requested <= 0) return cols % DEFAULT_GROUP == 0 ? DEFAULT_GROUP : cols;
+        return groupSize(cols, requested, DEFAULT_GROUP, 8);
+    }
+
+    /**
+     * The group rule of every quantizer: {@code requested} when positive (it must divide cols and, when shorter than
+     * the row, be a multiple of {@code multiple}), else {@code defaultGroup} where it divides cols, else the whole row.
+     */
+    static int groupSize(int cols, int requested, int defaultGroup, int multiple) {
+        if (requested <= 0) return cols % defaultGroup == 0 ? defaultGroup : cols;
         if (requested == cols) return cols;
         if (cols % requested != 0)
             throw new IllegalArgumentException("group size " + requested + " does not divide rows of " + cols + " columns");
-        if (requested % 8 != 0)
-            throw new IllegalArgumentException("group size " + requested + " is not a multiple of 8 (rows of " + cols + " columns)");
+        if (requested % multiple != 0)
+            throw new IllegalArgumentException("group size " + requested + " is not a multiple of " + multiple + " (rows of " + cols + " columns)");
         return requested;
     }
 }

@@ -51,13 +51,57 @@ public record QuantizationConfig(int bits, int groupSize, boolean channel, boole
         return o;
     }
 
+    /** compressed-tensors' format name of 4-bit weights packed eight to an int32. */
+    public static final String PACK_QUANTIZED = "pack-quantized";
+
+    /**
+     * The block of a 4-bit folder ({@code armor quantize --bits 4}): compressed-tensors' {@code pack-quantized} W4A16
+     * scheme for the {@code Linear} projections (the embedding and {@code lm_head} stay in the model dtype), so a dense
+     * int4 folder is a standard checkpoint; {@code armor} records how it was made.
+     *
+     * @param groupSize the group asked for (or the default 128); {@code channel} when every matrix has one group per row
+     */
+    public static ObjectNode packQuantized(int groupSize, boolean channel, boolean symmetric, String method, String version) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode o = json.createObjectNode();
+        o.put("quant_method", QUANT_METHOD);
+        o.put("format", PACK_QUANTIZED);
+        o.put("quantization_status", "compressed");
+        ObjectNode g = o.putObject("config_groups").putObject("group_0");
+        g.putArray("targets").add("Linear");
+        weights(g, 4, symmetric, channel, groupSize);
+        o.putArray("ignore").add("lm_head");
+        o.putNull("kv_cache_scheme");
+        ObjectNode a = o.putObject("armor");
+        a.put("bits", 4);
+        a.put("method", method);
+        a.put("group_size", groupSize);
+        a.put("symmetric", symmetric);
+        a.put("embeddings", "keep");
+        a.put("version", version);
+        return o;
+    }
+
+    /** The weights' bit width a {@code quantization_config} declares (its first config group), or 0 when it says none. */
+    public static int bits(JsonNode root) {
+        JsonNode groups = root == null ? null : root.path(KEY).path("config_groups");
+        if (groups == null || !groups.isObject()) return 0;
+        for (JsonNode g : groups) return g.path("weights").path("num_bits").asInt(0);
+        return 0;
+    }
+
     private void group(ObjectNode g, String target) {
         g.putArray("targets").add(target);
+        weights(g, bits, true, channel, groupSize);
+    }
+
+    /** A config group's {@code weights} scheme (int, static, minmax; no activation quantization). */
+    private static void weights(ObjectNode g, int bits, boolean symmetric, boolean channel, int groupSize) {
         ObjectNode w = g.putObject("weights");
         w.put("num_bits", bits);
         w.put("type", "int");
-        w.put("symmetric", true);
-        w.put("strategy", strategy());
+        w.put("symmetric", symmetric);
+        w.put("strategy", channel ? "channel" : "group");
         if (channel) w.putNull("group_size");
         else w.put("group_size", groupSize);
         w.put("dynamic", false);

@@ -79,7 +79,8 @@ public record CompressedTensorsConfig(String where, String weights, String spars
         if (quantized != null && weights == null)
             throw new CheckpointException(where + ": " + KEY + " declares " + quantized + " weights, which armor does "
                     + "not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, symmetric "
-                    + "int8 int-quantized or fp8 float-quantized weights with channel or group scales, dense or sparse-24-bitmask)");
+                    + "int8 int-quantized, 4-bit int pack-quantized or fp8 float-quantized weights with channel or group scales, "
+                    + "dense or sparse-24-bitmask)");
         JsonNode s = q.get("sparsity_config");
         if (s == null || s.isNull()) return Optional.of(new CompressedTensorsConfig(where, weights, null, null, List.of(), List.of()));
         if (!s.isObject()) throw new CheckpointException(where + ": " + KEY + ".sparsity_config is not a JSON object");
@@ -129,6 +130,7 @@ public record CompressedTensorsConfig(String where, String weights, String spars
         JsonNode groups = q.get("config_groups");
         String format = q.path("format").asText("");
         if (format.equals("float-quantized")) return fp8Weights(groups);
+        if (format.equals("pack-quantized")) return int4Weights(groups);
         if (!"int-quantized".equals(format) || groups == null || !groups.isObject() || groups.isEmpty())
             return null;
         boolean activations = false;
@@ -165,6 +167,30 @@ public record CompressedTensorsConfig(String where, String weights, String spars
         }
         return "fp8 e4m3 weights (" + String.join(", ", strategies.stream().distinct().toList()) + ") run as float32, "
                 + "dequantized at load (no fp8 kernels on the CPU; activations float32)";
+    }
+
+    /**
+     * A {@code pack-quantized} block whose every weight scheme is 4-bit {@code int} with channel or group scales,
+     * symmetric or with zero points (W4A16 as llm-compressor writes it): loaded as armor's dense-int4 kind
+     * ({@code armor.runtime.quant.Int4Tensors}; activation order is refused where it shows, as a non-trivial
+     * {@code P.weight_g_idx}). Null for anything else (other bit widths, float types, tensor or block strategies).
+     */
+    private static String int4Weights(JsonNode groups) {
+        if (groups == null || !groups.isObject() || groups.isEmpty()) return null;
+        List<String> strategies = new ArrayList<>();
+        boolean activations = false;
+        for (JsonNode g : groups) {
+            JsonNode w = g.path("weights");
+            String strategy = w.path("strategy").asText("");
+            if (!w.path("type").asText("").equals("int") || w.path("num_bits").asInt() != 4
+                    || !(strategy.equals("channel") || strategy.equals("group")))
+                return null;
+            strategies.add((strategy.equals("group") ? "group " + w.path("group_size").asText("?") : strategy)
+                    + (w.path("symmetric").asBoolean(true) ? "" : ", zero points"));
+            activations |= g.hasNonNull("input_activations");
+        }
+        return "int4 weights (" + String.join("; ", strategies.stream().distinct().toList()) + ")"
+                + (activations ? "; its quantized activations run as float32" : "");
     }
 
     private static List<String> strings(JsonNode s, String name, String where, String field) {

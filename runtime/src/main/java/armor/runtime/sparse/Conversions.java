@@ -6,6 +6,8 @@ import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Int4Quantizer;
+import armor.runtime.quant.Int4Weights;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
 import armor.runtime.quant.QuantizationConfig;
@@ -120,18 +122,7 @@ public final class Conversions {
      *                             is written then
      */
     public static int quantize(Path src, Path dst, Int8Scheme scheme, Progress progress) {
-        ConfigReader.read(src);
-        Path cfg = src.resolve("config.json");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(cfg.toFile());
-        } catch (IOException e) {
-            throw new UncheckedIOException(cfg + ": cannot read: " + e.getMessage(), e);
-        }
-        if (QuantizationConfig.isQuantized(root))
-            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
-                    + " already, expected a model folder with float weights to quantize");
-        SparsityConfig sparsity = root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
+        SparsityConfig sparsity = floatSourceSparsity(src);
         try (CheckpointWeights w = CheckpointWeights.open(src)) {
             scheme.check(w); // every group size fits, before anything is written
         }
@@ -150,6 +141,71 @@ public final class Conversions {
             out.finish(sparsity);
             return names.size();
         }
+    }
+
+    /**
+     * Writes {@code dst}: {@code src} (a dense or 2:4 checkpoint with float weights) with every projection's weight,
+     * or 2:4 kept values, quantized to 4 bits by round to nearest ({@link Int4Weights}): dense projections as
+     * compressed-tensors pack-quantized, 2:4 cores as armor's 2:4-int4 (positions unchanged); the sparsity_config is
+     * kept and config.json gains a pack-quantized {@code quantization_config}. Returns the number of matrices quantized.
+     *
+     * @param requestedGroup dense input columns per scale, 0 for the default (128 where it divides the row, else the row)
+     * @throws Int8SchemeException when the group size does not fit a tensor, or the source is quantized already;
+     *                             nothing is written then
+     */
+    public static int quantize4(Path src, Path dst, int requestedGroup, boolean symmetric, Progress progress) {
+        SparsityConfig sparsity = floatSourceSparsity(src);
+        try (CheckpointWeights w = CheckpointWeights.open(src)) {
+            Int4Weights check = new Int4Weights(w, requestedGroup, symmetric);
+            check.validate(); // every group size fits, no ARMOR factor, before anything is written
+            if (check.quantizedNames().isEmpty())
+                throw new CheckpointException(src + ": no projection to quantize, expected tensors such as "
+                        + "model.layers.0.mlp.down_proj.weight or .sparse_values");
+        } catch (IllegalArgumentException e) {
+            throw new Int8SchemeException(Int8SchemeException.Cause.GROUP_SIZE, e.getMessage());
+        }
+        try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst)) {
+            Int4Weights view = new Int4Weights(out.source(), requestedGroup, symmetric);
+            List<String> names = new ArrayList<>(view.quantizedNames());
+            boolean channel = true;
+            int done = 0;
+            for (String name : names) {
+                for (Tensor t : view.replacement(name)) {
+                    out.putTensor(t);
+                    if (t.name().endsWith(armor.runtime.quant.Int4Tensors.SCALE) && t.dim(1) != 1) channel = false;
+                }
+                out.drop(name);
+                progress.converted(++done, names.size(), name);
+            }
+            int nominal = requestedGroup > 0 ? requestedGroup : Int4Quantizer.DEFAULT_GROUP;
+            boolean wholeRows = channel;
+            out.finishEditingConfig(o -> {
+                if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
+                o.set(QuantizationConfig.KEY, QuantizationConfig.packQuantized(nominal, wholeRows, symmetric, "rtn", SparsityConfig.VERSION));
+            });
+            return names.size();
+        }
+    }
+
+    /**
+     * The sparsity_config of {@code src} (null when dense), after checking that its config.json reads and declares no
+     * quantization: the common start of both quantizers.
+     *
+     * @throws Int8SchemeException when the folder is quantized already
+     */
+    private static SparsityConfig floatSourceSparsity(Path src) {
+        ConfigReader.read(src);
+        Path cfg = src.resolve("config.json");
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(cfg.toFile());
+        } catch (IOException e) {
+            throw new UncheckedIOException(cfg + ": cannot read: " + e.getMessage(), e);
+        }
+        if (QuantizationConfig.isQuantized(root))
+            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
+                    + " already, expected a model folder with float weights to quantize");
+        return root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
     }
 
     /** Prefixes of all tensors named {@code prefix + suffix}, in checkpoint order. */

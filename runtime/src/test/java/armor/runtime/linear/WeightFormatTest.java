@@ -3,6 +3,7 @@ package armor.runtime.linear;
 import armor.runtime.linear.SparseLinearLoaderTest.Tensors;
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.quant.Fp8Weights;
+import armor.runtime.quant.Int4Weights;
 import armor.runtime.quant.QuantizedWeights;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.tensor.DType;
@@ -28,10 +29,10 @@ class WeightFormatTest {
     private static final String P = SparseLinearLoaderTest.P;
     private static final int OUT = 24, IN = 32, BLOCK = 8;
 
-    /** A checkpoint holding projection P in {@code f}: float tensors in its dtype, int8 through `armor quantize`'s view. */
+    /** A checkpoint holding projection P in {@code f}: float tensors in its dtype, int8 and int4 through `armor quantize`'s views. */
     private static WeightSource checkpoint(WeightFormat f) {
         Element e = f.element();
-        DType stored = e == Element.INT8 ? DType.F32 : e.dtype();
+        DType stored = e == Element.INT8 || e == Element.INT4 ? DType.F32 : e.dtype();
         Tensors t = new Tensors();
         if (f.structure() == Structure.DENSE) {
             t.put(P + ".weight", stored, OUT, IN);
@@ -49,15 +50,18 @@ class WeightFormatTest {
             if (x.dtype() == DType.F32)
                 for (long i = 0; i < x.elementCount(); i++) x.data().setAtIndex(ValueLayout.JAVA_FLOAT, i, (float) rnd.nextGaussian());
         }
-        return e == Element.INT8 ? new QuantizedWeights(t, 0, true) : t;
+        return e == Element.INT8 ? new QuantizedWeights(t, 0, true) : e == Element.INT4 ? new Int4Weights(t, 16, true) : t;
     }
 
-    /** Brute force: the bytes of every tensor of P whose name ends in one of {@code suffixes} or its scale. */
+    /**
+     * Brute force: the bytes of every tensor of P whose name ends in one of {@code suffixes}, its packed form or its
+     * scale (not the 16 bytes of an int4 matrix's shape, which no layer reads).
+     */
     private static long tensorBytes(WeightSource w, List<String> suffixes) {
         long sum = 0;
         for (String n : w.names())
             for (String s : suffixes)
-                if (n.equals(P + s) || n.equals(P + s + "_scale")) sum += w.tensor(n).data().byteSize();
+                if (n.equals(P + s) || n.equals(P + s + "_scale") || n.equals(P + s + "_packed")) sum += w.tensor(n).data().byteSize();
         return sum;
     }
 
@@ -133,7 +137,7 @@ class WeightFormatTest {
 
     @Test
     void namesRoundTripAndStayTheOnesUsersSee() {
-        assertEquals(List.of("dense", "2:4", "armor", "dense-int8", "2:4-int8", "armor-int8"), WeightFormat.kinds());
+        assertEquals(List.of("dense", "2:4", "armor", "dense-int8", "2:4-int8", "armor-int8", "dense-int4", "2:4-int4"), WeightFormat.kinds());
         assertEquals(List.of("dense", "2:4", "armor"), WeightFormat.gpuKinds());
         for (WeightFormat f : WeightFormat.values()) {
             if (!f.runnable()) continue;
@@ -162,6 +166,7 @@ class WeightFormatTest {
                 seen.add(m);
             }
         }
-        assertTrue(seen.contains("Sparse24Int8Kernels.decodeFour") && seen.contains("DenseMatMul.bf16MatVec"), seen.toString());
+        assertTrue(seen.contains("Sparse24Int8Kernels.decodeFour") && seen.contains("DenseMatMul.bf16MatVec")
+                && seen.contains("Sparse24Int4Kernels.decode") && seen.contains("DenseInt4MatMul.blockTimesTokens"), seen.toString());
     }
 }

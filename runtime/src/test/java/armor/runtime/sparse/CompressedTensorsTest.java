@@ -400,7 +400,8 @@ class CompressedTensorsTest {
         }, Map.of());
         assertEquals(dir.resolve("config.json") + ": quantization_config declares compressed-tensors int-quantized (int4, channel) "
                 + "weights, which armor does not support yet (it loads compressed-tensors checkpoints with F32/F16/BF16 weights, "
-                + "symmetric int8 int-quantized or fp8 float-quantized weights with channel or group scales, dense or sparse-24-bitmask)", loadError(dir));
+                + "symmetric int8 int-quantized, 4-bit int pack-quantized or fp8 float-quantized weights with channel or group scales, "
+                + "dense or sparse-24-bitmask)", loadError(dir));
         // symmetric int8 with channel scales is a kind armor runs: the config is accepted (the float values then need scales)
         Path int8 = copy(BITMASK, tmp.resolve("q8"), c -> {
             ObjectNode q = (ObjectNode) c.get("quantization_config");

@@ -1,0 +1,105 @@
+package armor.runtime.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Kernels for a 2:4 core with 4-bit kept values ({@code armor.runtime.linear.Sparse24Int4Linear}). Rows are in the
+ * lanes of a vector ({@link DenseInt4MatMul#ROWS}: 16 on AVX-512, 8 on AVX2), and a <em>word</em> is eight kept values
+ * of a row: four groups, 16 dense input columns. For row block {@code rb} and word j, lane i (row {@code rb*ROWS + i})
+ * has
+ * <ul>
+ *   <li>{@code vals[(rb*words + j)*ROWS + i]}: kept value {@code 8j+k} in bits {@code 4k..4k+3} as a signed 4-bit
+ *       code (two's complement; so a sign-extending shift takes it out);</li>
+ *   <li>{@code meta[(rb*words + j)*ROWS + i]}: the four groups' nibbles {@code p0 | p1 << 2}, group {@code 4j+q} in
+ *       bits {@code 4q..4q+3} (a padding group past the row: positions 0, 1 and codes 0);</li>
+ *   <li>{@code scales}, {@code zeroScales} at {@code [(rb*scaleGroups + s)*ROWS + i]}: the scale of scale group s
+ *       (each {@code wordsPerScale} words) and the scale times the zero point (null when symmetric).</li>
+ * </ul>
+ * Decode loads 16 input columns (one vector on AVX-512, two on AVX2) and picks each lane's input by a lane permute
+ * whose indices come from the positions (bits {@code 2k..2k+1} of the lane's metadata for kept value k, plus its
+ * group's first column in the vector), as {@link Sparse24Int8Kernels} does for pairs of groups. The loop body is
+ * written out with no helper methods: with sixteen small helpers C2 left some calls out of line and boxed their
+ * vectors, and decode ran 8× slower than 2:4-int8 (measured with {@code armor bench}).
+ */
+public final class Sparse24Int4Kernels {
+    private static final int ROWS = DenseInt4MatMul.ROWS;
+    private static final VectorSpecies<Integer> I = ROWS == 16 ? IntVector.SPECIES_512 : IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = ROWS == 16 ? FloatVector.SPECIES_512 : FloatVector.SPECIES_256;
+    private static final VectorSpecies<Short> S = ROWS == 16 ? ShortVector.SPECIES_256 : ShortVector.SPECIES_128;
+    /** Dense input columns per word. */
+    public static final int COLS = 16;
+
+    private Sparse24Int4Kernels() {}
+
+    /** Where groups 2 and 3 of a word sit in the input vector they pick from: its upper half, or a second vector. */
+    private static final int HI = ROWS == 16 ? 8 : 0;
+
+    /**
+     * One token, row blocks [rbFrom, rbTo): {@code y[yOff + r] = Σ_c W[r,c]·x[c]} for the real rows. {@code x} has at
+     * least {@code 16*words} entries, zero past the real columns.
+     */
+    public static void decode(int[] vals, short[] meta, float[] scales, float[] zeroScales, int words, int scaleGroups,
+                              int wordsPerScale, float[] x, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
+        boolean zeros = zeroScales != null;
+        int hi = ROWS == 16 ? 8 : 0; // where groups 2 and 3 sit: the upper half of one vector, or a second vector
+        for (int rb = rbFrom; rb < rbTo; rb++) {
+            FloatVector total = FloatVector.zero(F);
+            int o = rb * words * ROWS, so = rb * scaleGroups * ROWS, j = 0;
+            for (int s = 0; s < scaleGroups; s++, so += ROWS) {
+                int jEnd = Math.min(words, j + wordsPerScale);
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), sx = FloatVector.zero(F);
+                for (; j < jEnd; j++, o += ROWS) {
+                    IntVector m = (IntVector) ShortVector.fromArray(S, meta, o).convertShape(VectorOperators.S2I, I, 0);
+                    IntVector v = IntVector.fromArray(I, vals, o);
+                    int c = COLS * j;
+                    IntVector xa = FloatVector.fromArray(F, x, c).reinterpretAsInts();
+                    IntVector xb = ROWS == 16 ? xa : FloatVector.fromArray(F, x, c + 8).reinterpretAsInts();
+                    FloatVector x0 = m.and(3).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x1 = m.lanewise(VectorOperators.LSHR, 2).and(3).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x2 = m.lanewise(VectorOperators.LSHR, 4).and(3).or(4).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x3 = m.lanewise(VectorOperators.LSHR, 6).and(3).or(4).selectFrom(xa).reinterpretAsFloats();
+                    FloatVector x4 = m.lanewise(VectorOperators.LSHR, 8).and(3).or(HI).selectFrom(xb).reinterpretAsFloats();
+                    FloatVector x5 = m.lanewise(VectorOperators.LSHR, 10).and(3).or(HI).selectFrom(xb).reinterpretAsFloats();
+                    FloatVector x6 = m.lanewise(VectorOperators.LSHR, 12).and(3).or(HI + 4).selectFrom(xb).reinterpretAsFloats();
+                    FloatVector x7 = m.lanewise(VectorOperators.LSHR, 14).and(3).or(HI + 4).selectFrom(xb).reinterpretAsFloats();
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 28).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x0, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 24).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x1, a1);
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 20).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x2, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x3, a1);
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 12).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x4, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x5, a1);
+                    a0 = ((FloatVector) v.lanewise(VectorOperators.LSHL, 4).lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x6, a0);
+                    a1 = ((FloatVector) v.lanewise(VectorOperators.ASHR, 28).convert(VectorOperators.I2F, 0)).fma(x7, a1);
+                    if (zeros) sx = sx.add(x0.add(x1).add(x2.add(x3)).add(x4.add(x5).add(x6.add(x7))));
+                }
+                total = a0.add(a1).fma(FloatVector.fromArray(F, scales, so), total);
+                if (zeros) total = FloatVector.fromArray(F, zeroScales, so).neg().fma(sx, total);
+            }
+            DenseInt4MatMul.storeRows(total, y, yOff, rb * ROWS, rows);
+        }
+    }
+
+    /**
+     * Row block rb dequantized into a dense {@code wT[c*ROWS + i]} = W[rb*ROWS + i, c] ({@code 16*words} columns,
+     * zero where pruned), for {@link DenseInt4MatMul#blockTimesTokens}. Scalar: it runs once per row block and batch.
+     */
+    public static void dequantizeBlock(int[] vals, short[] meta, float[] scales, float[] zeroScales, int words, int scaleGroups,
+                                       int wordsPerScale, int rb, float[] wT) {
+        java.util.Arrays.fill(wT, 0, COLS * words * ROWS, 0f);
+        for (int i = 0; i < ROWS; i++) {
+            for (int j = 0; j < words; j++) {
+                int o = (rb * words + j) * ROWS + i, so = (rb * scaleGroups + Math.min(scaleGroups - 1, j / wordsPerScale)) * ROWS + i;
+                int v = vals[o], m = meta[o];
+                float s = scales[so], zs = zeroScales == null ? 0f : zeroScales[so];
+                for (int k = 0; k < 8; k++) {
+                    int q = (v << (28 - 4 * k)) >> 28, col = COLS * j + 4 * (k >>> 1) + ((m >>> (2 * k)) & 3);
+                    wT[col * ROWS + i] = q * s - zs;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+package armor.runtime.linear;
+
+import armor.runtime.kernels.DenseInt4MatMul;
+import armor.runtime.kernels.Parallel;
+import armor.runtime.quant.Int4Matrix;
+import armor.runtime.quant.Int4Tensors;
+
+/**
+ * A dense linear layer over 4-bit codes with group scales and optional zero points ({@link Int4Matrix}), repacked at
+ * load into {@link DenseInt4MatMul}'s layout (compressed-tensors' words, {@link DenseInt4MatMul#ROWS} rows in the
+ * lanes) in the Java heap. One token runs the decode kernel over row blocks split across {@link Parallel}; a few
+ * tokens run it token by token; more dequantize each row block once and multiply it with every token.
+ */
+public final class DenseInt4Linear implements Linear {
+    /** Tokens from which a batch dequantizes row blocks instead of decoding token by token. */
+    private static final int BATCH_TOKENS = 4;
+    /** Row blocks per unit of parallel work in decode. */
+    private static final int GRAIN = 2;
+
+    private final int rows, cols, group, words, groups, wordsPerGroup, rowBlocks;
+    private final int[] codes;
+    private final float[] scales, offsets;
+    /** Row-major zero points (rows × groups), or null when symmetric: for {@link #weight()}. */
+    private final byte[] zeroPoints;
+    private final float[] bias;
+
+    /** @param bias {@code out} floats, or null */
+    public DenseInt4Linear(Int4Matrix weight, float[] bias) {
+        if (bias != null && bias.length != weight.rows())
+            throw new IllegalArgumentException("int4 linear: bias has " + bias.length + " entries, expected " + weight.rows());
+        if (weight.groupSize() != weight.cols() && weight.groupSize() % DenseInt4MatMul.COLS != 0)
+            throw new IllegalArgumentException("int4 linear: groups of " + weight.groupSize() + " columns, expected a multiple of 8 or the whole row");
+        int R = DenseInt4MatMul.ROWS;
+        this.rows = weight.rows();
+        this.cols = weight.cols();
+        this.group = weight.groupSize();
+        this.words = Int4Tensors.words(cols);
+        this.groups = weight.groupsPerRow();
+        this.wordsPerGroup = group == cols ? words : group / DenseInt4MatMul.COLS;
+        this.rowBlocks = (rows + R - 1) / R;
+        this.zeroPoints = weight.zeroPoints();
+        this.bias = bias;
+        int[] packed = Int4Tensors.pack(weight.codes(), rows, cols);
+        this.codes = new int[rowBlocks * words * R];
+        this.scales = new float[rowBlocks * groups * R];
+        this.offsets = new float[scales.length];
+        for (int r = 0; r < rows; r++) {
+            int rb = r / R, lane = r % R;
+            for (int j = 0; j < words; j++) codes[(rb * words + j) * R + lane] = packed[r * words + j];
+            for (int g = 0; g < groups; g++) {
+                float s = weight.scales()[r * groups + g];
+                scales[(rb * groups + g) * R + lane] = s;
+                offsets[(rb * groups + g) * R + lane] = s * (weight.zero(r, g) + 8); // the stored code is q + 8
+            }
+        }
+    }
+
+    /** The 4-bit weight (row-major codes, scales, zero points). */
+    public Int4Matrix weight() {
+        int R = DenseInt4MatMul.ROWS;
+        byte[] q = new byte[rows * cols];
+        float[] s = new float[rows * groups];
+        for (int r = 0; r < rows; r++) {
+            int rb = r / R, lane = r % R;
+            for (int c = 0; c < cols; c++)
+                q[r * cols + c] = (byte) (((codes[(rb * words + c / 8) * R + lane] >>> (4 * (c % 8))) & 15) - 8);
+            for (int g = 0; g < groups; g++) {
+                s[r * groups + g] = scales[(rb * groups + g) * R + lane];
+            }
+        }
+        return new Int4Matrix(rows, cols, group, q, s, zeroPoints);
+    }
+
+    public float[] bias() {
+        return bias;
+    }
+
+    @Override
+    public float[] denseWeight() {
+        return weight().dequantize();
+    }
+
+    @Override
+    public int inFeatures() {
+        return cols;
+    }
+
+    @Override
+    public int outFeatures() {
+        return rows;
+    }
+
+    @Override
+    public void forward(float[] x, float[] y, int tokens) {
+        if (tokens < BATCH_TOKENS) {
+            float[] xs = new float[words * DenseInt4MatMul.COLS], sums = new float[groups];
+            for (int t = 0; t < tokens; t++) {
+                DenseInt4MatMul.prepareInput(x, t * cols, cols, group, xs, sums);
+                int yOff = t * rows;
+                Parallel.forRange(rowBlocks, GRAIN, (a, b) -> DenseInt4MatMul.decode(codes, scales, offsets, words, groups,
+                        wordsPerGroup, xs, sums, y, yOff, rows, a, b));
+            }
+        } else {
+            Parallel.forRange(rowBlocks, 1, (a, b) -> {
+                float[] wT = new float[words * DenseInt4MatMul.COLS * DenseInt4MatMul.ROWS];
+                for (int rb = a; rb < b; rb++) {
+                    DenseInt4MatMul.dequantizeBlock(codes, scales, offsets, words, groups, wordsPerGroup, rb, wT);
+                    DenseInt4MatMul.blockTimesTokens(wT, cols, x, cols, tokens, y, 0, rows, rb * DenseInt4MatMul.ROWS, rows);
+                }
+            });
+        }
+        if (bias != null) Sparse24Linear.addBias(y, bias, tokens);
+    }
+
+    @Override
+    public long weightBytes() {
+        return WeightFormat.DENSE_INT4.weightBytes(rows, cols, group) + (zeroPoints == null ? 0 : (long) rows * groups / 2)
+                + (bias == null ? 0 : 4L * rows);
+    }
+
+    @Override
+    public WeightFormat format() {
+        return WeightFormat.DENSE_INT4;
+    }
+}

@@ -1,0 +1,170 @@
+package armor.runtime.linear;
+
+import armor.runtime.kernels.DenseInt4MatMul;
+import armor.runtime.kernels.Parallel;
+import armor.runtime.kernels.Sparse24Int4Kernels;
+import armor.runtime.quant.Int4Matrix;
+import armor.runtime.quant.Int4Quantizer;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A 2:4 linear layer whose kept values are 4-bit codes ({@link Int4Matrix} of {@code rows × cols/2} kept values, groups
+ * of G/2 kept values for G dense columns) with the positions of {@link Sparse24Core}; repacked at load into
+ * {@link Sparse24Int4Kernels}' layout (eight kept values and their four groups' positions per row and word, rows in
+ * lanes) in the Java heap. One token (and a few, token by token) runs the decode kernel; more tokens dequantize each
+ * row block once into dense floats and multiply them with every token ({@link DenseInt4MatMul#blockTimesTokens}): the
+ * batch path does not skip the pruned half yet.
+ */
+public final class Sparse24Int4Linear implements Linear {
+    private static final int BATCH_TOKENS = 4;
+    private static final int GRAIN = 2;
+    private static final int R = DenseInt4MatMul.ROWS;
+
+    private final int rows, cols, words, scaleGroups, wordsPerScale, rowBlocks, keptGroup;
+    private final int[] vals;
+    private final short[] positions;
+    private final float[] scales, zeroScales;
+    private final byte[] zeroPoints;
+    private final float[] bias;
+
+    /**
+     * @param values   the kept values, {@code rows × cols/2}, as {@code P.sparse_values}
+     * @param meta     {@code rows × ceil(cols/8)} bytes of positions as {@code P.sparse_meta}; every nibble validated
+     * @param metaName names the metadata in errors
+     */
+    public Sparse24Int4Linear(Int4Matrix values, int cols, MemorySegment meta, String metaName, float[] bias) {
+        if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: " + cols + " input columns is not a multiple of 4");
+        if (values.cols() * 2 != cols)
+            throw new IllegalArgumentException("2:4 core: " + values.cols() + " kept values a row, expected " + cols / 2);
+        int half = cols / 2, gk = values.groupSize();
+        if (gk != half && gk % 8 != 0)
+            throw new IllegalArgumentException("2:4 core: scale groups of " + gk + " kept values (" + 2 * gk
+                    + " dense columns), expected a multiple of 8 kept values (16 columns) or the whole row");
+        if (bias != null && bias.length != values.rows())
+            throw new IllegalArgumentException("2:4 int4 linear: bias has " + bias.length + " entries, expected " + values.rows());
+        this.rows = values.rows();
+        this.cols = cols;
+        this.keptGroup = gk;
+        this.words = (half + 7) / 8;
+        this.scaleGroups = values.groupsPerRow();
+        this.wordsPerScale = gk == half ? words : gk / 8;
+        this.rowBlocks = (rows + R - 1) / R;
+        this.vals = new int[rowBlocks * words * R];
+        this.positions = new short[vals.length];
+        this.scales = new float[rowBlocks * scaleGroups * R];
+        this.zeroPoints = values.zeroPoints();
+        this.zeroScales = values.symmetric() ? null : new float[scales.length];
+        this.bias = bias;
+        int groups = cols / 4, mc = Sparse24Core.metaCols(cols);
+        byte[] q = values.codes();
+        for (int r = 0; r < rows; r++) {
+            int rb = r / R, lane = r % R;
+            for (int k = 0; k < half; k++) vals[(rb * words + k / 8) * R + lane] |= (q[r * half + k] & 15) << (4 * (k % 8));
+            for (int g = 0; g < 4 * words; g++) {
+                int nib = 0x4; // a padding group: positions 0, 1 with codes 0
+                if (g < groups) {
+                    int b = meta.get(ValueLayout.JAVA_BYTE, (long) r * mc + g / 2) & 0xff;
+                    nib = (g & 1) == 0 ? b & 15 : b >>> 4;
+                    if (!Sparse24Core.validNibble(nib))
+                        throw new IllegalArgumentException(metaName + ": row " + r + ", group " + g + " (columns " + 4 * g + ".." + (4 * g + 3)
+                                + ") has metadata nibble " + nib + " (positions " + (nib & 3) + "," + (nib >>> 2)
+                                + "), expected exactly two distinct kept positions p0 < p1");
+                }
+                int i = (rb * words + g / 4) * R + lane;
+                positions[i] = (short) (positions[i] | nib << (4 * (g % 4)));
+            }
+            if ((groups & 1) == 1 && (meta.get(ValueLayout.JAVA_BYTE, (long) r * mc + mc - 1) & 0xf0) != 0)
+                throw new IllegalArgumentException(metaName + ": row " + r + " has a non-zero pad nibble after its last group");
+            for (int s = 0; s < scaleGroups; s++) {
+                int i = (rb * scaleGroups + s) * R + lane;
+                scales[i] = values.scales()[r * scaleGroups + s];
+                if (zeroScales != null) zeroScales[i] = scales[i] * values.zero(r, s);
+            }
+        }
+    }
+
+    /** A float32 core's kept values quantized to 4 bits with one scale (and zero point) per row and {@code group} dense columns. */
+    public static Sparse24Int4Linear quantize(Sparse24Core core, int group, boolean symmetric, float[] bias) {
+        Int4Matrix q = Int4Quantizer.quantize(core.values(), core.rows(), core.cols() / 2, group / 2, symmetric);
+        return new Sparse24Int4Linear(q, core.cols(), MemorySegment.ofArray(core.meta()), "2:4 core metadata", bias);
+    }
+
+    /** The core with its kept values dequantized (float32) and positions in the checkpoint layout. */
+    public Sparse24Core toCore() {
+        int half = cols / 2, mc = Sparse24Core.metaCols(cols), groups = cols / 4;
+        float[] v = new float[rows * half];
+        byte[] mb = new byte[rows * mc];
+        for (int r = 0; r < rows; r++) {
+            int rb = r / R, lane = r % R;
+            for (int k = 0; k < half; k++) {
+                int code = (vals[(rb * words + k / 8) * R + lane] << (28 - 4 * (k % 8))) >> 28, s = (k / keptGroup);
+                int zero = zeroPoints == null ? 0 : zeroPoints[r * scaleGroups + s];
+                v[r * half + k] = (code - zero) * scales[(rb * scaleGroups + s) * R + lane];
+            }
+            for (int g = 0; g < groups; g++) {
+                int nib = (positions[(rb * words + g / 4) * R + lane] >>> (4 * (g % 4))) & 15;
+                mb[r * mc + g / 2] |= (byte) (nib << ((g & 1) * 4));
+            }
+        }
+        return new Sparse24Core(rows, cols, v, mb);
+    }
+
+    /** Dense input columns per scale. */
+    public int groupSize() {
+        return 2 * keptGroup;
+    }
+
+    public float[] bias() {
+        return bias;
+    }
+
+    @Override
+    public float[] denseWeight() {
+        return toCore().toDense();
+    }
+
+    @Override
+    public int inFeatures() {
+        return cols;
+    }
+
+    @Override
+    public int outFeatures() {
+        return rows;
+    }
+
+    @Override
+    public void forward(float[] x, float[] y, int tokens) {
+        if (tokens < BATCH_TOKENS) {
+            float[] xp = new float[words * Sparse24Int4Kernels.COLS];
+            for (int t = 0; t < tokens; t++) {
+                System.arraycopy(x, t * cols, xp, 0, cols);
+                int yOff = t * rows;
+                Parallel.forRange(rowBlocks, GRAIN, (a, b) -> Sparse24Int4Kernels.decode(vals, positions, scales, zeroScales, words,
+                        scaleGroups, wordsPerScale, xp, y, yOff, rows, a, b));
+            }
+        } else {
+            Parallel.forRange(rowBlocks, 1, (a, b) -> {
+                float[] wT = new float[words * Sparse24Int4Kernels.COLS * R];
+                for (int rb = a; rb < b; rb++) {
+                    Sparse24Int4Kernels.dequantizeBlock(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale, rb, wT);
+                    DenseInt4MatMul.blockTimesTokens(wT, cols, x, cols, tokens, y, 0, rows, rb * R, rows);
+                }
+            });
+        }
+        if (bias != null) Sparse24Linear.addBias(y, bias, tokens);
+    }
+
+    @Override
+    public long weightBytes() {
+        return WeightFormat.TWO_FOUR_INT4.weightBytes(rows, cols, groupSize()) + (zeroPoints == null ? 0 : (long) rows * scaleGroups / 2)
+                + (bias == null ? 0 : 4L * rows);
+    }
+
+    @Override
+    public WeightFormat format() {
+        return WeightFormat.TWO_FOUR_INT4;
+    }
+}

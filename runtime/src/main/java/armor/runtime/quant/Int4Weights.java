@@ -1,0 +1,149 @@
+package armor.runtime.quant;
+
+import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.safetensors.WeightSource;
+import armor.runtime.sparse.Conversions;
+import armor.runtime.tensor.DType;
+import armor.runtime.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A float checkpoint (dense or 2:4) seen as its 4-bit version (docs/checkpoint-format.md): every projection's
+ * {@code P.weight} becomes compressed-tensors' pack-quantized {@code P.weight_packed}, {@code P.weight_scale},
+ * ({@code P.weight_zero_point}), {@code P.weight_shape}, and every 2:4 core's {@code P.sparse_values} the same tensors
+ * named {@code P.sparse_values_*} (positions unchanged, the mask fixed). Embeddings, the head, norms and biases pass
+ * through in the model dtype, as compressed-tensors' W4A16 schemes leave them. Quantization is round to nearest
+ * ({@link Int4Quantizer}). This one view serves both {@code armor quantize --bits 4} (which writes its tensors) and the
+ * benchmarks (which load a model from it), so what is measured is what is written; the tensors of the last matrix
+ * asked for are kept, so viewing a model costs one matrix of extra memory.
+ */
+public final class Int4Weights implements WeightSource {
+    private static final String[] PARTS = {Int4Tensors.PACKED, Int4Tensors.SCALE, Int4Tensors.ZERO_POINT, Int4Tensors.SHAPE};
+
+    private final WeightSource source;
+    private final int requestedGroup;
+    private final boolean symmetric;
+    private final Set<String> names = new LinkedHashSet<>();
+    /** Each produced tensor's name → the source matrix it comes from. */
+    private final Map<String, String> producedFrom = new LinkedHashMap<>();
+    private final Set<String> quantized = new LinkedHashSet<>();
+    private String current;
+    private Map<String, Tensor> currentTensors = Map.of();
+
+    /**
+     * @param requestedGroup dense input columns per scale, or 0 for the default ({@link Int4Quantizer#groupSize})
+     * @param symmetric      no zero points (compressed-tensors' {@code symmetric: true})
+     */
+    public Int4Weights(WeightSource source, int requestedGroup, boolean symmetric) {
+        this.source = source;
+        this.requestedGroup = requestedGroup;
+        this.symmetric = symmetric;
+        for (String n : source.names()) {
+            if (!quantizes(n)) {
+                names.add(n);
+                continue;
+            }
+            quantized.add(n);
+            for (String part : PARTS) {
+                if (symmetric && part.equals(Int4Tensors.ZERO_POINT)) continue;
+                names.add(n + part);
+                producedFrom.put(n + part, n);
+            }
+        }
+    }
+
+    /** A projection's dense weight or 2:4 values. */
+    private static boolean quantizes(String name) {
+        for (String suffix : new String[] {".weight", SparseLinearLoader.VALUES})
+            if (name.endsWith(suffix) && Conversions.PROJECTION.matcher(name.substring(0, name.length() - suffix.length())).matches())
+                return true;
+        return false;
+    }
+
+    /**
+     * Checks every tensor before any work: float dtypes, no ARMOR factors (no 4-bit ARMOR format yet), and a group
+     * size that fits each row; errors name the tensor.
+     *
+     * @throws IllegalArgumentException for the group size or an ARMOR model (usage errors), {@link CheckpointException} for dtypes
+     */
+    public void validate() {
+        for (String n : source.names())
+            if (n.endsWith(SparseLinearLoader.ARMOR_A) || n.endsWith(SparseLinearLoader.ARMOR_B))
+                throw new IllegalArgumentException("--bits 4: tensor " + n + " of " + source.origin() + " is an ARMOR factor, expected "
+                        + "a dense or 2:4 model: 4-bit ARMOR is not supported yet (use --bits 8, or export it --dense first)");
+        for (String n : quantized) {
+            Tensor t = source.tensor(n);
+            if (t.dtype() != DType.F32 && t.dtype() != DType.BF16 && t.dtype() != DType.F16)
+                throw new CheckpointException(source.origin() + ": tensor " + n + " has dtype " + t.dtype()
+                        + ", expected F32, BF16 or F16 (a float checkpoint to quantize)");
+            denseGroup(t);
+        }
+    }
+
+    /** The names of the source tensors this view replaces by 4-bit ones. */
+    public Set<String> quantizedNames() {
+        return quantized;
+    }
+
+    /** The tensors that replace source tensor {@code name}, in writing order. */
+    public List<Tensor> replacement(String name) {
+        make(name);
+        return List.copyOf(currentTensors.values());
+    }
+
+    /** Dense input columns per scale of {@code t}: the requested group (which must fit) or the default. */
+    private int denseGroup(Tensor t) {
+        String n = t.name();
+        int denseCols = n.endsWith(SparseLinearLoader.VALUES) ? 2 * t.dim(1) : t.dim(1);
+        try {
+            return Int4Quantizer.groupSize(denseCols, requestedGroup);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--group-size: tensor " + n + " (" + denseCols + " input columns): " + e.getMessage(), e);
+        }
+    }
+
+    private void make(String name) {
+        if (name.equals(current)) return;
+        Tensor t = source.tensor(name);
+        if (t.rank() != 2)
+            throw new CheckpointException(source.origin() + ": tensor " + name + " has shape " + t.shapeString() + ", expected [rows, columns]");
+        int group = denseGroup(t);
+        if (name.endsWith(SparseLinearLoader.VALUES)) group /= 2; // G dense columns hold G/2 kept values
+        Int4Matrix q = Int4Quantizer.quantize(TensorFloats.read(t), t.dim(0), t.dim(1), group, symmetric);
+        Map<String, Tensor> out = new LinkedHashMap<>();
+        for (Tensor p : Int4Tensors.tensors(name, q)) out.put(p.name(), p);
+        current = name;
+        currentTensors = out;
+    }
+
+    @Override
+    public boolean has(String name) {
+        return names.contains(name);
+    }
+
+    @Override
+    public Tensor tensor(String name) {
+        if (!names.contains(name)) throw new CheckpointException(origin() + ": missing tensor " + name);
+        String from = producedFrom.get(name);
+        if (from == null) return source.tensor(name);
+        make(from);
+        return currentTensors.get(name);
+    }
+
+    @Override
+    public Set<String> names() {
+        return names;
+    }
+
+    @Override
+    public String origin() {
+        return source.origin() + " as int4";
+    }
+}
