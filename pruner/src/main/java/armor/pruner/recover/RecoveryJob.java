@@ -21,7 +21,7 @@ import java.nio.file.Path;
 public record RecoveryJob(Path pruned, Path teacher, Path calib, int windowFrom, int windowTo, int seq,
                           int heldOutFrom, int heldOutTo, int generated, int steps, int batch, double lr, Objective objective, long seed,
                           Path out, Int8Scheme quantize) {
-    public static final int DEFAULT_STEPS = 400, DEFAULT_BATCH = 4, DEFAULT_GENERATED = 128;
+    public static final int DEFAULT_STEPS = 900, DEFAULT_BATCH = 4, DEFAULT_GENERATED = 1024;
     public static final double DEFAULT_LR = 2e-3;
 
     /**
