@@ -1,5 +1,7 @@
 package armor.runtime.kernels;
 
+import armor.runtime.tensor.DType;
+
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -35,49 +37,45 @@ public final class DenseGemm {
 
     /** Weights in float32, row-major {@code out × in}. */
     public static void f32(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
-        float[] panel = new float[KC * ROWS];
-        for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
-            int rows = Math.min(ROWS, rowTo - r0);
-            for (int k0 = 0; k0 < in; k0 += KC) {
-                int kc = Math.min(KC, in - k0);
-                for (int j = 0; j < rows; j++) {
-                    long row = ((long) (r0 + j) * in + k0) * 4;
-                    for (int k = 0; k < kc; k++) panel[k * rows + j] = w.get(FLOAT, row + 4L * k);
-                }
-                BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
-            }
-        }
+        multiply(w, DType.F32, in, out, x, y, tokens, rowFrom, rowTo);
     }
 
     /** Weights in bfloat16, row-major {@code out × in}. */
     public static void bf16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
+        multiply(w, DType.BF16, in, out, x, y, tokens, rowFrom, rowTo);
+    }
+
+    /** Weights in IEEE half floats, row-major {@code out × in}. */
+    public static void f16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
+        multiply(w, DType.F16, in, out, x, y, tokens, rowFrom, rowTo);
+    }
+
+    private static void multiply(MemorySegment w, DType type, int in, int out, float[] x, float[] y, int tokens,
+                                 int rowFrom, int rowTo) {
         float[] panel = new float[KC * ROWS];
         for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
             int rows = Math.min(ROWS, rowTo - r0);
             for (int k0 = 0; k0 < in; k0 += KC) {
                 int kc = Math.min(KC, in - k0);
-                for (int j = 0; j < rows; j++) {
-                    long row = ((long) (r0 + j) * in + k0) * 2;
-                    for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.intBitsToFloat(w.get(SHORT, row + 2L * k) << 16);
-                }
+                for (int j = 0; j < rows; j++) packRow(w, type, (long) (r0 + j) * in + k0, kc, panel, j, rows);
                 BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
             }
         }
     }
 
-    /** Weights in IEEE half floats, row-major {@code out × in}. */
-    public static void f16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
-        float[] panel = new float[KC * ROWS];
-        for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
-            int rows = Math.min(ROWS, rowTo - r0);
-            for (int k0 = 0; k0 < in; k0 += KC) {
-                int kc = Math.min(KC, in - k0);
-                for (int j = 0; j < rows; j++) {
-                    long row = ((long) (r0 + j) * in + k0) * 2;
-                    for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.float16ToFloat(w.get(SHORT, row + 2L * k));
-                }
-                BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
+    /** Elements [first, first + kc) of the weights as floats (the conversion once per row, outside the FMA tiles) into panel column j ({@code panel[k·rows + j]}). */
+    private static void packRow(MemorySegment w, DType type, long first, int kc, float[] panel, int j, int rows) {
+        switch (type) {
+            case F32 -> {
+                for (int k = 0; k < kc; k++) panel[k * rows + j] = w.get(FLOAT, 4 * (first + k));
             }
+            case BF16 -> {
+                for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.intBitsToFloat(w.get(SHORT, 2 * (first + k)) << 16);
+            }
+            case F16 -> {
+                for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.float16ToFloat(w.get(SHORT, 2 * (first + k)));
+            }
+            default -> throw new IllegalArgumentException("DenseGemm: " + type + " weights; expected F32, BF16 or F16");
         }
     }
 }

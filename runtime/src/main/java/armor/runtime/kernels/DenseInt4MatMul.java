@@ -109,32 +109,12 @@ public final class DenseInt4MatMul {
 
     /**
      * A dequantized row block times several tokens: {@code y[yOff + t*yStride + r0 + i] = Σ_c wT[c*ROWS + i]·x[t*xStride + c]}
-     * for {@code c < cols}, the block's real rows ({@code r0 + i < rows}) and tokens [0, tokens), four tokens a pass.
+     * for {@code c < cols}, the block's real rows ({@code r0 + i < rows}) and tokens [0, tokens): {@code wT} is already
+     * the K × rows panel {@link BlockGemm} multiplies, so its register tiles do it.
      */
     public static void blockTimesTokens(float[] wT, int cols, float[] x, int xStride, int tokens, float[] y, int yOff,
                                         int yStride, int r0, int rows) {
-        int t = 0;
-        for (; t + 4 <= tokens; t += 4) {
-            int x0 = t * xStride, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            for (int c = 0; c < cols; c++) {
-                FloatVector w = FloatVector.fromArray(F, wT, c * ROWS);
-                a0 = w.fma(FloatVector.broadcast(F, x[x0 + c]), a0);
-                a1 = w.fma(FloatVector.broadcast(F, x[x1 + c]), a1);
-                a2 = w.fma(FloatVector.broadcast(F, x[x2 + c]), a2);
-                a3 = w.fma(FloatVector.broadcast(F, x[x3 + c]), a3);
-            }
-            int yo = yOff + t * yStride;
-            storeRows(a0, y, yo, r0, rows);
-            storeRows(a1, y, yo + yStride, r0, rows);
-            storeRows(a2, y, yo + 2 * yStride, r0, rows);
-            storeRows(a3, y, yo + 3 * yStride, r0, rows);
-        }
-        for (; t < tokens; t++) {
-            FloatVector a = FloatVector.zero(F);
-            for (int c = 0; c < cols; c++) a = FloatVector.fromArray(F, wT, c * ROWS).fma(FloatVector.broadcast(F, x[t * xStride + c]), a);
-            storeRows(a, y, yOff + t * yStride, r0, rows);
-        }
+        BlockGemm.gemm(tokens, Math.min(ROWS, rows - r0), cols, x, 0, xStride, 1, wT, 0, ROWS, y, yOff + r0, yStride, false);
     }
 
     /** Lanes of a row block starting at row r0 into y[yOff + r0 ..], the last block's padding rows dropped. */
