@@ -1,5 +1,9 @@
 package armor.cli;
 
+import armor.pruner.calib.CalibrationSet;
+import armor.pruner.run.GptqQuantization;
+import armor.runtime.config.ConfigReader;
+import armor.runtime.kernels.Parallel;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
 import armor.runtime.sparse.Conversions;
@@ -9,7 +13,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code armor quantize}: a dense, 2:4 or ARMOR folder with float weights to the same kinds with int8 weights. */
@@ -17,11 +23,13 @@ import java.util.concurrent.Callable;
         description = {"Quantize a dense, 2:4 or ARMOR model folder to symmetric int8 weights with float32 scales per row "
                 + "and group of input columns (W8A16; docs/checkpoint-format.md). Each projection keeps its kind: dense "
                 + "weights, 2:4 values, ARMOR's A'/B' and the head become int8; the embedding too unless --embeddings keep.",
-                "With --bits 4 (W4A16, round to nearest): dense projections become compressed-tensors pack-quantized "
+                "With --bits 4 (W4A16, round to nearest or GPTQ): dense projections become compressed-tensors pack-quantized "
                 + "(dense-int4), 2:4 cores armor's 2:4-int4 (kept values only, positions unchanged); embedding and head stay "
                 + "in the model dtype; --zero-points adds a 4-bit zero point per group. ARMOR models: --bits 8 only.",
                 "Example: armor quantize --model ../shared/models/stories260K-hf --out /tmp/stories-int8",
-                "Example: armor quantize --bits 4 --method rtn --model ../shared/models/stories15M-hf --out /tmp/stories-int4"})
+                "Example: armor quantize --bits 4 --method rtn --model ../shared/models/stories15M-hf --out /tmp/stories-int4",
+                "Example: armor quantize --bits 4 --method gptq --group-size 32 --calib ../shared/data/tinystories/tinystories.txt "
+                + "--windows 0:64 --seq 256 --model ../shared/models/stories15M-hf --out /tmp/stories-gptq"})
 public final class QuantizeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -29,15 +37,33 @@ public final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model folder with float weights (dense, 2:4 or ARMOR)")
     Path model;
 
-    @Option(names = {"--out", "--output", "-o"}, required = true, description = "new folder for the int8 checkpoint (must not exist)")
+    @Option(names = {"--out", "--output", "-o"}, required = true, description = "new folder for the quantized checkpoint (must not exist)")
     Path out;
 
     @Option(names = "--bits", defaultValue = "8", description = "bits per weight: 8 or 4 (default ${DEFAULT-VALUE})")
     int bits;
 
     @Option(names = "--method", defaultValue = "rtn", description = "with --bits 4: rtn (round to nearest per group; "
-            + "default ${DEFAULT-VALUE}); gptq is not supported yet")
+            + "default ${DEFAULT-VALUE}) or gptq (GPTQ on --calib: each column's rounding error compensated in the later "
+            + "columns, layer by layer on the quantized layers before; 2:4 cores keep their mask)")
     String method;
+
+    @Option(names = "--calib", description = "with --method gptq: calibration text, plain or JSON lines with a \"text\" field")
+    Path calib;
+
+    @Option(names = "--windows", description = "with --method gptq: calibrate on windows A:B of the text as one stream "
+            + "with one BOS, cut into --seq windows (the perplexity protocol), instead of --samples random samples")
+    String windows;
+
+    @Option(names = "--samples", defaultValue = "128", description = "with --method gptq: random calibration samples "
+            + "(default ${DEFAULT-VALUE})")
+    int samples;
+
+    @Option(names = "--seq", description = "with --method gptq: tokens per sample (default: the model's context, at most 2048)")
+    Integer seq;
+
+    @Option(names = "--seed", defaultValue = "0", description = "with --method gptq: seed of the sampling (default ${DEFAULT-VALUE})")
+    long seed;
 
     @Option(names = "--zero-points", description = "with --bits 4: asymmetric codes with a 4-bit zero point per row and group "
             + "(compressed-tensors symmetric: false); default symmetric")
@@ -52,9 +78,12 @@ public final class QuantizeCommand implements Callable<Integer> {
     String embeddings;
 
     @Override
-    public Integer call() {
+    public Integer call() throws java.io.IOException {
         if (bits == 4) return quantize4();
         if (zeroPoints) throw new ParameterException(spec.commandLine(), "--zero-points needs --bits 4 (int8 weights are symmetric)");
+        if (!method.equals("rtn") || calib != null)
+            throw new ParameterException(spec.commandLine(), "--method " + method + (calib != null ? " with --calib" : "")
+                    + ": int8 is round to nearest per row and group; GPTQ is for --bits 4");
         Int8Scheme scheme = scheme(spec, bits, groupSize, embeddings == null ? "int8" : embeddings);
         ProgressLine progress = new ProgressLine("quantize", "tensors");
         int n;
@@ -69,15 +98,17 @@ public final class QuantizeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** {@code --bits 4}: dense → pack-quantized, 2:4 → 2:4-int4, by round to nearest. */
-    private int quantize4() {
-        if (!method.equals("rtn"))
-            throw new ParameterException(spec.commandLine(), "--method " + method + ": expected rtn"
-                    + (method.equals("gptq") ? " (gptq is not supported yet)" : ""));
+    /** {@code --bits 4}: dense → pack-quantized, 2:4 → 2:4-int4, by round to nearest or GPTQ. */
+    private int quantize4() throws java.io.IOException {
+        if (!method.equals("rtn") && !method.equals("gptq"))
+            throw new ParameterException(spec.commandLine(), "--method " + method + ", expected rtn or gptq");
         if (embeddings != null && !embeddings.equals("keep"))
             throw new ParameterException(spec.commandLine(), "--embeddings " + embeddings + " with --bits 4, expected keep "
                     + "(4-bit folders keep the embedding and head in the model dtype)");
         if (groupSize < 0) throw new ParameterException(spec.commandLine(), "--group-size " + groupSize + ", expected 0 (default) or a positive multiple of 16");
+        if (method.equals("gptq")) return gptq();
+        if (calib != null || windows != null || seq != null)
+            throw new ParameterException(spec.commandLine(), "--calib, --windows and --seq are for --method gptq; rtn needs no data");
         ProgressLine progress = new ProgressLine("quantize", "matrices");
         int n;
         try {
@@ -88,6 +119,31 @@ public final class QuantizeCommand implements Callable<Integer> {
         }
         progress.done();
         System.out.printf("wrote %s: %d matrices as int4%n", out, n);
+        return 0;
+    }
+
+    private int gptq() throws java.io.IOException {
+        if (calib == null) throw new ParameterException(spec.commandLine(), "--method gptq needs --calib FILE (calibration text)");
+        if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
+        int tokens = seq != null ? seq : Files.isDirectory(model) ? Math.min(2048, ConfigReader.read(model).maxPositions()) : 2048;
+        if (tokens < 2) throw new ParameterException(spec.commandLine(), "--seq " + tokens + ", expected at least 2");
+        if (windows != null) {
+            try {
+                CalibrationSet.parseWindows(windows);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
+        GptqQuantization.Job job = new GptqQuantization.Job(model, calib, windows, samples, tokens, seed, groupSize,
+                !zeroPoints, out, Parallel.threads());
+        GptqQuantization.Summary s;
+        try {
+            s = GptqQuantization.run(job, new PruneReporter());
+        } catch (Int8SchemeException e) {
+            throw usage(spec, e);
+        }
+        System.out.printf(Locale.ROOT, "wrote %s: %d matrices as int4 (GPTQ on %d calibration tokens, %.1f s)%n", out,
+                s.matrices(), s.calibrationTokens(), s.seconds());
         return 0;
     }
 

@@ -23,6 +23,9 @@ import static org.junit.jupiter.api.Assertions.*;
 
 /** {@code armor quantize}, {@code prune --quantize int8}, and int8 folders through inspect, eval, generate and export. */
 class QuantizeCommandTest {
+    /** Calibration text: TinyStories, whose windows 0:16 of 128 tokens hold none of tinystories_sample.txt. */
+    static final String TEXT = SHARED.resolve("data/tinystories/tinystories.txt").toString();
+
     static JsonNode config(Path dir) throws Exception {
         return new ObjectMapper().readTree(dir.resolve("config.json").toFile());
     }
@@ -47,7 +50,15 @@ class QuantizeCommandTest {
         String out = tmp.resolve("out").toString();
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "3"), 2, "--bits 3, expected 8 or 4");
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--method", "gptq"), 2,
-                "--method gptq: expected rtn (gptq is not supported yet)");
+                "--method gptq needs --calib FILE");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--method", "obq"), 2,
+                "--method obq, expected rtn or gptq");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--calib", TEXT), 2,
+                "--calib, --windows and --seq are for --method gptq");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--method", "gptq", "--calib", TEXT), 2,
+                "GPTQ is for --bits 4");
+        oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--method", "gptq", "--calib", TEXT,
+                "--group-size", "32"), 2, "tensor model.layers.0.mlp.down_proj.weight (172 input columns)");
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--group-size", "32"), 2,
                 "--group-size: tensor model.layers.0.mlp.down_proj.weight (172 input columns): group size 32 does not divide rows of 172 columns");
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--bits", "4", "--embeddings", "int8"), 2,
@@ -87,6 +98,27 @@ class QuantizeCommandTest {
         RuntimeCommandsTest.Run g = run("generate", "--model", int4s.toString(), "--prompt", "Once upon a time", "--max-tokens", "8",
                 "--temperature", "0");
         assertEquals(0, g.exit(), g.err());
+    }
+
+    /**
+     * GPTQ against round to nearest on the same model, scheme and text: the perplexity on held-out windows (not the
+     * calibration windows) must come out lower, and the folder must be the one RTN writes but for the codes.
+     */
+    @Test
+    void gptqBeatsRoundToNearestOnHeldOutText(@TempDir Path tmp) throws Exception {
+        Path rtn = tmp.resolve("rtn"), gptq = tmp.resolve("gptq");
+        assertEquals(0, run("quantize", "--bits", "4", "--model", STORIES, "--out", rtn.toString()).exit());
+        RuntimeCommandsTest.Run q = run("quantize", "--bits", "4", "--method", "gptq", "--calib", TEXT, "--seq", "128",
+                "--windows", "0:16", "--model", STORIES, "--out", gptq.toString());
+        assertEquals(0, q.exit(), q.err());
+        assertTrue(q.out().contains("35 matrices as int4 (GPTQ on 2048 calibration tokens"), q.out());
+        assertTrue(q.err().contains("gptq: layer 5 of 5 done"), q.err());
+        assertEquals("gptq", config(gptq).at("/quantization_config/armor/method").asText());
+        try (CheckpointWeights a = CheckpointWeights.open(rtn); CheckpointWeights b = CheckpointWeights.open(gptq)) {
+            assertEquals(Set.copyOf(a.names()), Set.copyOf(b.names()));
+        }
+        double dense = perplexity(Path.of(STORIES)), r = perplexity(rtn), g = perplexity(gptq); // windows 0:4
+        assertTrue(g < r && g > dense, "dense " + dense + ", RTN " + r + ", GPTQ " + g);
     }
 
     @Test

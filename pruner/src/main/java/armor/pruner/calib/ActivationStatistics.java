@@ -2,7 +2,11 @@ package armor.pruner.calib;
 
 import armor.runtime.model.ActivationObserver;
 import armor.runtime.model.DecoderLayer;
+import armor.runtime.model.Model;
+import armor.runtime.model.SequenceState;
+import armor.runtime.model.Step;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -60,6 +64,31 @@ public final class ActivationStatistics implements ActivationObserver {
         this.firstLayer = firstLayer;
         this.endLayer = endLayer;
         this.withGram = withGram;
+    }
+
+    /** Called after each calibration sample: {@code done} of {@code total}. */
+    public interface Progress {
+        void sample(int done, int total);
+    }
+
+    /**
+     * Runs the model over {@code samples} (one sequence of at most {@code seq} tokens at a time, as the model stands:
+     * the sequential methods call this with the layers before {@code from} already replaced) and collects the
+     * statistics of layers {@code [from, to)}.
+     */
+    public static ActivationStatistics collect(Model model, List<int[]> samples, int seq, int from, int to, boolean gram,
+                                               Progress progress) {
+        ActivationStatistics stats = new ActivationStatistics(from, to, gram);
+        for (int i = 0; i < samples.size(); i++) {
+            SequenceState state = model.newSequence(seq);
+            try {
+                model.forward(List.of(Step.of(state, samples.get(i))), false, stats);
+            } finally {
+                state.free();
+            }
+            progress.sample(i + 1, samples.size());
+        }
+        return stats;
     }
 
     /** The projection whose input array {@code projection} shares (q/k/v → q, gate/up → gate). */

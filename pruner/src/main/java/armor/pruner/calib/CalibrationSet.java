@@ -2,6 +2,7 @@ package armor.pruner.calib;
 
 import armor.runtime.eval.TextCorpus;
 import armor.tokenizer.Tokenizer;
+import armor.runtime.model.Model;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -102,6 +103,22 @@ public record CalibrationSet(List<int[]> samples, int seq, String description) {
         }
         return new CalibrationSet(samples, seq, file.getFileName() + " (windows " + from + ":" + end + " of " + seq
                 + " tokens)");
+    }
+
+    /**
+     * The calibration set of a model: windows {@code A:B} of the file as one stream when {@code windows} is given,
+     * else {@code samples} random sequences ({@link #sample}); checks that {@code seq} fits the model's context.
+     */
+    public static CalibrationSet forModel(Model model, Path file, String windows, int samples, int seq, long seed)
+            throws IOException {
+        if (seq > model.config().maxPositions()) {
+            throw new IllegalArgumentException("--seq " + seq + " exceeds the model's context length "
+                    + model.config().maxPositions());
+        }
+        Tokenizer tok = model.requireTokenizer();
+        if (windows == null) return sample(file, tok, samples, seq, seed);
+        int[] ab = parseWindows(windows);
+        return CalibrationSet.windows(file, tok, tok.bosTokenId().orElse(model.config().bosTokenId()), seq, ab[0], ab[1]);
     }
 
     /** The text as one token stream with a single BOS at the start (when the model has one). */

@@ -5,11 +5,11 @@ import armor.pruner.sparsity.Mask24;
 /**
  * SparseGPT for 2:4 (Frantar and Alistarh): OBS pruning column by column with the upper Cholesky factor of the
  * damped inverse Gram matrix, lazy updates in column blocks of 128, and the 2:4 choice made per group on the OBS
- * score {@code w² / U_jj²} of the already-updated weights when the group's first column comes up.
+ * score {@code w² / U_jj²} of the already-updated weights when the group's first column comes up. The damped inverse
+ * Hessian is {@link DampedHessian}'s, shared with {@link Gptq}.
  */
 public final class SparseGpt {
     static final int LAZY_BLOCK = 128;
-    static final double DAMP = 0.01;
 
     private SparseGpt() {}
 
@@ -24,23 +24,7 @@ public final class SparseGpt {
         }
         int n = cols;
         float[] W = w.clone();
-        double[] H = gram.clone();
-        for (int j = 0; j < n; j++) {
-            if (H[j * n + j] == 0) { // a dead input feature: its weights cannot matter, prune them for free
-                H[j * n + j] = 1;
-                for (int r = 0; r < rows; r++) W[r * n + j] = 0;
-            }
-        }
-        double mean = 0;
-        for (int j = 0; j < n; j++) mean += H[j * n + j];
-        double lambda = DAMP * mean / n;
-        double[] U = null;
-        for (int attempt = 0; attempt < 10 && U == null; attempt++) {
-            for (int j = 0; j < n; j++) H[j * n + j] += lambda; // the reference adds λ again on every retry
-            U = upperCholeskyOfInverse(H, n);
-        }
-        if (U == null) throw new IllegalStateException("SparseGPT: the damped Gram matrix is not positive definite");
-
+        double[] U = DampedHessian.upperInverseFactor(gram, W, rows, n, "SparseGPT");
         Mask24 mask = new Mask24(rows, cols);
         float[] score = new float[4];
         for (int c0 = 0; c0 < n; c0 += LAZY_BLOCK) {
@@ -91,57 +75,5 @@ public final class SparseGpt {
         }
         mask.apply(W);
         return new PrunedWeight(rows, cols, W, mask);
-    }
-
-    /**
-     * The upper triangular U with {@code H⁻¹ = Uᵀ U}, in double (the factorization of an n×n matrix is cheap next to
-     * the statistics, and double keeps it stable for ill-conditioned Gram matrices); null if H is not SPD.
-     */
-    static double[] upperCholeskyOfInverse(double[] H, int n) {
-        double[] L = cholesky(H, n);
-        if (L == null) return null;
-        // Linv: inverse of the lower factor, by forward substitution column by column
-        double[] Li = new double[n * n];
-        for (int c = 0; c < n; c++) {
-            Li[c * n + c] = 1.0 / L[c * n + c];
-            for (int i = c + 1; i < n; i++) {
-                double s = 0;
-                for (int k = c; k < i; k++) s += L[i * n + k] * Li[k * n + c];
-                Li[i * n + c] = -s / L[i * n + i];
-            }
-        }
-        // H⁻¹ = Liᵀ Li
-        double[] Hinv = new double[n * n];
-        for (int i = 0; i < n; i++) {
-            for (int j = 0; j <= i; j++) {
-                double s = 0;
-                for (int k = i; k < n; k++) s += Li[k * n + i] * Li[k * n + j];
-                Hinv[i * n + j] = s;
-                Hinv[j * n + i] = s;
-            }
-        }
-        double[] L2 = cholesky(Hinv, n);
-        if (L2 == null) return null;
-        double[] U = new double[n * n];
-        for (int i = 0; i < n; i++) for (int j = 0; j <= i; j++) U[j * n + i] = L2[i * n + j];
-        return U;
-    }
-
-    /** Lower Cholesky factor of a symmetric matrix, or null if it is not positive definite. */
-    static double[] cholesky(double[] A, int n) {
-        double[] L = new double[n * n];
-        for (int j = 0; j < n; j++) {
-            double d = A[j * n + j];
-            for (int k = 0; k < j; k++) d -= L[j * n + k] * L[j * n + k];
-            if (!(d > 0)) return null;
-            double ljj = Math.sqrt(d);
-            L[j * n + j] = ljj;
-            for (int i = j + 1; i < n; i++) {
-                double s = A[i * n + j];
-                for (int k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-                L[i * n + j] = s / ljj;
-            }
-        }
-        return L;
     }
 }

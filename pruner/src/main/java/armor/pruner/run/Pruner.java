@@ -475,19 +475,7 @@ public final class Pruner {
     }
 
     private CalibrationSet calibration(Model model) throws IOException {
-        Tokenizer tok = model.requireTokenizer();
-        CalibrationSet set;
-        if (job.windows() != null) {
-            int[] ab = CalibrationSet.parseWindows(job.windows());
-            int bos = tok.bosTokenId().orElse(model.config().bosTokenId());
-            set = CalibrationSet.windows(job.calib(), tok, bos, job.seq(), ab[0], ab[1]);
-        } else {
-            set = CalibrationSet.sample(job.calib(), tok, job.samples(), job.seq(), job.seed());
-        }
-        if (job.seq() > model.config().maxPositions()) {
-            throw new IllegalArgumentException("--seq " + job.seq() + " exceeds the model's context length "
-                    + model.config().maxPositions());
-        }
+        CalibrationSet set = CalibrationSet.forModel(model, job.calib(), job.windows(), job.samples(), job.seq(), job.seed());
         rep.info("calibration: " + set.description() + ", " + set.tokens() + " tokens");
         return set;
     }
@@ -500,16 +488,8 @@ public final class Pruner {
 
     private ActivationStatistics collect(Model model, CalibrationSet calib, int from, int to, boolean gram,
                                          String task, List<int[]> samples) {
-        ActivationStatistics stats = new ActivationStatistics(from, to, gram);
-        for (int i = 0; i < samples.size(); i++) {
-            SequenceState seq = model.newSequence(calib.seq());
-            try {
-                model.forward(List.of(Step.of(seq, samples.get(i))), false, stats);
-            } finally {
-                seq.free();
-            }
-            rep.progress(task, i + 1, samples.size(), "");
-        }
+        ActivationStatistics stats = ActivationStatistics.collect(model, samples, calib.seq(), from, to, gram,
+                (done, total) -> rep.progress(task, done, total, ""));
         rep.progressDone();
         return stats;
     }

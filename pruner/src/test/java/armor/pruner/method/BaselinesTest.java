@@ -118,7 +118,7 @@ class BaselinesTest {
                 h[i * n + j] = s;
             }
         }
-        double[] u = SparseGpt.upperCholeskyOfInverse(h, n);
+        double[] u = DampedHessian.upperCholeskyOfInverse(h, n);
         // H · (Uᵀ U) = I
         for (int i = 0; i < n; i++) {
             for (int j = 0; j < n; j++) {

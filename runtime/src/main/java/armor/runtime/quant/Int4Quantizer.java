@@ -32,25 +32,44 @@ public final class Int4Quantizer {
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < gpr; g++) {
                 int from = r * cols + g * groupSize, to = from + groupSize;
-                float min = 0f, max = 0f; // 0 must stay representable
+                float min = 0f, max = 0f;
                 for (int i = from; i < to; i++) {
                     min = Math.min(min, w[i]);
                     max = Math.max(max, w[i]);
                 }
-                float scale;
-                int zp = 0;
-                if (symmetric) {
-                    scale = Math.max(Math.max(-min, max) / 7.5f, EPS);
-                } else {
-                    scale = Math.max((max - min) / 15f, EPS);
-                    zp = (int) Math.rint(clamp(Int4Matrix.MIN - min / scale));
-                    zeros[r * gpr + g] = (byte) zp;
-                }
-                scales[r * gpr + g] = scale;
-                for (int i = from; i < to; i++) q[i] = (byte) Math.rint(clamp(w[i] / scale + zp));
+                Grid grid = Grid.of(min, max, symmetric);
+                scales[r * gpr + g] = grid.scale();
+                if (zeros != null) zeros[r * gpr + g] = (byte) grid.zero();
+                for (int i = from; i < to; i++) q[i] = (byte) grid.code(w[i]);
             }
         }
         return new Int4Matrix(rows, cols, groupSize, q, scales, zeros);
+    }
+
+    /**
+     * The 4-bit grid of one group: its scale and zero point (0 when symmetric), from the group's extremes by the rules
+     * above. Shared by round to nearest and by GPTQ (armor.pruner.method.Gptq), which picks a group's grid when it
+     * reaches the group's first column and then rounds each weight onto it.
+     */
+    public record Grid(float scale, int zero) {
+        /** The grid of a group whose values lie in [min, max] (0 is always made representable). */
+        public static Grid of(float min, float max, boolean symmetric) {
+            min = Math.min(min, 0f);
+            max = Math.max(max, 0f);
+            if (symmetric) return new Grid(Math.max(Math.max(-min, max) / 7.5f, EPS), 0);
+            float scale = Math.max((max - min) / 15f, EPS);
+            return new Grid(scale, (int) Math.rint(clamp(Int4Matrix.MIN - min / scale)));
+        }
+
+        /** The nearest code of {@code w}, in [-8, 7]. */
+        public int code(float w) {
+            return (int) Math.rint(clamp(w / scale + zero));
+        }
+
+        /** The value code {@code code} stands for: (code − zero) × scale, as the kernels dequantize it. */
+        public float value(int code) {
+            return (code - zero) * scale;
+        }
     }
 
     private static float clamp(float v) {

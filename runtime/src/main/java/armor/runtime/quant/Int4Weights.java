@@ -30,6 +30,7 @@ public final class Int4Weights implements WeightSource {
     private final WeightSource source;
     private final int requestedGroup;
     private final boolean symmetric;
+    private final Map<String, Int4Matrix> given;
     private final Set<String> names = new LinkedHashSet<>();
     /** Each produced tensor's name → the source matrix it comes from. */
     private final Map<String, String> producedFrom = new LinkedHashMap<>();
@@ -42,7 +43,16 @@ public final class Int4Weights implements WeightSource {
      * @param symmetric      no zero points (compressed-tensors' {@code symmetric: true})
      */
     public Int4Weights(WeightSource source, int requestedGroup, boolean symmetric) {
+        this(source, requestedGroup, symmetric, Map.of());
+    }
+
+    /**
+     * The view with some matrices already quantized by another method (GPTQ): {@code given} maps a source tensor's name
+     * to its codes, which must have the shape and group size this view would give it; the rest is rounded to nearest.
+     */
+    public Int4Weights(WeightSource source, int requestedGroup, boolean symmetric, Map<String, Int4Matrix> given) {
         this.source = source;
+        this.given = given;
         this.requestedGroup = requestedGroup;
         this.symmetric = symmetric;
         for (String n : source.names()) {
@@ -116,7 +126,14 @@ public final class Int4Weights implements WeightSource {
             throw new CheckpointException(source.origin() + ": tensor " + name + " has shape " + t.shapeString() + ", expected [rows, columns]");
         int group = denseGroup(t);
         if (name.endsWith(SparseLinearLoader.VALUES)) group /= 2; // G dense columns hold G/2 kept values
-        Int4Matrix q = Int4Quantizer.quantize(TensorFloats.read(t), t.dim(0), t.dim(1), group, symmetric);
+        Int4Matrix q = given.get(name);
+        if (q == null) {
+            q = Int4Quantizer.quantize(TensorFloats.read(t), t.dim(0), t.dim(1), group, symmetric);
+        } else if (q.rows() != t.dim(0) || q.cols() != t.dim(1) || q.groupSize() != group || q.symmetric() != symmetric) {
+            throw new IllegalArgumentException("int4 codes given for " + name + ": " + q.rows() + "×" + q.cols() + " in groups of "
+                    + q.groupSize() + (q.symmetric() ? ", symmetric" : ", with zero points") + ", expected " + t.dim(0) + "×" + t.dim(1)
+                    + " in groups of " + group + (symmetric ? ", symmetric" : ", with zero points"));
+        }
         Map<String, Tensor> out = new LinkedHashMap<>();
         for (Tensor p : Int4Tensors.tensors(name, q)) out.put(p.name(), p);
         current = name;

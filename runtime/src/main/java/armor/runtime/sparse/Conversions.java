@@ -6,6 +6,7 @@ import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.Int4Matrix;
 import armor.runtime.quant.Int4Quantizer;
 import armor.runtime.quant.Int4Weights;
 import armor.runtime.quant.Int8Scheme;
@@ -24,6 +25,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Pattern;
 
 /**
@@ -154,7 +156,18 @@ public final class Conversions {
      *                             nothing is written then
      */
     public static int quantize4(Path src, Path dst, int requestedGroup, boolean symmetric, Progress progress) {
-        SparsityConfig sparsity = floatSourceSparsity(src);
+        checkQuantize4(src, requestedGroup, symmetric);
+        return quantize4(src, dst, requestedGroup, symmetric, Map.of(), "rtn", progress);
+    }
+
+    /**
+     * Checks that {@code src} can be quantized to 4 bits with this group size before any work: a float dense or 2:4
+     * folder, not quantized already, with projections, every group size fitting.
+     *
+     * @throws Int8SchemeException for a group size that does not fit or a folder quantized already (usage errors)
+     */
+    public static void checkQuantize4(Path src, int requestedGroup, boolean symmetric) {
+        floatSourceSparsity(src);
         try (CheckpointWeights w = CheckpointWeights.open(src)) {
             Int4Weights check = new Int4Weights(w, requestedGroup, symmetric);
             check.validate(); // every group size fits, no ARMOR factor, before anything is written
@@ -164,8 +177,18 @@ public final class Conversions {
         } catch (IllegalArgumentException e) {
             throw new Int8SchemeException(Int8SchemeException.Cause.GROUP_SIZE, e.getMessage());
         }
+    }
+
+    /**
+     * Writes the 4-bit version of {@code src} (checked by {@link #checkQuantize4}) to {@code dst}: the matrices in
+     * {@code given} (source tensor name → codes, e.g. from GPTQ) as they are, the others rounded to nearest;
+     * {@code method} is recorded in the quantization config.
+     */
+    public static int quantize4(Path src, Path dst, int requestedGroup, boolean symmetric, Map<String, Int4Matrix> given,
+                                String method, Progress progress) {
+        SparsityConfig sparsity = floatSourceSparsity(src);
         try (SparseCheckpointWriter out = SparseCheckpointWriter.create(src, dst)) {
-            Int4Weights view = new Int4Weights(out.source(), requestedGroup, symmetric);
+            Int4Weights view = new Int4Weights(out.source(), requestedGroup, symmetric, given);
             List<String> names = new ArrayList<>(view.quantizedNames());
             boolean channel = true;
             int done = 0;
@@ -181,7 +204,7 @@ public final class Conversions {
             boolean wholeRows = channel;
             out.finishEditingConfig(o -> {
                 if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
-                o.set(QuantizationConfig.KEY, QuantizationConfig.packQuantized(nominal, wholeRows, symmetric, "rtn", SparsityConfig.VERSION));
+                o.set(QuantizationConfig.KEY, QuantizationConfig.packQuantized(nominal, wholeRows, symmetric, method, SparsityConfig.VERSION));
             });
             return names.size();
         }

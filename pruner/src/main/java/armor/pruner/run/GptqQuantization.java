@@ -1,0 +1,143 @@
+package armor.pruner.run;
+
+import armor.pruner.calib.ActivationStatistics;
+import armor.pruner.calib.CalibrationSet;
+import armor.pruner.method.Gptq;
+import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.DenseInt4Linear;
+import armor.runtime.linear.DenseLinear;
+import armor.runtime.linear.Linear;
+import armor.runtime.linear.LinearLoader;
+import armor.runtime.linear.Sparse24Core;
+import armor.runtime.linear.Sparse24Int4Linear;
+import armor.runtime.linear.Sparse24Linear;
+import armor.runtime.model.DecoderLayer;
+import armor.runtime.model.Model;
+import armor.runtime.quant.Int4Matrix;
+import armor.runtime.quant.Int4Quantizer;
+import armor.runtime.safetensors.CheckpointException;
+import armor.runtime.sparse.Conversions;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code armor quantize --bits 4 --method gptq}: a dense or 2:4 float folder to 4 bits with {@link Gptq}, layer by layer
+ * on the outputs of the already quantized layers before it (as GPTQ's reference code runs), then written as
+ * {@code armor quantize --bits 4} writes round to nearest ({@link Conversions#quantize4}): the same tensors, only the
+ * codes differ. Embedding, head and norms stay in the model dtype.
+ */
+public final class GptqQuantization {
+    /**
+     * The arguments of one run.
+     *
+     * @param windows "A:B" windows of {@code calib} as one stream, or null for {@code samples} random sequences
+     * @param group   dense input columns per scale, or 0 for the default ({@link Int4Quantizer#groupSize})
+     */
+    public record Job(Path model, Path calib, String windows, int samples, int seq, long seed, int group,
+                      boolean symmetric, Path out, int threads) {}
+
+    /** What the run did. */
+    public record Summary(int matrices, long calibrationTokens, double seconds) {}
+
+    private GptqQuantization() {}
+
+    /**
+     * Runs the job; nothing is written to {@code out} unless every matrix is done.
+     *
+     * @throws armor.runtime.quant.Int8SchemeException for a group size that does not fit or a quantized folder, before any work
+     */
+    public static Summary run(Job job, Reporter rep) throws IOException {
+        long t0 = System.nanoTime();
+        if (Files.exists(job.out()))
+            throw new IllegalArgumentException(job.out() + ": already exists, expected a new folder for the checkpoint");
+        Conversions.checkQuantize4(job.model(), job.group(), job.symmetric());
+        Map<String, Int4Matrix> codes = new LinkedHashMap<>();
+        long tokens;
+        try (Model model = Model.load(job.model())) {
+            CalibrationSet calib = CalibrationSet.forModel(model, job.calib(), job.windows(), job.samples(), job.seq(), job.seed());
+            tokens = calib.tokens();
+            rep.info("calibration: " + calib.description() + ", " + tokens + " tokens");
+            int layers = model.config().numLayers();
+            ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, job.threads()), r -> {
+                Thread th = new Thread(r, "armor-gptq");
+                th.setDaemon(true);
+                return th;
+            });
+            try {
+                for (int l = 0; l < layers; l++) {
+                    String task = String.format(Locale.ROOT, "calibration (layer %d of %d on the quantized layers before it)", l + 1, layers);
+                    ActivationStatistics stats = ActivationStatistics.collect(model, calib.samples(), calib.seq(), l, l + 1, true,
+                            (done, total) -> rep.progress(task, done, total, ""));
+                    rep.progressDone();
+                    quantizeLayer(model, l, stats, job, pool, codes);
+                    rep.info(String.format(Locale.ROOT, "gptq: layer %d of %d done (%.1f s)", l + 1, layers, (System.nanoTime() - t0) / 1e9));
+                }
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+        rep.info("writing " + job.out());
+        int n = Conversions.quantize4(job.model(), job.out(), job.group(), job.symmetric(), codes, "gptq",
+                (done, total, name) -> rep.progress("write", done, total, name));
+        rep.progressDone();
+        return new Summary(n, tokens, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Quantizes the seven projections of layer {@code l} side by side and puts their 4-bit layers into the model. */
+    private static void quantizeLayer(Model model, int l, ActivationStatistics stats, Job job, ExecutorService pool,
+                                      Map<String, Int4Matrix> codes) {
+        DecoderLayer layer = model.decoder().layer(l);
+        List<Future<Linear>> futures = new ArrayList<>();
+        for (String p : DecoderLayer.PROJECTIONS) {
+            String prefix = "model.layers." + l + "." + p;
+            Linear lin = layer.linear(p);
+            ActivationStatistics.Input in = stats.input(l, p);
+            if (in == null) throw new IllegalStateException(prefix + ": no calibration statistics were observed");
+            int group = Int4Quantizer.groupSize(lin.inFeatures(), job.group());
+            float[] bias = LinearLoader.bias(model.weights(), prefix, lin.outFeatures());
+            if (lin instanceof DenseLinear) {
+                futures.add(pool.submit(() -> {
+                    Int4Matrix q = Gptq.quantize(TensorFloats.read(model.weights().tensor(prefix + ".weight")),
+                            lin.outFeatures(), lin.inFeatures(), in.gram(), group, job.symmetric());
+                    synchronized (codes) {
+                        codes.put(prefix + ".weight", q);
+                    }
+                    return new DenseInt4Linear(q, bias);
+                }));
+            } else if (lin instanceof Sparse24Linear s) {
+                Sparse24Core core = s.core().toCore();
+                futures.add(pool.submit(() -> {
+                    Int4Matrix q = Gptq.quantize(core, in.gram(), group, job.symmetric());
+                    synchronized (codes) {
+                        codes.put(prefix + ".sparse_values", q);
+                    }
+                    return new Sparse24Int4Linear(q, core.cols(), MemorySegment.ofArray(core.meta()), prefix + " 2:4 metadata", bias);
+                }));
+            } else {
+                throw new CheckpointException(model.weights().origin() + ": " + prefix + " is " + lin.format().kind()
+                        + ", expected a dense or 2:4 float projection to quantize with GPTQ");
+            }
+        }
+        try {
+            for (int i = 0; i < futures.size(); i++) layer.setLinear(DecoderLayer.PROJECTIONS.get(i), futures.get(i).get());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) throw re;
+            if (e.getCause() instanceof Error err) throw err;
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+}
