@@ -5,6 +5,7 @@ import armor.runtime.linear.Structure;
 import armor.runtime.linear.WeightFormat;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.safetensors.WeightSource;
@@ -83,19 +84,26 @@ public final class InspectCommand implements Callable<Integer> {
     }
 
     /**
-     * The int8 weights, when there are any: config.json's quantization_config, then per projection kind
+     * The quantized weights (int8 or int4), when there are any: config.json's quantization_config, then per projection kind
      * (dense-int8, 2:4-int8, armor-int8, or the float kinds) the count, the group sizes (from the scale tensors'
      * shapes, as the loader derives them) and the bytes of all their tensors; then the embedding and head.
      */
     private void printQuantization(WeightSource w, ModelConfig c) {
-        if (!Int8Tensors.anyInt8(w)) return;
         JsonNode root;
         try {
             root = new ObjectMapper().readTree(model.resolve("config.json").toFile());
         } catch (IOException e) {
             throw new UncheckedIOException(model.resolve("config.json") + ": " + e.getMessage(), e);
         }
-        if (QuantizationConfig.isQuantized(root)) {
+        boolean fourBit = QuantizationConfig.bits(root) == 4;
+        if (!fourBit && !Int8Tensors.anyInt8(w)) return;
+        if (fourBit) { // compressed-tensors pack-quantized, as armor quantize --bits 4 writes it (armor's block when it does)
+            JsonNode q = root.get(QuantizationConfig.KEY), wq = q.path("config_groups").path("group_0").path("weights");
+            System.out.printf("quantization  int4 %s, float32 scales, strategy %s, group size %s, method %s (%s %s)%n",
+                    wq.path("symmetric").asBoolean(true) ? "symmetric" : "with zero points", wq.path("strategy").asText("?"),
+                    wq.path("group_size").isNull() ? "row" : wq.path("group_size").asText("?"), q.path("armor").path("method").asText("unknown"),
+                    q.path("quant_method").asText(), q.path("format").asText());
+        } else if (QuantizationConfig.isQuantized(root)) {
             QuantizationConfig q = QuantizationConfig.fromJson(root.get(QuantizationConfig.KEY), model.resolve("config.json").toString());
             System.out.printf("quantization  int%d symmetric, float32 scales, strategy %s, group size %d, embeddings %s (%s %s)%n",
                     q.bits(), q.strategy(), q.groupSize(), q.embeddings() ? "int8" : "kept", QuantizationConfig.QUANT_METHOD,
@@ -115,7 +123,8 @@ public final class InspectCommand implements Callable<Integer> {
                 Kind k = kinds.computeIfAbsent(format.kind(), x -> new Kind(scaled, new int[1], new long[1], new TreeMap<>()));
                 k.count()[0]++;
                 for (String suffix : format.structure().suffixes()) {
-                    for (String n : new String[] {prefix + suffix, Int8Tensors.scaleName(prefix + suffix)})
+                    String n0 = prefix + suffix;
+                    for (String n : new String[] {n0, Int8Tensors.scaleName(n0), n0 + Int4Tensors.PACKED, n0 + Int4Tensors.ZERO_POINT})
                         if (w.has(n)) k.bytes()[0] += w.tensor(n).data().byteSize();
                 }
                 k.groups().merge(scaled ? group(w, main, sparse) : w.tensor(main).dtype().toString(), 1, Integer::sum);
@@ -144,8 +153,11 @@ public final class InspectCommand implements Callable<Integer> {
     private static String group(WeightSource w, String name, boolean sparseValues) {
         String sn = Int8Tensors.scaleName(name);
         if (!w.has(sn)) return "no scales";
-        Tensor t = w.tensor(name), s = w.tensor(sn);
-        long cols = (long) t.dim(t.rank() - 1) * (sparseValues ? 2 : 1), scaleCols = s.dim(s.rank() - 1);
+        Tensor s = w.tensor(sn);
+        // int4: the packed tensor's columns are words; its P_shape tensor holds the unpacked shape
+        long valueCols = w.has(name) ? w.tensor(name).dim(w.tensor(name).rank() - 1)
+                : w.tensor(name + Int4Tensors.SHAPE).data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 1);
+        long cols = valueCols * (sparseValues ? 2 : 1), scaleCols = s.dim(s.rank() - 1);
         if (scaleCols == 0 || cols % scaleCols != 0) return "bad scales " + s.shapeString();
         long g = cols / scaleCols;
         return g == cols ? "row (" + g + ")" : String.valueOf(g);

@@ -25,7 +25,7 @@ import java.util.concurrent.Callable;
                 + "weights, 2:4 values, ARMOR's A'/B' and the head become int8; the embedding too unless --embeddings keep.",
                 "With --bits 4 (W4A16, round to nearest or GPTQ): dense projections become compressed-tensors pack-quantized "
                 + "(dense-int4), 2:4 cores armor's 2:4-int4 (kept values only, positions unchanged); embedding and head stay "
-                + "in the model dtype; --zero-points adds a 4-bit zero point per group. ARMOR models: --bits 8 only.",
+                + "in the model dtype; --zero-points adds a 4-bit zero point per group. ARMOR models: a 4-bit core between int8 A' and B'.",
                 "Example: armor quantize --model ../shared/models/stories260K-hf --out /tmp/stories-int8",
                 "Example: armor quantize --bits 4 --method rtn --model ../shared/models/stories15M-hf --out /tmp/stories-int4",
                 "Example: armor quantize --bits 4 --method gptq --group-size 32 --calib ../shared/data/tinystories/tinystories.txt "

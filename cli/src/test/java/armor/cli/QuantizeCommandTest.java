@@ -119,6 +119,20 @@ class QuantizeCommandTest {
         }
         double dense = perplexity(Path.of(STORIES)), r = perplexity(rtn), g = perplexity(gptq); // windows 0:4
         assertTrue(g < r && g > dense, "dense " + dense + ", RTN " + r + ", GPTQ " + g);
+
+        // ARMOR: a 4-bit core between int8 A' and B', GPTQ on the core's own input B'x
+        Path armor = tmp.resolve("armor"), armor4 = tmp.resolve("armor4");
+        assertEquals(0, run("prune", "--model", STORIES, "--method", "armor", "--iters", "50", "--calib", TEXT, "--seq", "128",
+                "--windows", "0:16", "--out", armor.toString()).exit());
+        RuntimeCommandsTest.Run qa = run("quantize", "--bits", "4", "--method", "gptq", "--calib", TEXT, "--seq", "128",
+                "--windows", "0:16", "--zero-points", "--model", armor.toString(), "--out", armor4.toString());
+        assertEquals(0, qa.exit(), qa.err());
+        assertTrue(qa.out().contains("35 matrices as int4"), qa.out());
+        RuntimeCommandsTest.Run i = run("inspect", "--model", armor4.toString(), "--no-tensors");
+        assertEquals(0, i.exit(), i.err());
+        assertTrue(i.out().contains("armor-int4"), i.out());
+        double a = perplexity(armor), a4 = perplexity(armor4);
+        assertTrue(a4 > a * 0.98 && a4 < a * 1.25, "ARMOR " + a + ", ARMOR-int4 " + a4);
     }
 
     @Test

@@ -4,12 +4,14 @@ import armor.pruner.calib.ActivationStatistics;
 import armor.pruner.calib.CalibrationSet;
 import armor.pruner.method.Gptq;
 import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.ArmorLinear;
+import armor.runtime.linear.BlockDiagonal;
 import armor.runtime.linear.DenseInt4Linear;
 import armor.runtime.linear.DenseLinear;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
-import armor.runtime.linear.Sparse24Int4Linear;
+import armor.runtime.linear.Sparse24Int4Matrix;
 import armor.runtime.linear.Sparse24Linear;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
@@ -32,7 +34,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * {@code armor quantize --bits 4 --method gptq}: a dense or 2:4 float folder to 4 bits with {@link Gptq}, layer by layer
+ * {@code armor quantize --bits 4 --method gptq}: a dense, 2:4 or ARMOR float folder to 4 bits with {@link Gptq}, layer by layer
  * on the outputs of the already quantized layers before it (as GPTQ's reference code runs), then written as
  * {@code armor quantize --bits 4} writes round to nearest ({@link Conversions#quantize4}): the same tensors, only the
  * codes differ. Embedding, head and norms stay in the model dtype.
@@ -94,6 +96,39 @@ public final class GptqQuantization {
         return new Summary(n, tokens, (System.nanoTime() - t0) / 1e9);
     }
 
+    /**
+     * The Gram matrix of {@code B'x} from that of x: {@code B'·G·B'ᵀ}, block by block ({@code (B'GB'ᵀ)[I,J] =
+     * B'_I·G[I,J]·B'_Jᵀ}), in double.
+     */
+    static double[] gramThrough(BlockDiagonal b, double[] gram) {
+        int n = b.dim(), bs = b.blockSize();
+        float[] f = b.toFloats(); // blocks × bs × bs, row-major
+        double[] t = new double[n * n]; // B'·G
+        for (int r = 0; r < n; r++) {
+            int blk = r / bs, i = r % bs;
+            for (int k = 0; k < bs; k++) {
+                double v = f[(blk * bs + i) * bs + k];
+                if (v == 0) continue;
+                int g = (blk * bs + k) * n;
+                for (int c = 0; c < n; c++) t[r * n + c] += v * gram[g + c];
+            }
+        }
+        double[] out = new double[n * n]; // (B'·G)·B'ᵀ
+        for (int r = 0; r < n; r++) {
+            for (int c = 0; c < n; c++) {
+                int blk = c / bs, j = c % bs;
+                double s = 0;
+                for (int k = 0; k < bs; k++) s += t[r * n + blk * bs + k] * f[(blk * bs + j) * bs + k];
+                out[r * n + c] = s;
+            }
+        }
+        return out;
+    }
+
+    private static Sparse24Int4Matrix int4Core(Int4Matrix q, Sparse24Core core, String prefix) {
+        return new Sparse24Int4Matrix(q, core.cols(), MemorySegment.ofArray(core.meta()), prefix + " 2:4 metadata");
+    }
+
     /** Quantizes the seven projections of layer {@code l} side by side and puts their 4-bit layers into the model. */
     private static void quantizeLayer(Model model, int l, ActivationStatistics stats, Job job, ExecutorService pool,
                                       Map<String, Int4Matrix> codes) {
@@ -122,11 +157,23 @@ public final class GptqQuantization {
                     synchronized (codes) {
                         codes.put(prefix + ".sparse_values", q);
                     }
-                    return new Sparse24Int4Linear(q, core.cols(), MemorySegment.ofArray(core.meta()), prefix + " 2:4 metadata", bias);
+                    return new Sparse24Linear(int4Core(q, core, prefix), bias);
+                }));
+            } else if (lin instanceof ArmorLinear a) {
+                // the core sees B'x: its Gram matrix is B'·XᵀX·B'ᵀ; A' (after the core) is left out of the objective
+                Sparse24Core core = a.core().toCore();
+                futures.add(pool.submit(() -> {
+                    Int4Matrix q = Gptq.quantize(core, gramThrough(a.b(), in.gram()), group, job.symmetric());
+                    synchronized (codes) {
+                        codes.put(prefix + ".sparse_values", q);
+                    }
+                    // A' and B' as the checkpoint will hold them: int8 with one scale per block row
+                    return new ArmorLinear(int4Core(q, core, prefix), BlockDiagonal.quantize(a.a().toFloats(), a.a().blocks(), a.a().blockSize()),
+                            BlockDiagonal.quantize(a.b().toFloats(), a.b().blocks(), a.b().blockSize()), bias);
                 }));
             } else {
                 throw new CheckpointException(model.weights().origin() + ": " + prefix + " is " + lin.format().kind()
-                        + ", expected a dense or 2:4 float projection to quantize with GPTQ");
+                        + ", expected a dense, 2:4 or ARMOR float projection to quantize with GPTQ");
             }
         }
         try {

@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Kernels for a 2:4 core with 4-bit kept values ({@code armor.runtime.linear.Sparse24Int4Linear}). Rows are in the
+ * Kernels for a 2:4 core with 4-bit kept values ({@code armor.runtime.linear.Sparse24Int4Matrix}). Rows are in the
  * lanes of a vector ({@link DenseInt4MatMul#ROWS}: 16 on AVX-512, 8 on AVX2), and a <em>word</em> is eight kept values
  * of a row: four groups, 16 dense input columns. For row block {@code rb} and word j, lane i (row {@code rb*ROWS + i})
  * has

@@ -13,11 +13,11 @@ import armor.runtime.kernels.Parallel;
  * Llama-3.2-1B's gate_proj: 1114 µs against 968 µs per layer, 2:4 alone 824 µs).
  */
 public final class ArmorLinear implements Linear {
-    private final Sparse24Matrix core;
+    private final SparseCore core;
     private final BlockDiagonal a, b;
     private final float[] bias;
 
-    public ArmorLinear(Sparse24Matrix core, BlockDiagonal a, BlockDiagonal b, float[] bias) {
+    public ArmorLinear(SparseCore core, BlockDiagonal a, BlockDiagonal b, float[] bias) {
         if (a.dim() != core.rows())
             throw new IllegalArgumentException("armor linear: A' covers " + a.dim() + " rows (" + a.blocks() + " blocks of " + a.blockSize() + "), core has " + core.rows());
         if (b.dim() != core.cols())
@@ -30,7 +30,7 @@ public final class ArmorLinear implements Linear {
         this.bias = bias;
     }
 
-    public Sparse24Matrix core() {
+    public SparseCore core() {
         return core;
     }
 

@@ -1,19 +1,22 @@
 package armor.runtime.linear;
 
-/** A linear layer whose weight is a 2:4 core: {@code y = C x + bias}, reading only the packed values and positions. */
+/**
+ * A linear layer whose weight is a 2:4 core: {@code y = C x + bias}, reading only the packed values and positions; the
+ * core's storage ({@link SparseCore}) decides the element type and kernels.
+ */
 public final class Sparse24Linear implements Linear {
-    private final Sparse24Matrix core;
+    private final SparseCore core;
     private final float[] bias;
 
     /** @param bias the {@code outFeatures} bias, or null */
-    public Sparse24Linear(Sparse24Matrix core, float[] bias) {
+    public Sparse24Linear(SparseCore core, float[] bias) {
         if (bias != null && bias.length != core.rows())
             throw new IllegalArgumentException("2:4 linear: bias has " + bias.length + " entries, expected " + core.rows());
         this.core = core;
         this.bias = bias;
     }
 
-    public Sparse24Matrix core() {
+    public SparseCore core() {
         return core;
     }
 

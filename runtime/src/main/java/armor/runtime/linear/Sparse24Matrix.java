@@ -19,7 +19,7 @@ import java.nio.ByteOrder;
  * columns, see {@link Sparse24Int8Kernels}). Rows are padded to a multiple of 8 with zero values; the padded rows are
  * computed and dropped.
  */
-public final class Sparse24Matrix {
+public final class Sparse24Matrix implements SparseCore {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat LE_FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     /** Prefill with fewer tokens than this runs the decode kernel once per token (no transpose, streams weights). */
@@ -195,10 +195,12 @@ public final class Sparse24Matrix {
         return ((r >>> 3) * groups + g) * 16 + (r & 7);
     }
 
+    @Override
     public int rows() {
         return rows;
     }
 
+    @Override
     public int cols() {
         return cols;
     }
@@ -213,16 +215,19 @@ public final class Sparse24Matrix {
     }
 
     /** The row of a layer of {@code structure} (2:4 or ARMOR) around this core: the core's dtype is the format's element. */
-    WeightFormat format(Structure structure) {
+    @Override
+    public WeightFormat format(Structure structure) {
         return WeightFormat.of(structure, Element.of(dtype));
     }
 
     /** Bytes of packed values and metadata read per token, as the {@link WeightFormat} table counts them. */
+    @Override
     public long bytes() {
         return format(Structure.TWO_FOUR).weightBytes(rows, cols, groupSize);
     }
 
     /** The packed core back in the checkpoint's layout, values widened to float32 (exact). */
+    @Override
     public Sparse24Core toCore() {
         int half = cols / 2, mc = Sparse24Core.metaCols(cols);
         float[] v = new float[rows * half];
@@ -268,11 +273,13 @@ public final class Sparse24Matrix {
     }
 
     /** Rows per row block of {@link #decodeRowBlocks}: 8, or 16 for int8 on CPUs with 512-bit vectors. */
+    @Override
     public int blockRows() {
         return blockRows;
     }
 
     /** Single-threaded decode of row blocks [rbFrom, rbTo) ({@link #blockRows()} rows each); {@code xp} from {@link #paddedInput}. */
+    @Override
     public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
         switch (dtype) {
             case I8 -> Sparse24Int8Kernels.decode(vals8, meta8, scales8, pairs, scaleGroups, pairsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
@@ -288,6 +295,7 @@ public final class Sparse24Matrix {
     }
 
     /** A zeroed input row as the decode kernel reads it ({@link #paddedCols()} long), for a caller that fills it itself. */
+    @Override
     public float[] inputBuffer() {
         return new float[paddedCols()];
     }
@@ -300,6 +308,7 @@ public final class Sparse24Matrix {
     }
 
     /** Y = X Wᵀ for {@code tokens} rows of x (row-major, {@code cols} wide) into y ({@code rows} wide). */
+    @Override
     public void multiply(float[] x, float[] y, int tokens) {
         // The token-lane prefill kernel needs a full tile of tokens to amortise its scalar work per kept value (below
         // one it was slower than dense); bf16 gives it whole tiles only and the rest to the decode layout, four tokens

@@ -71,6 +71,19 @@ public final class SparseLinearLoader {
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(e.getMessage(), e);
         }
+        return layer(weights, prefix, core, in, out, dt == DType.I8 ? null : dt, values.name(), bias);
+    }
+
+    /**
+     * The layer around {@code core}: 2:4 alone, or ARMOR when {@code P.armor_a} and {@code P.armor_b} are present (both
+     * checked and read).
+     *
+     * @param floatCore the core's float dtype, which float factors must share; null for a quantized core (factors in
+     *                  any float dtype or int8)
+     */
+    private static Linear layer(WeightSource weights, String prefix, SparseCore core, int in, int out, DType floatCore, String valuesName,
+                                float[] bias) {
+        String origin = weights.origin();
         boolean hasA = weights.has(prefix + ARMOR_A), hasB = weights.has(prefix + ARMOR_B);
         if (!hasA && !hasB) return new Sparse24Linear(core, bias);
         if (!hasA || !hasB)
@@ -89,14 +102,15 @@ public final class SparseLinearLoader {
             throw new CheckpointException(origin + ": tensor " + b.name() + " has block size " + blockIn + ", which does not divide d_in = " + in);
         expectShape(origin, a, out / block, block, block);
         expectShape(origin, b, in / blockIn, blockIn, blockIn);
-        return new ArmorLinear(core, blockDiagonal(weights, a, out / block, block, dt, values.name()),
-                blockDiagonal(weights, b, in / blockIn, blockIn, dt, values.name()), bias);
+        return new ArmorLinear(core, blockDiagonal(weights, a, out / block, block, floatCore, valuesName),
+                blockDiagonal(weights, b, in / blockIn, blockIn, floatCore, valuesName), bias);
     }
 
     /**
      * A 2:4 core with 4-bit kept values: {@code P.sparse_values} in pack-quantized form ({@link Int4Tensors}: the
      * {@code (d_out, d_in/2)} kept values, scale groups of G/2 kept values for G dense columns) and {@code P.sparse_meta}
-     * as for every 2:4 core ({@link WeightFormat#TWO_FOUR_INT4}). ARMOR around a 4-bit core is not a format yet.
+     * as for every 2:4 core ({@link WeightFormat#TWO_FOUR_INT4}); with {@code P.armor_a} and {@code P.armor_b} (int8 or
+     * float) an ARMOR layer around it ({@link WeightFormat#ARMOR_INT4}).
      */
     static Linear loadInt4(WeightSource weights, String prefix, int in, int out, float[] bias) {
         String origin = weights.origin();
@@ -104,9 +118,6 @@ public final class SparseLinearLoader {
             if (weights.has(prefix + other))
                 throw new CheckpointException(origin + ": both " + prefix + other + " and " + prefix + VALUES + Int4Tensors.PACKED
                         + " are present, expected one weight of " + prefix);
-        if (weights.has(prefix + ARMOR_A) || weights.has(prefix + ARMOR_B))
-            throw new CheckpointException(origin + ": " + prefix + " has ARMOR factors around a 4-bit core (" + prefix + VALUES
-                    + Int4Tensors.PACKED + "), expected 2:4 alone: ARMOR with 4-bit values is not supported yet");
         if (!weights.has(prefix + META))
             throw new CheckpointException(origin + ": missing tensor " + prefix + META + " (the 2:4 positions of " + prefix + VALUES + Int4Tensors.PACKED + ")");
         if (in % 4 != 0)
@@ -116,25 +127,27 @@ public final class SparseLinearLoader {
             throw new CheckpointException(origin + ": tensor " + meta.name() + " has dtype " + meta.dtype() + ", expected U8");
         expectShape(origin, meta, out, Sparse24Core.metaCols(in));
         var values = Int4Tensors.read(weights, prefix + VALUES, out, in / 2);
+        Sparse24Int4Matrix core;
         try {
-            return new Sparse24Int4Linear(values, in, meta.data(), origin + ": tensor " + meta.name(), bias);
+            core = new Sparse24Int4Matrix(values, in, meta.data(), origin + ": tensor " + meta.name());
         } catch (IllegalArgumentException e) {
             throw new CheckpointException(e.getMessage().startsWith(origin) ? e.getMessage()
                     : origin + ": tensor " + prefix + VALUES + Int4Tensors.SCALE + ": " + e.getMessage(), e);
         }
+        return layer(weights, prefix, core, in, out, null, prefix + VALUES + Int4Tensors.PACKED, bias);
     }
 
     /**
      * A' or B' from its tensor: in the values' dtype, or int8 with one scale per block row ({@code NAME_scale}); an
      * int8 core may keep 16-bit factors and a 16-bit core int8 factors (each tensor says what it is).
      */
-    private static BlockDiagonal blockDiagonal(WeightSource weights, Tensor t, int blocks, int b, DType valuesDtype, String valuesName) {
+    private static BlockDiagonal blockDiagonal(WeightSource weights, Tensor t, int blocks, int b, DType floatCore, String valuesName) {
         if (t.dtype() == DType.I8)
             return BlockDiagonal.fromInt8(Int8Tensors.read(weights, t.name(), blocks * b, b, blocks, b, b), blocks, b);
-        DType expected = valuesDtype == DType.I8 ? t.dtype() : valuesDtype;
+        DType expected = floatCore == null ? t.dtype() : floatCore;
         if (t.dtype() != expected || (t.dtype() != DType.BF16 && t.dtype() != DType.F16 && t.dtype() != DType.F32))
             throw new CheckpointException(weights.origin() + ": tensor " + t.name() + " has dtype " + t.dtype() + ", expected "
-                    + (valuesDtype == DType.I8 ? "I8, BF16, F16 or F32" : valuesDtype + " like " + valuesName + " (or I8)"));
+                    + (floatCore == null ? "I8, BF16, F16 or F32" : floatCore + " like " + valuesName + " (or I8)"));
         return BlockDiagonal.fromCheckpoint(t.data(), blocks, b, t.dtype());
     }
 

@@ -63,8 +63,13 @@ public enum WeightFormat {
     DENSE_INT4(DENSE, INT4, LinearLoader::denseInt4,
             (w, e) -> new DenseInt4Linear(Int4Quantizer.quantize(w.dense(), w.out(), w.in(), w.group(), true), null),
             Kernels.DENSE_INT4, false, false),
-    TWO_FOUR_INT4(TWO_FOUR, INT4, SparseLinearLoader::loadInt4, (w, e) -> Sparse24Int4Linear.quantize(w.core(), w.group(), true, null),
+    TWO_FOUR_INT4(TWO_FOUR, INT4, SparseLinearLoader::loadInt4, (w, e) -> new Sparse24Linear(Sparse24Int4Matrix.quantize(w.core(), w.group(), true), null),
             Kernels.TWO_FOUR_INT4, false, false),
+    // a 4-bit core between int8 A' and B' (one scale per block row): in float, A' and B' would read more bytes than the
+    // core itself (stories15M, block 16: 8.8 % extra parameters at 4 bytes against 0.375 bytes a weight for the core)
+    ARMOR_INT4(ARMOR, INT4, SparseLinearLoader::loadInt4, WeightFormat::packArmor,
+            new Kernels(Kernels.TWO_FOUR_INT4.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT4.smallBatch()
+                    + ", A' and B' DenseInt8MatMul.matMat", Kernels.TWO_FOUR_INT4.prefill() + ", A' and B' DenseInt8MatMul.matMat"), false, false),
     // compressed-tensors' float-quantized weights (P.weight in e4m3 with P.weight_scale): Fp8Weights dequantizes them to
     // float32 when a folder opens, and where their values are 2:4 Sparse24View presents them as a TWO_FOUR_F32 core;
     // so the loader only sees raw fp8 from an unwrapped source, and then refuses its dtype
@@ -272,9 +277,11 @@ public enum WeightFormat {
 
     private static Linear packArmor(FloatWeights w, Element e) {
         int blockSize = w.block();
-        if (e == INT8)
-            return new ArmorLinear(Sparse24Matrix.quantize(w.core(), w.group()), BlockDiagonal.quantize(w.a(), w.out() / blockSize, blockSize),
+        if (e == INT8 || e == INT4) {
+            SparseCore core = e == INT8 ? Sparse24Matrix.quantize(w.core(), w.group()) : Sparse24Int4Matrix.quantize(w.core(), w.group(), true);
+            return new ArmorLinear(core, BlockDiagonal.quantize(w.a(), w.out() / blockSize, blockSize),
                     BlockDiagonal.quantize(w.b(), w.in() / blockSize, blockSize), null);
+        }
         return new ArmorLinear(Sparse24Matrix.fromCore(w.core(), e.dtype()), BlockDiagonal.fromFloats(w.a(), w.out() / blockSize, blockSize, e.dtype()),
                 BlockDiagonal.fromFloats(w.b(), w.in() / blockSize, blockSize, e.dtype()), null);
     }

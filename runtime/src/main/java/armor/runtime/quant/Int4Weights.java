@@ -8,6 +8,7 @@ import armor.runtime.sparse.Conversions;
 import armor.runtime.tensor.DType;
 import armor.runtime.tensor.Tensor;
 
+import java.lang.foreign.MemorySegment;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -15,10 +16,11 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A float checkpoint (dense or 2:4) seen as its 4-bit version (docs/checkpoint-format.md): every projection's
+ * A float checkpoint (dense, 2:4 or ARMOR) seen as its 4-bit version (docs/checkpoint-format.md): every projection's
  * {@code P.weight} becomes compressed-tensors' pack-quantized {@code P.weight_packed}, {@code P.weight_scale},
  * ({@code P.weight_zero_point}), {@code P.weight_shape}, and every 2:4 core's {@code P.sparse_values} the same tensors
- * named {@code P.sparse_values_*} (positions unchanged, the mask fixed). Embeddings, the head, norms and biases pass
+ * named {@code P.sparse_values_*} (positions unchanged, the mask fixed); ARMOR's {@code P.armor_a} and {@code P.armor_b}
+ * become int8 with one scale per block row, as {@code armor quantize} writes them ({@link QuantizedWeights}). Embeddings, the head, norms and biases pass
  * through in the model dtype, as compressed-tensors' W4A16 schemes leave them. Quantization is round to nearest
  * ({@link Int4Quantizer}). This one view serves both {@code armor quantize --bits 4} (which writes its tensors) and the
  * benchmarks (which load a model from it), so what is measured is what is written; the tensors of the last matrix
@@ -31,6 +33,8 @@ public final class Int4Weights implements WeightSource {
     private final int requestedGroup;
     private final boolean symmetric;
     private final Map<String, Int4Matrix> given;
+    /** ARMOR's factors in int8, as the 8-bit quantizer makes them. */
+    private final QuantizedWeights factors;
     private final Set<String> names = new LinkedHashSet<>();
     /** Each produced tensor's name → the source matrix it comes from. */
     private final Map<String, String> producedFrom = new LinkedHashMap<>();
@@ -53,9 +57,18 @@ public final class Int4Weights implements WeightSource {
     public Int4Weights(WeightSource source, int requestedGroup, boolean symmetric, Map<String, Int4Matrix> given) {
         this.source = source;
         this.given = given;
+        this.factors = new QuantizedWeights(source, 0, false);
         this.requestedGroup = requestedGroup;
         this.symmetric = symmetric;
         for (String n : source.names()) {
+            if (isFactor(n)) {
+                quantized.add(n);
+                for (String produced : new String[] {n, n + Int8Tensors.SCALE}) {
+                    names.add(produced);
+                    producedFrom.put(produced, n);
+                }
+                continue;
+            }
             if (!quantizes(n)) {
                 names.add(n);
                 continue;
@@ -77,23 +90,26 @@ public final class Int4Weights implements WeightSource {
         return false;
     }
 
+    /** ARMOR's A' or B' of a projection. */
+    private static boolean isFactor(String name) {
+        for (String suffix : new String[] {SparseLinearLoader.ARMOR_A, SparseLinearLoader.ARMOR_B})
+            if (name.endsWith(suffix) && Conversions.PROJECTION.matcher(name.substring(0, name.length() - suffix.length())).matches())
+                return true;
+        return false;
+    }
+
     /**
-     * Checks every tensor before any work: float dtypes, no ARMOR factors (no 4-bit ARMOR format yet), and a group
-     * size that fits each row; errors name the tensor.
+     * Checks every tensor before any work: float dtypes and a group size that fits each row; errors name the tensor.
      *
-     * @throws IllegalArgumentException for the group size or an ARMOR model (usage errors), {@link CheckpointException} for dtypes
+     * @throws IllegalArgumentException for the group size (a usage error), {@link CheckpointException} for dtypes
      */
     public void validate() {
-        for (String n : source.names())
-            if (n.endsWith(SparseLinearLoader.ARMOR_A) || n.endsWith(SparseLinearLoader.ARMOR_B))
-                throw new IllegalArgumentException("--bits 4: tensor " + n + " of " + source.origin() + " is an ARMOR factor, expected "
-                        + "a dense or 2:4 model: 4-bit ARMOR is not supported yet (use --bits 8, or export it --dense first)");
         for (String n : quantized) {
             Tensor t = source.tensor(n);
             if (t.dtype() != DType.F32 && t.dtype() != DType.BF16 && t.dtype() != DType.F16)
                 throw new CheckpointException(source.origin() + ": tensor " + n + " has dtype " + t.dtype()
                         + ", expected F32, BF16 or F16 (a float checkpoint to quantize)");
-            denseGroup(t);
+            if (!isFactor(n)) denseGroup(t);
         }
     }
 
@@ -121,6 +137,13 @@ public final class Int4Weights implements WeightSource {
 
     private void make(String name) {
         if (name.equals(current)) return;
+        if (isFactor(name)) {
+            Map<String, Tensor> out = new LinkedHashMap<>();
+            for (String n : new String[] {name, name + Int8Tensors.SCALE}) out.put(n, onHeap(factors.tensor(n)));
+            current = name;
+            currentTensors = out;
+            return;
+        }
         Tensor t = source.tensor(name);
         if (t.rank() != 2)
             throw new CheckpointException(source.origin() + ": tensor " + name + " has shape " + t.shapeString() + ", expected [rows, columns]");
@@ -138,6 +161,13 @@ public final class Int4Weights implements WeightSource {
         for (Tensor p : Int4Tensors.tensors(name, q)) out.put(p.name(), p);
         current = name;
         currentTensors = out;
+    }
+
+    /** A copy of {@code t} in the Java heap: the int8 view frees its tensors when it makes the next one. */
+    private static Tensor onHeap(Tensor t) {
+        MemorySegment copy = MemorySegment.ofArray(new byte[Math.toIntExact(t.data().byteSize())]);
+        copy.copyFrom(t.data());
+        return new Tensor(t.name(), t.dtype(), t.shape().clone(), copy);
     }
 
     @Override

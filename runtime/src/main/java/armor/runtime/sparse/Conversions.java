@@ -146,10 +146,11 @@ public final class Conversions {
     }
 
     /**
-     * Writes {@code dst}: {@code src} (a dense or 2:4 checkpoint with float weights) with every projection's weight,
-     * or 2:4 kept values, quantized to 4 bits by round to nearest ({@link Int4Weights}): dense projections as
-     * compressed-tensors pack-quantized, 2:4 cores as armor's 2:4-int4 (positions unchanged); the sparsity_config is
-     * kept and config.json gains a pack-quantized {@code quantization_config}. Returns the number of matrices quantized.
+     * Writes {@code dst}: {@code src} (a dense, 2:4 or ARMOR checkpoint with float weights) with every projection's
+     * weight, or 2:4 kept values, quantized to 4 bits by round to nearest ({@link Int4Weights}): dense projections as
+     * compressed-tensors pack-quantized, 2:4 cores as armor's 2:4-int4 (positions unchanged), ARMOR's A' and B' as int8;
+     * the sparsity_config is kept and config.json gains a pack-quantized {@code quantization_config}. Returns the number
+     * of matrices made 4-bit.
      *
      * @param requestedGroup dense input columns per scale, 0 for the default (128 where it divides the row, else the row)
      * @throws Int8SchemeException when the group size does not fit a tensor, or the source is quantized already;
@@ -195,7 +196,8 @@ public final class Conversions {
             for (String name : names) {
                 for (Tensor t : view.replacement(name)) {
                     out.putTensor(t);
-                    if (t.name().endsWith(armor.runtime.quant.Int4Tensors.SCALE) && t.dim(1) != 1) channel = false;
+                    // the 4-bit scales (rank 2); ARMOR's int8 factors have scales of rank 3
+                    if (t.name().endsWith(armor.runtime.quant.Int4Tensors.SCALE) && t.rank() == 2 && t.dim(1) != 1) channel = false;
                 }
                 out.drop(name);
                 progress.converted(++done, names.size(), name);
@@ -206,7 +208,7 @@ public final class Conversions {
                 if (sparsity != null) o.set(SparsityConfig.KEY, sparsity.toJson());
                 o.set(QuantizationConfig.KEY, QuantizationConfig.packQuantized(nominal, wholeRows, symmetric, method, SparsityConfig.VERSION));
             });
-            return names.size();
+            return (int) names.stream().filter(n -> !n.endsWith(SparseLinearLoader.ARMOR_A) && !n.endsWith(SparseLinearLoader.ARMOR_B)).count();
         }
     }
 

@@ -10,7 +10,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * The 4-bit layers ({@link DenseInt4Linear}, {@link Sparse24Int4Linear}) against a double-precision product with the
+ * The 4-bit layers ({@link DenseInt4Linear}, {@link Sparse24Linear} and {@link ArmorLinear} around a
+ * {@link Sparse24Int4Matrix}) against a double-precision product with the
  * weights written out from the codes' definition ({@code (code - zero point) × scale}, kept values at their positions),
  * on sizes that are not multiples of the vector, the row block, the word or the group; one token (decode), a few
  * (decoded one by one) and a batch (dequantized row blocks).
@@ -83,20 +84,60 @@ class Int4LinearTest {
                 int rows = s[0], cols = s[1], group = s[2], half = cols / 2;
                 Sparse24Core core = Sparse24Core.byMagnitude(gaussian(rnd, rows * cols), rows, cols);
                 Int4Matrix kept = Int4Quantizer.quantize(core.values(), rows, half, group / 2, symmetric);
-                Sparse24Int4Linear layer = new Sparse24Int4Linear(kept, cols, MemorySegment.ofArray(core.meta()), "meta", null);
-                double[] k = reference(kept), w = new double[rows * cols];
-                for (int r = 0; r < rows; r++)
-                    for (int g = 0; g < cols / 4; g++) {
-                        int nib = core.nibble(r, g);
-                        w[r * cols + 4 * g + (nib & 3)] = k[r * half + 2 * g];
-                        w[r * cols + 4 * g + (nib >>> 2)] = k[r * half + 2 * g + 1];
-                    }
+                Sparse24Linear layer = new Sparse24Linear(new Sparse24Int4Matrix(kept, cols, MemorySegment.ofArray(core.meta()), "meta"), null);
+                double[] w = keptAtPositions(kept, core);
                 String what = "2:4 " + rows + "×" + cols + " g" + group + (symmetric ? " symmetric" : " zero points");
                 assertProduct(layer, w, rows, cols, rnd, what);
-                assertArrayEquals(core.meta(), layer.toCore().meta(), what + ": positions back from the kernel layout");
+                assertEquals(WeightFormat.TWO_FOUR_INT4, layer.format());
+                assertArrayEquals(core.meta(), layer.core().toCore().meta(), what + ": positions back from the kernel layout");
                 float[] dense = layer.denseWeight();
                 for (int i = 0; i < w.length; i++) assertEquals(w[i], dense[i], 1e-6 * Math.abs(w[i]), what + ": dense weight " + i);
             }
+    }
+
+    /** The dense weight of a 2:4 core's 4-bit kept values at their positions, from the codes' definition. */
+    private static double[] keptAtPositions(Int4Matrix kept, Sparse24Core core) {
+        int rows = core.rows(), cols = core.cols(), half = cols / 2;
+        double[] k = reference(kept), w = new double[rows * cols];
+        for (int r = 0; r < rows; r++)
+            for (int g = 0; g < cols / 4; g++) {
+                int nib = core.nibble(r, g);
+                w[r * cols + 4 * g + (nib & 3)] = k[r * half + 2 * g];
+                w[r * cols + 4 * g + (nib >>> 2)] = k[r * half + 2 * g + 1];
+            }
+        return w;
+    }
+
+    /**
+     * ARMOR around a 4-bit core with int8 A' and B': {@code A'·C·B'} in double. Blocks of 16 rows take the fused decode
+     * (A' over whole row blocks of the core), blocks of 12 the plain path.
+     */
+    @Test
+    void armorInt4MatchesTheDoubleProductOfItsFactorsAndCore() {
+        Random rnd = new Random(13);
+        int[][] shapes = {{32, 96, 16, 32}, {48, 64, 16, 64}, {24, 96, 12, 32}};
+        for (int[] s : shapes) {
+            int rows = s[0], cols = s[1], block = s[2], group = s[3];
+            Sparse24Core core = Sparse24Core.byMagnitude(gaussian(rnd, rows * cols), rows, cols);
+            Int4Matrix kept = Int4Quantizer.quantize(core.values(), rows, cols / 2, group / 2, false);
+            BlockDiagonal a = BlockDiagonal.quantize(gaussian(rnd, rows * block), rows / block, block);
+            BlockDiagonal b = BlockDiagonal.quantize(gaussian(rnd, cols * block), cols / block, block);
+            ArmorLinear layer = new ArmorLinear(new Sparse24Int4Matrix(kept, cols, MemorySegment.ofArray(core.meta()), "meta"), a, b, null);
+            assertEquals(WeightFormat.ARMOR_INT4, layer.format());
+            double[] c = keptAtPositions(kept, core), w = new double[rows * cols], cb = new double[rows * cols];
+            float[] af = a.toFloats(), bf = b.toFloats();
+            for (int r = 0; r < rows; r++) // C·B'
+                for (int col = 0; col < cols; col++) {
+                    int blk = col / block, j = col % block;
+                    for (int k = 0; k < block; k++) cb[r * cols + col] += c[r * cols + blk * block + k] * bf[(blk * block + k) * block + j];
+                }
+            for (int r = 0; r < rows; r++) // A'·(C·B')
+                for (int col = 0; col < cols; col++) {
+                    int blk = r / block, i = r % block;
+                    for (int k = 0; k < block; k++) w[r * cols + col] += af[(blk * block + i) * block + k] * cb[(blk * block + k) * cols + col];
+                }
+            assertProduct(layer, w, rows, cols, rnd, "ARMOR-int4 " + rows + "×" + cols + " block " + block);
+        }
     }
 
     @Test
@@ -106,7 +147,7 @@ class Int4LinearTest {
         java.util.Arrays.fill(meta, (byte) 0x44);
         meta[5] = 0x47; // row 2, group 2: nibble 7 = positions 3, 1
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new Sparse24Int4Linear(kept, 16, MemorySegment.ofArray(meta), "P.sparse_meta", null));
+                () -> new Sparse24Int4Matrix(kept, 16, MemorySegment.ofArray(meta), "P.sparse_meta"));
         assertTrue(e.getMessage().contains("P.sparse_meta: row 2, group 2"), e.getMessage());
         Int4Matrix g4 = Int4Quantizer.quantize(new float[2 * 32], 2, 32, 4, true);
         assertThrows(IllegalArgumentException.class, () -> new DenseInt4Linear(g4, null));

@@ -137,7 +137,7 @@ class WeightFormatTest {
 
     @Test
     void namesRoundTripAndStayTheOnesUsersSee() {
-        assertEquals(List.of("dense", "2:4", "armor", "dense-int8", "2:4-int8", "armor-int8", "dense-int4", "2:4-int4"), WeightFormat.kinds());
+        assertEquals(List.of("dense", "2:4", "armor", "dense-int8", "2:4-int8", "armor-int8", "dense-int4", "2:4-int4", "armor-int4"), WeightFormat.kinds());
         assertEquals(List.of("dense", "2:4", "armor"), WeightFormat.gpuKinds());
         for (WeightFormat f : WeightFormat.values()) {
             if (!f.runnable()) continue;

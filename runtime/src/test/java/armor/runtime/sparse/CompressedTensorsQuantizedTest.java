@@ -122,7 +122,7 @@ class CompressedTensorsQuantizedTest {
             int sparse = 0;
             for (int l = 0; l < q.decoder().numLayers(); l++)
                 for (String name : DecoderLayer.PROJECTIONS)
-                    if (q.decoder().layer(l).linear(name) instanceof Sparse24Linear s && s.core().dtype() == runsAs) sparse++;
+                    if (q.decoder().layer(l).linear(name) instanceof Sparse24Linear s && s.format().element().dtype() == runsAs) sparse++;
             assertEquals(35, sparse, what + ": every projection runs as 2:4 with " + runsAs + " values");
             float[] a = q.logits(PROMPT), b = f.logits(PROMPT);
             for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-4, what + ": logit " + i);

@@ -9,6 +9,7 @@ import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
@@ -212,7 +213,7 @@ class CompressedTensorsTest {
             for (int i = 0; i < 5; i++) {
                 for (String p : DecoderLayer.PROJECTIONS) {
                     Sparse24Linear lb = (Sparse24Linear) b.decoder().layer(i).linear(p), ld = (Sparse24Linear) d.decoder().layer(i).linear(p);
-                    assertEquals(DType.BF16, lb.core().dtype());
+                    assertEquals(WeightFormat.TWO_FOUR_BF16, lb.format());
                     float[] wb = lb.denseWeight(), wd = ld.denseWeight(), wr = ((Sparse24Linear) ref.decoder().layer(i).linear(p)).denseWeight();
                     for (int k = 0; k < wb.length; k++) {
                         assertEquals(wd[k], wb[k], 0f, p);

@@ -303,11 +303,40 @@ class Int4CheckpointTest {
         assertEquals(Int8SchemeException.Cause.GROUP_SIZE, e.reason());
         assertTrue(e.getMessage().startsWith("--group-size: tensor model.layers.0.mlp.down_proj.weight (172 input columns): group size 48"),
                 e.getMessage());
-        Path armor = Int8CheckpointTest.armorFolder(LLAMA3, tmp.resolve("armor"), 32);
-        e = assertThrows(Int8SchemeException.class, () -> Conversions.quantize4(armor, out, 0, true, (d, t, n) -> { }));
-        assertTrue(e.getMessage().startsWith("--bits 4: tensor model.layers.0.mlp.down_proj.armor_a"), e.getMessage());
         try (var files = Files.list(tmp)) {
-            assertEquals(List.of(armor), files.toList(), "nothing written, not even a temporary folder");
+            assertEquals(List.of(), files.toList(), "nothing written, not even a temporary folder");
         }
+    }
+
+    /**
+     * ARMOR to 4 bits: the core's kept values as 2:4-int4, A' and B' as int8 with one scale per block row. The float
+     * twin is the ARMOR folder with every value replaced by what this test reads back from the written tensors.
+     */
+    @Test
+    void armorQuantizesToA4BitCoreBetweenInt8Factors(@TempDir Path tmp) throws Exception {
+        Path armor = Int8CheckpointTest.armorFolder(LLAMA3, tmp.resolve("armor"), 32), armorq = tmp.resolve("armor4");
+        assertEquals(3 * 7, Conversions.quantize4(armor, armorq, 32, false, (d, t, n) -> { }), "the 4-bit cores of 21 projections");
+        List<Tensor> twin = new ArrayList<>();
+        try (CheckpointWeights src = CheckpointWeights.open(armor); CheckpointWeights w = CheckpointWeights.open(armorq)) {
+            for (String n : src.names()) {
+                Tensor t = src.tensor(n);
+                if (n.endsWith(".sparse_values")) {
+                    assertFalse(w.has(n));
+                    twin.add(floats(n, readBack(w, n, t.dim(0), t.dim(1)), t.dim(0), t.dim(1)));
+                } else if (n.endsWith(".armor_a") || n.endsWith(".armor_b")) {
+                    Tensor q = w.tensor(n), scale = w.tensor(n + "_scale");
+                    assertEquals(DType.I8, q.dtype(), n);
+                    assertArrayEquals(new long[] {t.dim(0), t.dim(1), 1}, scale.shape(), n + ": one scale per block row");
+                    float[] sc = TensorFloats.read(scale), back = new float[t.dim(0) * t.dim(1) * t.dim(2)];
+                    for (int i = 0; i < back.length; i++) back[i] = q.data().get(ValueLayout.JAVA_BYTE, i) * sc[i / t.dim(2)];
+                    twin.add(floats(n, back, t.shape().clone()));
+                } else {
+                    twin.add(t.copyToHeap());
+                }
+            }
+        }
+        Path twinDir = tmp.resolve("armor-f");
+        writeFolder(armor, twinDir, twin, c -> c);
+        assertSameLogits(armorq, twinDir, "armor-int4");
     }
 }

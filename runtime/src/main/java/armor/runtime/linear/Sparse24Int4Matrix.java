@@ -10,14 +10,14 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A 2:4 linear layer whose kept values are 4-bit codes ({@link Int4Matrix} of {@code rows × cols/2} kept values, groups
+ * A 2:4 core whose kept values are 4-bit codes ({@link Int4Matrix} of {@code rows × cols/2} kept values, groups
  * of G/2 kept values for G dense columns) with the positions of {@link Sparse24Core}; repacked at load into
  * {@link Sparse24Int4Kernels}' layout (eight kept values and their four groups' positions per row and word, rows in
  * lanes) in the Java heap. One token (and a few, token by token) runs the decode kernel; more tokens dequantize each
  * row block once into dense floats and multiply them with every token ({@link DenseInt4MatMul#blockTimesTokens}): the
  * batch path does not skip the pruned half yet.
  */
-public final class Sparse24Int4Linear implements Linear {
+public final class Sparse24Int4Matrix implements SparseCore {
     private static final int BATCH_TOKENS = 4;
     private static final int GRAIN = 2;
     private static final int R = DenseInt4MatMul.ROWS;
@@ -27,14 +27,13 @@ public final class Sparse24Int4Linear implements Linear {
     private final short[] positions;
     private final float[] scales, zeroScales;
     private final byte[] zeroPoints;
-    private final float[] bias;
 
     /**
      * @param values   the kept values, {@code rows × cols/2}, as {@code P.sparse_values}
      * @param meta     {@code rows × ceil(cols/8)} bytes of positions as {@code P.sparse_meta}; every nibble validated
      * @param metaName names the metadata in errors
      */
-    public Sparse24Int4Linear(Int4Matrix values, int cols, MemorySegment meta, String metaName, float[] bias) {
+    public Sparse24Int4Matrix(Int4Matrix values, int cols, MemorySegment meta, String metaName) {
         if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: " + cols + " input columns is not a multiple of 4");
         if (values.cols() * 2 != cols)
             throw new IllegalArgumentException("2:4 core: " + values.cols() + " kept values a row, expected " + cols / 2);
@@ -42,8 +41,6 @@ public final class Sparse24Int4Linear implements Linear {
         if (gk != half && gk % 8 != 0)
             throw new IllegalArgumentException("2:4 core: scale groups of " + gk + " kept values (" + 2 * gk
                     + " dense columns), expected a multiple of 8 kept values (16 columns) or the whole row");
-        if (bias != null && bias.length != values.rows())
-            throw new IllegalArgumentException("2:4 int4 linear: bias has " + bias.length + " entries, expected " + values.rows());
         this.rows = values.rows();
         this.cols = cols;
         this.keptGroup = gk;
@@ -56,7 +53,6 @@ public final class Sparse24Int4Linear implements Linear {
         this.scales = new float[rowBlocks * scaleGroups * R];
         this.zeroPoints = values.zeroPoints();
         this.zeroScales = values.symmetric() ? null : new float[scales.length];
-        this.bias = bias;
         int groups = cols / 4, mc = Sparse24Core.metaCols(cols);
         byte[] q = values.codes();
         for (int r = 0; r < rows; r++) {
@@ -86,12 +82,13 @@ public final class Sparse24Int4Linear implements Linear {
     }
 
     /** A float32 core's kept values quantized to 4 bits with one scale (and zero point) per row and {@code group} dense columns. */
-    public static Sparse24Int4Linear quantize(Sparse24Core core, int group, boolean symmetric, float[] bias) {
+    public static Sparse24Int4Matrix quantize(Sparse24Core core, int group, boolean symmetric) {
         Int4Matrix q = Int4Quantizer.quantize(core.values(), core.rows(), core.cols() / 2, group / 2, symmetric);
-        return new Sparse24Int4Linear(q, core.cols(), MemorySegment.ofArray(core.meta()), "2:4 core metadata", bias);
+        return new Sparse24Int4Matrix(q, core.cols(), MemorySegment.ofArray(core.meta()), "2:4 core metadata");
     }
 
     /** The core with its kept values dequantized (float32) and positions in the checkpoint layout. */
+    @Override
     public Sparse24Core toCore() {
         int half = cols / 2, mc = Sparse24Core.metaCols(cols), groups = cols / 4;
         float[] v = new float[rows * half];
@@ -116,34 +113,39 @@ public final class Sparse24Int4Linear implements Linear {
         return 2 * keptGroup;
     }
 
-    public float[] bias() {
-        return bias;
-    }
-
     @Override
-    public float[] denseWeight() {
-        return toCore().toDense();
-    }
-
-    @Override
-    public int inFeatures() {
-        return cols;
-    }
-
-    @Override
-    public int outFeatures() {
+    public int rows() {
         return rows;
     }
 
     @Override
-    public void forward(float[] x, float[] y, int tokens) {
+    public int cols() {
+        return cols;
+    }
+
+    @Override
+    public int blockRows() {
+        return R;
+    }
+
+    @Override
+    public float[] inputBuffer() {
+        return new float[words * Sparse24Int4Kernels.COLS];
+    }
+
+    @Override
+    public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
+        Sparse24Int4Kernels.decode(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
+    }
+
+    @Override
+    public void multiply(float[] x, float[] y, int tokens) {
         if (tokens < BATCH_TOKENS) {
-            float[] xp = new float[words * Sparse24Int4Kernels.COLS];
+            float[] xp = inputBuffer();
             for (int t = 0; t < tokens; t++) {
                 System.arraycopy(x, t * cols, xp, 0, cols);
                 int yOff = t * rows;
-                Parallel.forRange(rowBlocks, GRAIN, (a, b) -> Sparse24Int4Kernels.decode(vals, positions, scales, zeroScales, words,
-                        scaleGroups, wordsPerScale, xp, y, yOff, rows, a, b));
+                Parallel.forRange(rowBlocks, GRAIN, (a, b) -> decodeRowBlocks(xp, y, yOff, a, b));
             }
         } else {
             Parallel.forRange(rowBlocks, 1, (a, b) -> {
@@ -154,17 +156,15 @@ public final class Sparse24Int4Linear implements Linear {
                 }
             });
         }
-        if (bias != null) Sparse24Linear.addBias(y, bias, tokens);
     }
 
     @Override
-    public long weightBytes() {
-        return WeightFormat.TWO_FOUR_INT4.weightBytes(rows, cols, groupSize()) + (zeroPoints == null ? 0 : (long) rows * scaleGroups / 2)
-                + (bias == null ? 0 : 4L * rows);
+    public long bytes() {
+        return WeightFormat.TWO_FOUR_INT4.weightBytes(rows, cols, groupSize()) + (zeroPoints == null ? 0 : (long) rows * scaleGroups / 2);
     }
 
     @Override
-    public WeightFormat format() {
-        return WeightFormat.TWO_FOUR_INT4;
+    public WeightFormat format(Structure structure) {
+        return WeightFormat.of(structure, Element.INT4);
     }
 }
