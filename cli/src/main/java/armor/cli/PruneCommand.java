@@ -119,12 +119,35 @@ public final class PruneCommand implements Callable<Integer> {
         if (method.needsData() && calib == null) throw usage("--method " + method.cliName() + " needs --calib FILE");
         if (threads != null && threads < 1) throw usage("--threads " + threads + ", expected at least 1");
         RunStage runStage = runStage();
-        if (recover) return pruneAndRecover(seq, runStage);
+        Int8Scheme int8 = quantize.scheme(spec);
+        if (quantize.int4()) return pruneThenQuantize4(seq, runStage);
+        if (recover) return pruneAndRecover(seq, runStage, out, int8);
+        return prune(seq, runStage, out, int8);
+    }
+
+    /** {@code --quantize int4}: prune (and recover) in float beside --out, then 4-bit into --out ({@link FourBitOutput}). */
+    private int pruneThenQuantize4(int seq, RunStage runStage) throws Exception {
+        if (plan || runStage.kind() != RunStage.Kind.WHOLE)
+            throw usage("--quantize int4 runs on one machine: drop --plan, --stage and --shard");
+        if (Files.exists(out)) throw usage("--out " + out + " already exists; expected a new folder");
+        FourBitOutput.check(spec, model, quantize);
+        Path floatOut = FourBitOutput.floatFolder(out);
+        if (FourBitOutput.floatDone(out)) {
+            System.err.println("armor: " + floatOut + " already holds the float model; quantizing it");
+        } else {
+            int rc = recover ? pruneAndRecover(seq, runStage, floatOut, null) : prune(seq, runStage, floatOut, null);
+            if (rc != 0) return rc;
+        }
+        FourBitOutput.finish(out, quantize, calib, windows, samples, seq, seed);
+        return 0;
+    }
+
+    private int prune(int seq, RunStage runStage, Path dest, Int8Scheme int8) throws Exception {
         // auto needs the model's shapes; a missing model folder is reported by the pruner when it loads it
         int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
                 ? block.resolve(ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
-        PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, out,
-                threads == null ? Parallel.threads() : threads, quantize.scheme(spec));
+        PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, dest,
+                threads == null ? Parallel.threads() : threads, int8);
         try {
             if (plan) {
                 printPlan(Pruner.plan(job, new PruneReporter()));
@@ -154,19 +177,18 @@ public final class PruneCommand implements Callable<Integer> {
      * {@code --recover}: prunes into the recovery work folder (kept there, so a rerun after a kill neither prunes nor
      * trains again what is done), then recovers into --out; the quantization, if any, applies to the recovered model.
      */
-    private int pruneAndRecover(int seq, RunStage runStage) throws Exception {
+    private int pruneAndRecover(int seq, RunStage runStage, Path dest, Int8Scheme scheme) throws Exception {
         if (windows == null) throw usage("--recover needs --windows A:B: recovery trains on windows of --calib");
         if (calib == null) throw usage("--recover needs --calib FILE");
         if (plan || runStage.kind() != RunStage.Kind.WHOLE) throw usage("--recover runs on one machine: drop --plan, --stage and --shard");
-        if (Files.exists(out)) throw usage("--out " + out + " already exists; expected a new folder");
+        if (Files.exists(dest)) throw usage("--out " + dest + " already exists; expected a new folder");
         int[] w;
         try {
             w = armor.pruner.calib.CalibrationSet.parseWindows(windows);
         } catch (IllegalArgumentException e) {
             throw usage(e.getMessage());
         }
-        Int8Scheme scheme = quantize.scheme(spec);
-        Path pruned = armor.pruner.recover.Recovery.workFolder(out).resolve("pruned");
+        Path pruned = armor.pruner.recover.Recovery.workFolder(dest).resolve("pruned");
         Files.createDirectories(pruned.getParent());
         if (!Files.exists(pruned)) {
             int b = method == PruneMethod.ARMOR ? block.resolve(ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
@@ -180,7 +202,7 @@ public final class PruneCommand implements Callable<Integer> {
         } else {
             System.err.println("armor: " + pruned + " already holds the pruned model; recovering it");
         }
-        return RecoverCommand.run(spec, RecoverCommand.job(spec, pruned, model, calib, w, seq, recovery, seed, out, scheme));
+        return RecoverCommand.run(spec, RecoverCommand.job(spec, pruned, model, calib, w, seq, recovery, seed, dest, scheme));
     }
 
     private RunStage runStage() {

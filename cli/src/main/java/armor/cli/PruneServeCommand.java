@@ -110,6 +110,9 @@ public final class PruneServeCommand implements Callable<Integer> {
         if (heldout < 1) throw new ParameterException(spec.commandLine(), "--heldout " + heldout + ", expected at least 1");
         if (m == PruneMethod.ARMOR) block.check(spec);
         Int8Scheme int8 = quantize.scheme(spec);
+        if (quantize.int4())
+            throw new ParameterException(spec.commandLine(), "--quantize int4: prune-serve compares int8 or float kinds; run "
+                    + "armor prune --quantize int4, then armor serve on its folder");
         if (recover && int8 != null) {
             throw new ParameterException(spec.commandLine(), "--recover with --quantize: recovery trains float weights; "
                     + "run prune-serve --recover, then armor quantize on the recovered folder");

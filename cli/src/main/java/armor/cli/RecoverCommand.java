@@ -6,6 +6,7 @@ import armor.pruner.recover.RecoveryJob;
 import armor.pruner.run.PruneUsageException;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -63,7 +64,16 @@ public final class RecoverCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
-        return run(spec, job(spec, model, teacher, calib, w, seq, recovery, seed, out, scheme));
+        if (!quantize.int4()) return run(spec, job(spec, model, teacher, calib, w, seq, recovery, seed, out, scheme));
+        // --quantize int4: recover in float beside --out, then GPTQ on the same calibration windows into --out
+        if (Files.exists(out)) throw new CommandLine.ParameterException(spec.commandLine(), "--out " + out + " already exists; expected a new folder");
+        FourBitOutput.check(spec, model, quantize);
+        if (!FourBitOutput.floatDone(out)) {
+            int rc = run(spec, job(spec, model, teacher, calib, w, seq, recovery, seed, FourBitOutput.floatFolder(out), null));
+            if (rc != 0) return rc;
+        }
+        FourBitOutput.finish(out, quantize, calib, windows, 0, seq, seed);
+        return 0;
     }
 
     static RecoveryJob job(CommandLine.Model.CommandSpec spec, Path model, Path teacher, Path calib, int[] w, int seq,

@@ -67,8 +67,12 @@ class QuantizeCommandTest {
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--group-size", "32"), 2,
                 "tensor model.layers.0.mlp.down_proj.weight (172 input columns)");
         oneLine(run("quantize", "--model", STORIES, "--out", out, "--embeddings", "fp8"), 2, "--embeddings fp8, expected int8 or keep");
-        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int4"), 2,
-                "--quantize int4, expected int8");
+        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int5"), 2,
+                "--quantize int5, expected int8 or int4");
+        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int4", "--group-size", "32"), 2,
+                "tensor model.layers.0.mlp.down_proj.weight (172 input columns)");
+        oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int8", "--zero-points"), 2,
+                "--zero-points needs --quantize int4");
         oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--group-size", "64"), 2,
                 "--group-size needs --quantize int8");
         oneLine(run("prune", "--model", STORIES, "--method", "magnitude", "--out", out, "--quantize", "int8", "--group-size", "32"), 2,
@@ -133,6 +137,26 @@ class QuantizeCommandTest {
         assertTrue(i.out().contains("armor-int4"), i.out());
         double a = perplexity(armor), a4 = perplexity(armor4);
         assertTrue(a4 > a * 0.98 && a4 < a * 1.25, "ARMOR " + a + ", ARMOR-int4 " + a4);
+    }
+
+    /** {@code prune --quantize int4} is {@code prune} then {@code quantize --bits 4 --method gptq} on the same text, in one command. */
+    @Test
+    void pruneWithQuantizeInt4EqualsPruneThenGptq(@TempDir Path tmp) throws Exception {
+        Path oneShot = tmp.resolve("one-shot"), pruned = tmp.resolve("pruned"), twoStep = tmp.resolve("two-step");
+        String[] calib = {"--calib", TEXT, "--seq", "128", "--windows", "0:16"};
+        RuntimeCommandsTest.Run p = run(concat(new String[] {"prune", "--model", STORIES, "--method", "wanda", "--out", oneShot.toString(),
+                "--quantize", "int4", "--zero-points"}, calib));
+        assertEquals(0, p.exit(), p.err());
+        assertTrue(p.out().contains("35 matrices as int4 (GPTQ"), p.out());
+        assertEquals(Set.of("one-shot"), listing(tmp), "the float model beside --out is gone");
+        assertEquals(0, run(concat(new String[] {"prune", "--model", STORIES, "--method", "wanda", "--out", pruned.toString()}, calib)).exit());
+        assertEquals(0, run(concat(new String[] {"quantize", "--bits", "4", "--method", "gptq", "--zero-points", "--model", pruned.toString(),
+                "--out", twoStep.toString()}, calib)).exit());
+        try (CheckpointWeights a = CheckpointWeights.open(oneShot); CheckpointWeights b = CheckpointWeights.open(twoStep)) {
+            assertEquals(Set.copyOf(b.names()), Set.copyOf(a.names()));
+            assertTrue(a.has("model.layers.4.mlp.down_proj.sparse_values_packed"));
+            for (String n : a.names()) assertEquals(-1L, a.tensor(n).data().mismatch(b.tensor(n).data()), n);
+        }
     }
 
     @Test

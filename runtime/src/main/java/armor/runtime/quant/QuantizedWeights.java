@@ -49,7 +49,8 @@ public final class QuantizedWeights implements WeightSource, AutoCloseable {
         this.embeddings = embeddings;
         for (String n : source.names()) {
             names.add(n);
-            if (quantizes(n)) {
+            // a tensor with scales beside it is int8 already (ARMOR's factors in a 4-bit view): it passes through
+            if (quantizes(n) && !source.has(n + Int8Tensors.SCALE)) {
                 quantized.add(n);
                 names.add(n + Int8Tensors.SCALE);
             }
@@ -64,7 +65,7 @@ public final class QuantizedWeights implements WeightSource, AutoCloseable {
     public void validate() {
         for (String n : quantized) {
             Tensor t = source.tensor(n);
-            if (t.dtype() == DType.I8 || source.has(n + Int8Tensors.SCALE))
+            if (t.dtype() == DType.I8)
                 throw new CheckpointException(source.origin() + ": tensor " + n + " is already int8, expected a float checkpoint to quantize");
             if (t.dtype() != DType.F32 && t.dtype() != DType.BF16 && t.dtype() != DType.F16)
                 throw new CheckpointException(source.origin() + ": tensor " + n + " has dtype " + t.dtype() + ", expected F32, BF16 or F16");
