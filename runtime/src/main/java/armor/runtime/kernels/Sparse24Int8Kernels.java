@@ -7,7 +7,7 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Decode kernels for a 2:4 core with int8 values ({@code armor.runtime.linear.Sparse24Matrix}). Rows are interleaved
+ * Decode kernels for a 2:4 core with int8 values ({@code armor.runtime.linear.Sparse24Int8Matrix}). Rows are interleaved
  * in blocks of {@link #ROWS} (one row a lane: 16 on AVX-512, 8 on AVX2) and columns taken a <em>pair</em> of groups
  * (8 input columns) at a time. For row block {@code rb} and pair {@code p}, lane {@code i} (row {@code rb*ROWS + i})
  * has

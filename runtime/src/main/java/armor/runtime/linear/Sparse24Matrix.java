@@ -2,10 +2,7 @@ package armor.runtime.linear;
 
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.Parallel;
-import armor.runtime.kernels.Sparse24Int8Kernels;
 import armor.runtime.kernels.Sparse24Kernels;
-import armor.runtime.quant.Int8Matrix;
-import armor.runtime.quant.Int8Quantizer;
 import armor.runtime.tensor.DType;
 
 import java.lang.foreign.MemorySegment;
@@ -13,11 +10,10 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A 2:4 core repacked at load into the kernels' row-interleaved layout (see {@link Sparse24Kernels}), values kept in
- * the stored dtype (bf16, f16: both kept values of a row and group in one {@code int}; f32: {@code float[]}; int8:
- * the four kept values of a pair of groups in one {@code int}, with one float scale per row and group of dense
- * columns, see {@link Sparse24Int8Kernels}). Rows are padded to a multiple of 8 with zero values; the padded rows are
- * computed and dropped.
+ * A 2:4 core with float values, repacked at load into the kernels' row-interleaved layout (see {@link Sparse24Kernels}),
+ * values kept in the stored dtype (bf16, f16: both kept values of a row and group in one {@code int}; f32:
+ * {@code float[]}). Rows are padded to a multiple of 8 with zero values; the padded rows are computed and dropped.
+ * int8 values are {@link Sparse24Int8Matrix}, 4-bit ones {@link Sparse24Int4Matrix}.
  */
 public final class Sparse24Matrix implements SparseCore {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -25,64 +21,26 @@ public final class Sparse24Matrix implements SparseCore {
     /** Prefill with fewer tokens than this runs the decode kernel once per token (no transpose, streams weights). */
     static final int PREFILL_MIN_TOKENS = 4;
 
-    /** Rows per prefill chunk of an int8 core: its values dequantized to float32 (256 rows: ≤ 1 MiB at 2048 columns). */
-    private static final int INT8_PREFILL_ROWS = 256;
-
     private final int rows, cols, groups, rowBlocks;
-    /** Rows per row block: 8 ({@link Sparse24Kernels}), or {@link Sparse24Int8Kernels#ROWS} for int8. */
-    private final int blockRows;
     private final DType dtype;
     private final int[] vals16;
     private final float[] vals32;
     private final int[] meta;
-    /** int8 only ({@link Sparse24Int8Kernels} layout): values and positions of group pairs, scales, scale geometry. */
-    private final int[] vals8;
-    private final byte[] meta8;
-    private final float[] scales8;
-    private final int pairs, groupSize, scaleGroups, pairsPerScale;
 
-    private Sparse24Matrix(int rows, int cols, DType dtype, int groupSize) {
+    private Sparse24Matrix(int rows, int cols, DType dtype) {
         if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: " + cols + " input columns is not a multiple of 4");
-        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32 && dtype != DType.I8)
-            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected BF16, F16, F32 or I8");
+        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32)
+            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected BF16, F16 or F32");
         this.rows = rows;
         this.cols = cols;
         this.groups = cols / 4;
         this.dtype = dtype;
-        this.pairs = (groups + 1) / 2;
-        this.blockRows = dtype == DType.I8 ? Sparse24Int8Kernels.ROWS : Sparse24Kernels.LANES;
-        this.rowBlocks = (rows + blockRows - 1) / blockRows;
-        long n = (long) rowBlocks * blockRows * pairs * 4;
+        this.rowBlocks = (rows + Sparse24Kernels.LANES - 1) / Sparse24Kernels.LANES;
+        long n = (long) rowBlocks * Sparse24Kernels.LANES * groups * 2;
         if (n > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
-        this.vals16 = dtype == DType.BF16 || dtype == DType.F16 ? new int[rowBlocks * groups * 8] : null;
+        this.vals16 = dtype == DType.F32 ? null : new int[rowBlocks * groups * 8];
         this.vals32 = dtype == DType.F32 ? new float[rowBlocks * groups * 16] : null;
-        this.meta = dtype == DType.I8 ? null : new int[rowBlocks * groups];
-        if (dtype == DType.I8) {
-            if (groupSize <= 0 || cols % groupSize != 0 || (groupSize != cols && groupSize % 8 != 0))
-                throw new IllegalArgumentException("2:4 core: scale group of " + groupSize + " columns, expected a multiple of 8 dividing "
-                        + cols + ", or the whole row");
-            this.groupSize = groupSize;
-            this.scaleGroups = cols / groupSize;
-            this.pairsPerScale = groupSize == cols ? pairs : groupSize / 8;
-            this.vals8 = new int[rowBlocks * pairs * blockRows];
-            this.meta8 = new byte[rowBlocks * pairs * blockRows];
-            this.scales8 = new float[rowBlocks * scaleGroups * blockRows];
-            // the pad group of an odd group count: positions (0, 1) in the high nibble, values 0
-            if ((groups & 1) == 1)
-                for (int rb = 0; rb < rowBlocks; rb++)
-                    for (int lane = 0; lane < blockRows; lane++) meta8[(rb * pairs + pairs - 1) * blockRows + lane] = 0x40;
-        } else {
-            this.groupSize = 0;
-            this.scaleGroups = 0;
-            this.pairsPerScale = 0;
-            this.vals8 = null;
-            this.meta8 = null;
-            this.scales8 = null;
-        }
-    }
-
-    private Sparse24Matrix(int rows, int cols, DType dtype) {
-        this(rows, cols, dtype, 0);
+        this.meta = new int[rowBlocks * groups];
     }
 
     /** Repacks a float32 core, rounding its values to {@code dtype}. */
@@ -122,42 +80,8 @@ public final class Sparse24Matrix implements SparseCore {
         return m;
     }
 
-    /**
-     * An int8 core: {@code values} are the kept values ({@code rows × cols/2}, as {@code P.sparse_values}) with group
-     * scales over {@code values.groupSize()} kept values, i.e. groups of twice as many dense columns; {@code meta}
-     * ({@code rows × ceil(cols/8)} uint8) as in {@link Sparse24Core}, every nibble validated ({@code metaName} names
-     * the tensor in the error).
-     */
-    public static Sparse24Matrix fromInt8(Int8Matrix values, int cols, MemorySegment meta, String metaName) {
-        if (values.cols() * 2 != cols)
-            throw new IllegalArgumentException("2:4 core: " + values.cols() + " kept values a row, expected " + cols / 2);
-        int rows = values.rows();
-        Sparse24Matrix m = new Sparse24Matrix(rows, cols, DType.I8, 2 * values.groupSize());
-        int half = cols / 2, mc = Sparse24Core.metaCols(cols), gpr = values.groupsPerRow(), br = m.blockRows;
-        byte[] v = values.values();
-        float[] sc = values.scales();
-        for (int r = 0; r < rows; r++) {
-            int rb = r / br, lane = r % br;
-            for (int g = 0; g < m.groups; g++) {
-                int nib = nibble(meta, (long) r * mc, g, r, metaName);
-                int vi = (rb * m.pairs + (g >>> 1)) * br + lane, shift = (g & 1) * 16;
-                m.meta8[vi] |= (byte) (nib << ((g & 1) * 4));
-                m.vals8[vi] |= ((v[r * half + 2 * g] & 0xff) | (v[r * half + 2 * g + 1] & 0xff) << 8) << shift;
-            }
-            checkPad(meta, (long) r * mc + mc - 1, m.groups, r, metaName);
-            for (int s = 0; s < m.scaleGroups; s++) m.scales8[(rb * m.scaleGroups + s) * br + lane] = sc[r * gpr + s];
-        }
-        return m;
-    }
-
-    /** Quantizes a float32 core's kept values to int8 with one scale per row and {@code groupSize} dense columns. */
-    public static Sparse24Matrix quantize(Sparse24Core core, int groupSize) {
-        Int8Matrix q = Int8Quantizer.quantize(core.values(), core.rows(), core.cols() / 2, groupSize / 2);
-        return fromInt8(q, core.cols(), MemorySegment.ofArray(core.meta()), "2:4 core metadata");
-    }
-
     /** The validated nibble of group g in the meta row starting at byte {@code mrow}. */
-    private static int nibble(MemorySegment meta, long mrow, int g, int r, String metaName) {
+    static int nibble(MemorySegment meta, long mrow, int g, int r, String metaName) {
         int b = meta.get(ValueLayout.JAVA_BYTE, mrow + (g >>> 1)) & 0xff;
         int nib = (g & 1) == 0 ? b & 15 : b >>> 4;
         if (!Sparse24Core.validNibble(nib))
@@ -168,7 +92,7 @@ public final class Sparse24Matrix implements SparseCore {
     }
 
     /** With an odd group count the high nibble of a row's last meta byte is padding and must be zero. */
-    private static void checkPad(MemorySegment meta, long lastByte, int groups, int r, String metaName) {
+    static void checkPad(MemorySegment meta, long lastByte, int groups, int r, String metaName) {
         if ((groups & 1) == 1 && (meta.get(ValueLayout.JAVA_BYTE, lastByte) & 0xf0) != 0)
             throw new IllegalArgumentException(metaName + ": row " + r + " has a non-zero pad nibble after its last group");
     }
@@ -209,11 +133,6 @@ public final class Sparse24Matrix implements SparseCore {
         return dtype;
     }
 
-    /** Dense input columns per scale (int8 only; 0 for other dtypes). */
-    public int groupSize() {
-        return groupSize;
-    }
-
     /** The row of a layer of {@code structure} (2:4 or ARMOR) around this core: the core's dtype is the format's element. */
     @Override
     public WeightFormat format(Structure structure) {
@@ -223,7 +142,7 @@ public final class Sparse24Matrix implements SparseCore {
     /** Bytes of packed values and metadata read per token, as the {@link WeightFormat} table counts them. */
     @Override
     public long bytes() {
-        return format(Structure.TWO_FOUR).weightBytes(rows, cols, groupSize);
+        return format(Structure.TWO_FOUR).weightBytes(rows, cols, 0);
     }
 
     /** The packed core back in the checkpoint's layout, values widened to float32 (exact). */
@@ -234,10 +153,7 @@ public final class Sparse24Matrix implements SparseCore {
         byte[] mb = new byte[rows * mc];
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
-                if (dtype == DType.I8) {
-                    v[r * half + 2 * g] = int8Value(r, g, 0);
-                    v[r * half + 2 * g + 1] = int8Value(r, g, 1);
-                } else if (dtype == DType.F32) {
+                if (dtype == DType.F32) {
                     int vo = valueIndex(r, g);
                     v[r * half + 2 * g] = vals32[vo];
                     v[r * half + 2 * g + 1] = vals32[vo + 8];
@@ -246,20 +162,11 @@ public final class Sparse24Matrix implements SparseCore {
                     v[r * half + 2 * g] = widen((short) pair);
                     v[r * half + 2 * g + 1] = widen((short) (pair >>> 16));
                 }
-                int nib = dtype == DType.I8 ? (meta8[(r / blockRows * pairs + (g >>> 1)) * blockRows + r % blockRows] >>> ((g & 1) * 4)) & 15
-                        : (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
+                int nib = (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
                 mb[r * mc + (g >>> 1)] |= (byte) (nib << ((g & 1) * 4));
             }
         }
         return new Sparse24Core(rows, cols, v, mb);
-    }
-
-    /** Kept value k (0, 1) of row r and group g of an int8 core, dequantized: the code times its row's group scale. */
-    private float int8Value(int r, int g, int k) {
-        int rb = r / blockRows, lane = r % blockRows;
-        int word = vals8[(rb * pairs + (g >>> 1)) * blockRows + lane];
-        byte code = (byte) (word >>> ((g & 1) * 16 + 8 * k));
-        return code * scales8[(rb * scaleGroups + (g >>> 1) / pairsPerScale) * blockRows + lane];
     }
 
     private float widen(short bits) {
@@ -272,26 +179,25 @@ public final class Sparse24Matrix implements SparseCore {
         Parallel.forRange(rowBlocks, 16, (from, to) -> decodeRowBlocks(xp, y, yOff, from, to));
     }
 
-    /** Rows per row block of {@link #decodeRowBlocks}: 8, or 16 for int8 on CPUs with 512-bit vectors. */
+    /** Rows per row block of {@link #decodeRowBlocks}: {@link Sparse24Kernels#LANES}. */
     @Override
     public int blockRows() {
-        return blockRows;
+        return Sparse24Kernels.LANES;
     }
 
     /** Single-threaded decode of row blocks [rbFrom, rbTo) ({@link #blockRows()} rows each); {@code xp} from {@link #paddedInput}. */
     @Override
     public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
         switch (dtype) {
-            case I8 -> Sparse24Int8Kernels.decode(vals8, meta8, scales8, pairs, scaleGroups, pairsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
             case BF16 -> Sparse24Kernels.decodeBf16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
             case F16 -> Sparse24Kernels.decodeF16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
             default -> Sparse24Kernels.decodeF32(vals32, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
         }
     }
 
-    /** Length of a padded input row: a multiple of 8, plus a whole int8 row block's vector for the last pair's load. */
+    /** Length of a padded input row: a multiple of 8. */
     private int paddedCols() {
-        return Sparse24Kernels.roundUp(cols, 8) + (dtype == DType.I8 ? blockRows : 0);
+        return Sparse24Kernels.roundUp(cols, 8);
     }
 
     /** A zeroed input row as the decode kernel reads it ({@link #paddedCols()} long), for a caller that fills it itself. */
@@ -313,17 +219,13 @@ public final class Sparse24Matrix implements SparseCore {
         // The token-lane prefill kernel needs a full tile of tokens to amortise its scalar work per kept value (below
         // one it was slower than dense); bf16 gives it whole tiles only and the rest to the decode layout, four tokens
         // per pass, then one by one. Other dtypes give every batch of at least PREFILL_MIN_TOKENS to prefill.
-        boolean tiled = dtype == DType.BF16 || dtype == DType.I8;
+        boolean tiled = dtype == DType.BF16;
         int prefilled = tiled ? tokens / Sparse24Kernels.TOKEN_TILE * Sparse24Kernels.TOKEN_TILE
                 : tokens >= PREFILL_MIN_TOKENS ? tokens : 0;
         if (prefilled > 0) {
             int tp = Sparse24Kernels.roundUp(prefilled, 8);
             float[] xt = Sparse24Kernels.transpose(x, 0, prefilled, cols, tp);
-            if (dtype == DType.I8) {
-                Parallel.forRange(rowBlocks, 4, (from, to) -> prefillInt8(xt, tp, prefilled, y, from, to));
-            } else {
-                Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, prefilled, y, rows, 0, from, to));
-            }
+            Parallel.forRange(rows, 8, (from, to) -> prefillRows(xt, tp, prefilled, y, rows, 0, from, to));
         }
         int t = prefilled;
         int quads = tiled ? (tokens - t) / 4 : 0;
@@ -331,25 +233,7 @@ public final class Sparse24Matrix implements SparseCore {
         for (t += 4 * quads; t < tokens; t++) decode(x, t * cols, y, t * rows);
     }
 
-    /**
-     * Prefill of an int8 core's row blocks [rbFrom, rbTo): chunks of {@link #INT8_PREFILL_BLOCKS} row blocks are
-     * dequantized into the float32 layout (a buffer that stays in L2) and run through the float32 prefill kernel, so
-     * the conversion is paid once per chunk and token tile count, not once per token.
-     */
-    private void prefillInt8(float[] xt, int tp, int tokens, float[] y, int rbFrom, int rbTo) {
-        int b8From = rbFrom * blockRows / 8, b8To = Math.min((rows + 7) / 8, rbTo * blockRows / 8);
-        int chunk = Math.min(INT8_PREFILL_ROWS / 8, b8To - b8From);
-        float[] v32 = new float[chunk * groups * 16];
-        int[] m32 = new int[chunk * groups];
-        for (int b0 = b8From; b0 < b8To; b0 += chunk) {
-            int b1 = Math.min(b8To, b0 + chunk);
-            Sparse24Int8Kernels.toFloatLayout(vals8, meta8, scales8, groups, pairs, scaleGroups, pairsPerScale, b0, b1, v32, m32);
-            int r0 = b0 * 8, r1 = Math.min(rows, b1 * 8);
-            Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
-        }
-    }
-
-    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four} (int8: {@link Sparse24Int8Kernels#decodeFour}). */
+    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four}. */
     private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
         int cp = paddedCols();
         float[] xp = new float[4 * quads * cp];
@@ -357,20 +241,14 @@ public final class Sparse24Matrix implements SparseCore {
         // row block outermost: its rows of weights stay in cache while every quad of tokens reads them
         Parallel.forRange(rowBlocks, 2, (from, to) -> {
             for (int rb = from; rb < to; rb++)
-                for (int q = 0; q < quads; q++) {
-                    if (dtype == DType.I8)
-                        Sparse24Int8Kernels.decodeFour(vals8, meta8, scales8, pairs, scaleGroups, pairsPerScale, xp, 4 * q * cp, cp,
-                                y, (t0 + 4 * q) * rows, rows, rows, rb, rb + 1);
-                    else
-                        Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,
-                                rows, rows, rb, rb + 1);
-                }
+                for (int q = 0; q < quads; q++)
+                    Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,
+                            rows, rows, rb, rb + 1);
         });
     }
 
     /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill}). */
     public void prefillRows(float[] xt, int tp, int tokens, float[] y, int yStride, int yOff, int from, int to) {
-        if (dtype == DType.I8) throw new IllegalStateException("an int8 2:4 core prefills through multiply()");
         Sparse24Kernels.prefill(vals16, vals32, dtype == DType.F16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
     }
 }

@@ -3,10 +3,11 @@ package armor.runtime.linear;
 /**
  * The 2:4 core of a {@link Sparse24Linear} or an {@link ArmorLinear}: kept values in one element type with their
  * positions, repacked for its kernels, and what a layer around it needs from it. One implementation per storage:
- * {@link Sparse24Matrix} (bf16, f16, f32, int8 values) and {@link Sparse24Int4Matrix} (4-bit codes); the element is the
+ * {@link Sparse24Matrix} (bf16, f16, f32 values), {@link Sparse24Int8Matrix} (int8 values) and {@link Sparse24Int4Matrix}
+ * (4-bit codes); the element is the
  * {@link WeightFormat} row's, the layer the row's structure.
  */
-public sealed interface SparseCore permits Sparse24Matrix, Sparse24Int4Matrix {
+public sealed interface SparseCore permits Sparse24Matrix, Sparse24Int8Matrix, Sparse24Int4Matrix {
     int rows();
 
     int cols();

@@ -54,14 +54,14 @@ public final class SparseLinearLoader {
         if (meta.dtype() != DType.U8)
             throw new CheckpointException(origin + ": tensor " + meta.name() + " has dtype " + meta.dtype() + ", expected U8");
         expectShape(origin, meta, out, Sparse24Core.metaCols(in));
-        Sparse24Matrix core;
+        SparseCore core;
         try {
             if (element.scaled()) {
                 Int8Matrix q = Int8Tensors.read(weights, values.name(), out, in / 2, out, in / 2);
                 if (q.groupSize() != in / 2 && q.groupSize() % 4 != 0)
                     throw new CheckpointException(origin + ": tensor " + values.name() + Int8Tensors.SCALE + " has " + q.groupsPerRow()
                             + " scales a row, so groups of " + q.groupSize() + " kept values; expected a multiple of 4 (8 dense columns) or the whole row");
-                core = Sparse24Matrix.fromInt8(q, in, meta.data(), origin + ": tensor " + meta.name());
+                core = Sparse24Int8Matrix.fromInt8(q, in, meta.data(), origin + ": tensor " + meta.name());
             } else {
                 if (weights.has(values.name() + Int8Tensors.SCALE))
                     throw new CheckpointException(origin + ": tensor " + values.name() + Int8Tensors.SCALE + " is present but "

@@ -53,7 +53,7 @@ public enum WeightFormat {
             false, false),
     DENSE_INT8(DENSE, INT8, LinearLoader::denseInt8, (w, e) -> new DenseInt8Linear(Int8Quantizer.quantize(w.dense(), w.out(), w.in(), w.group()), null),
             Kernels.DENSE_INT8, false, false),
-    TWO_FOUR_INT8(TWO_FOUR, INT8, SparseLinearLoader::load, (w, e) -> new Sparse24Linear(Sparse24Matrix.quantize(w.core(), w.group()), null),
+    TWO_FOUR_INT8(TWO_FOUR, INT8, SparseLinearLoader::load, (w, e) -> new Sparse24Linear(Sparse24Int8Matrix.quantize(w.core(), w.group()), null),
             Kernels.TWO_FOUR_INT8, false, false),
     ARMOR_INT8(ARMOR, INT8, SparseLinearLoader::load, WeightFormat::packArmor,
             new Kernels(Kernels.TWO_FOUR_INT8.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT8.smallBatch()
@@ -278,7 +278,7 @@ public enum WeightFormat {
     private static Linear packArmor(FloatWeights w, Element e) {
         int blockSize = w.block();
         if (e == INT8 || e == INT4) {
-            SparseCore core = e == INT8 ? Sparse24Matrix.quantize(w.core(), w.group()) : Sparse24Int4Matrix.quantize(w.core(), w.group(), true);
+            SparseCore core = e == INT8 ? Sparse24Int8Matrix.quantize(w.core(), w.group()) : Sparse24Int4Matrix.quantize(w.core(), w.group(), true);
             return new ArmorLinear(core, BlockDiagonal.quantize(w.a(), w.out() / blockSize, blockSize),
                     BlockDiagonal.quantize(w.b(), w.in() / blockSize, blockSize), null);
         }

@@ -78,7 +78,7 @@ class Int8LinearTest {
             int rows = s[0], cols = s[1], g = s[2];
             Sparse24MatrixTest.Masked masked = Sparse24MatrixTest.Masked.random(rnd, rows, cols);
             Sparse24Core core = Sparse24Core.fromMask(masked.dense(), masked.mask(), rows, cols);
-            Sparse24Matrix m = Sparse24Matrix.quantize(core, g);
+            Sparse24Int8Matrix m = Sparse24Int8Matrix.quantize(core, g);
             // reference: quantize the kept values independently of the kernel layout, scatter to dense by the mask
             Int8Matrix qv = Int8Quantizer.quantize(core.values(), rows, cols / 2, g / 2);
             double[] kept = dequantize(qv);
@@ -110,7 +110,7 @@ class Int8LinearTest {
             int m = s[0], n = s[1], bo = s[2], bi = s[3];
             Sparse24MatrixTest.Masked masked = Sparse24MatrixTest.Masked.random(rnd, m, n);
             Sparse24Core core = Sparse24Core.fromMask(masked.dense(), masked.mask(), m, n);
-            Sparse24Matrix c = Sparse24Matrix.quantize(core, n);
+            Sparse24Int8Matrix c = Sparse24Int8Matrix.quantize(core, n);
             float[] a = gaussian(rnd, m * bo), b = gaussian(rnd, n * bi);
             BlockDiagonal aq = BlockDiagonal.quantize(a, m / bo, bo), bq = BlockDiagonal.quantize(b, n / bi, bi);
             float[] bias = gaussian(rnd, m);
