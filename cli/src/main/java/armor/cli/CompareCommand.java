@@ -1,16 +1,18 @@
 package armor.cli;
 
 import armor.runtime.eval.Perplexity;
+import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
-import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.sparse.SparsityConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -50,7 +52,7 @@ public final class CompareCommand implements Callable<Integer> {
                 ProgressLine progress = new ProgressLine("ppl " + dir.getFileName(), "windows");
                 Perplexity.Result r = Perplexity.compute(m, stream, seq, from, to, progress::update);
                 progress.done();
-                rows.add(new Row(dir.getFileName().toString(), kind(dir), r.perplexity(), r.meanNll(), r.windows(),
+                rows.add(new Row(dir.getFileName().toString(), kind(m, dir), r.perplexity(), r.meanNll(), r.windows(),
                         (System.nanoTime() - t0) / 1e9));
             }
         }
@@ -63,19 +65,25 @@ public final class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** "dense", or the sparsity_config's format and method, e.g. "armor-2:4 armor b=4"; " int8" / " int4" for quantized weights. */
-    private static String kind(Path dir) {
+    /**
+     * The projections' kinds as the weight-format table names them ({@code Linear.kind()}: "dense", "2:4-int8",
+     * "armor-int4", joined by "+" when they differ), then the pruning method and ARMOR block from armor's
+     * sparsity_config when there is one, e.g. "armor-int4 armor b=16", "2:4 sparsegpt".
+     */
+    private static String kind(Model m, Path dir) {
+        Set<String> kinds = new LinkedHashSet<>();
+        for (int l = 0; l < m.decoder().numLayers(); l++)
+            for (String p : DecoderLayer.PROJECTIONS) kinds.add(m.decoder().layer(l).linear(p).kind());
+        String method = "";
         try {
-            JsonNode cfg = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json")));
-            JsonNode s = cfg.get("sparsity_config");
-            String int8 = QuantizationConfig.isQuantized(cfg) ? " int" + QuantizationConfig.bits(cfg) : "";
-            JsonNode ct = cfg.path("quantization_config").path("sparsity_config");
-            if (ct.isObject()) return "ct " + ct.path("format").asText("?") + int8; // compressed-tensors
-            if (s == null) return "dense" + int8;
-            SparsityConfig sc = SparsityConfig.fromJson(s, dir.resolve("config.json").toString());
-            return sc.format() + " " + sc.method() + (sc.blockSize() != null ? " b=" + sc.blockSize() : "") + int8;
+            JsonNode s = new ObjectMapper().readTree(Files.readString(dir.resolve("config.json"))).get(SparsityConfig.KEY);
+            if (s != null) {
+                SparsityConfig sc = SparsityConfig.fromJson(s, dir.resolve("config.json").toString());
+                method = " " + sc.method() + (sc.blockSize() != null ? " b=" + sc.blockSize() : "");
+            }
         } catch (Exception e) {
-            return "?";
+            method = " (unreadable sparsity_config)";
         }
+        return String.join("+", kinds) + method;
     }
 }

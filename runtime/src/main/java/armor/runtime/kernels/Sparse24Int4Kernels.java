@@ -102,4 +102,33 @@ public final class Sparse24Int4Kernels {
             }
         }
     }
+
+    /**
+     * The real rows of 8-row blocks [b8From, b8To) dequantized into {@link Sparse24Kernels}' float32 layout, block
+     * {@code b8} at block {@code b8 - b8From} of {@code v32} (16 floats a group: the first kept value of its 8 rows, then
+     * the second) and {@code m32} (one int of 8 nibbles a group), for {@link Sparse24Kernels#prefill}: so that many
+     * tokens multiply only the kept half, as the int8 core does ({@link Sparse24Int8Kernels#toFloatLayout}). Rows past
+     * {@code rows} are left zero (positions 0, 0 and values 0: they add nothing). Scalar: it runs once per chunk and
+     * batch, against a prefill of a whole tile of tokens per kept value.
+     */
+    public static void toFloatLayout(int[] vals, short[] meta, float[] scales, float[] zeroScales, int words, int scaleGroups,
+                                     int wordsPerScale, int groups, int rows, int b8From, int b8To, float[] v32, int[] m32) {
+        java.util.Arrays.fill(v32, 0, (b8To - b8From) * groups * 16, 0f);
+        java.util.Arrays.fill(m32, 0, (b8To - b8From) * groups, 0);
+        for (int r = b8From * 8; r < Math.min(rows, b8To * 8); r++) {
+            int rb = r / ROWS, lane = r % ROWS, local = r - b8From * 8;
+            for (int g = 0; g < groups; g++) {
+                int j = g >>> 2, q = g & 3;
+                int o = (rb * words + j) * ROWS + lane, so = (rb * scaleGroups + Math.min(scaleGroups - 1, j / wordsPerScale)) * ROWS + lane;
+                int v = vals[o], m = meta[o];
+                float sc = scales[so], zs = zeroScales == null ? 0f : zeroScales[so];
+                int q0 = (v << (28 - 8 * q)) >> 28, q1 = (v << (24 - 8 * q)) >> 28;
+                int nib = (m >>> (4 * q)) & 15;
+                int vo = ((local >>> 3) * groups + g) * 16 + (local & 7);
+                v32[vo] = q0 * sc - zs;
+                v32[vo + 8] = q1 * sc - zs;
+                m32[(local >>> 3) * groups + g] |= nib << (4 * (local & 7));
+            }
+        }
+    }
 }

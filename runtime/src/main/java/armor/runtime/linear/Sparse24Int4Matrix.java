@@ -3,6 +3,7 @@ package armor.runtime.linear;
 import armor.runtime.kernels.DenseInt4MatMul;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.kernels.Sparse24Int4Kernels;
+import armor.runtime.kernels.Sparse24Kernels;
 import armor.runtime.quant.Int4Matrix;
 import armor.runtime.quant.Int4Quantizer;
 
@@ -13,14 +14,16 @@ import java.lang.foreign.ValueLayout;
  * A 2:4 core whose kept values are 4-bit codes ({@link Int4Matrix} of {@code rows × cols/2} kept values, groups
  * of G/2 kept values for G dense columns) with the positions of {@link Sparse24Core}; repacked at load into
  * {@link Sparse24Int4Kernels}' layout (eight kept values and their four groups' positions per row and word, rows in
- * lanes) in the Java heap. One token (and a few, token by token) runs the decode kernel; more tokens dequantize each
- * row block once into dense floats and multiply them with every token ({@link DenseInt4MatMul#blockTimesTokens}): the
- * batch path does not skip the pruned half yet.
+ * lanes) in the Java heap. One token (and up to three, token by token) runs the decode kernel; whole tiles of tokens run
+ * the 2:4 prefill kernel on chunks dequantized into its float32 layout (the kept half only); other batches dequantize
+ * each row block into dense floats and multiply them with every token ({@link DenseInt4MatMul#blockTimesTokens}).
  */
 public final class Sparse24Int4Matrix implements SparseCore {
     private static final int BATCH_TOKENS = 4;
     private static final int GRAIN = 2;
     private static final int R = DenseInt4MatMul.ROWS;
+    /** Rows per prefill chunk dequantized into the float32 2:4 layout (≤ 1 MiB at 2048 columns: stays in L2). */
+    private static final int PREFILL_ROWS = 256;
 
     private final int rows, cols, words, scaleGroups, wordsPerScale, rowBlocks, keptGroup;
     private final int[] vals;
@@ -138,8 +141,44 @@ public final class Sparse24Int4Matrix implements SparseCore {
         Sparse24Int4Kernels.decode(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale, xp, y, yOff, rows, rbFrom, rbTo);
     }
 
+    /**
+     * Whole tiles of tokens ({@link Sparse24Kernels#TOKEN_TILE}) through the 2:4 prefill kernel on chunks dequantized
+     * into its float32 layout (only the kept half multiplied); what remains, four tokens or more, through row blocks
+     * dequantized dense ({@link DenseInt4MatMul#blockTimesTokens}), fewer token by token.
+     */
     @Override
     public void multiply(float[] x, float[] y, int tokens) {
+        int prefilled = tokens / Sparse24Kernels.TOKEN_TILE * Sparse24Kernels.TOKEN_TILE;
+        if (prefilled > 0) {
+            int tp = Sparse24Kernels.roundUp(prefilled, 8);
+            float[] xt = Sparse24Kernels.transpose(x, 0, prefilled, cols, tp);
+            int blocks8 = (rows + 7) / 8;
+            Parallel.forRange(blocks8, PREFILL_ROWS / 8, (from, to) -> prefill(xt, tp, prefilled, y, from, to));
+            if (prefilled < tokens) {
+                int rest = tokens - prefilled;
+                float[] xr = java.util.Arrays.copyOfRange(x, prefilled * cols, tokens * cols), yr = new float[rest * rows];
+                multiplyRest(xr, yr, rest);
+                System.arraycopy(yr, 0, y, prefilled * rows, rest * rows);
+            }
+            return;
+        }
+        multiplyRest(x, y, tokens);
+    }
+
+    /** 8-row blocks [b8From, b8To), a chunk of {@link #PREFILL_ROWS} rows at a time, through {@link Sparse24Kernels#prefill}. */
+    private void prefill(float[] xt, int tp, int tokens, float[] y, int b8From, int b8To) {
+        int groups = cols / 4, chunk = Math.min(PREFILL_ROWS / 8, b8To - b8From);
+        float[] v32 = new float[chunk * groups * 16];
+        int[] m32 = new int[chunk * groups];
+        for (int b0 = b8From; b0 < b8To; b0 += chunk) {
+            int b1 = Math.min(b8To, b0 + chunk);
+            Sparse24Int4Kernels.toFloatLayout(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale, groups, rows, b0, b1, v32, m32);
+            int r0 = b0 * 8, r1 = Math.min(rows, b1 * 8);
+            Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
+        }
+    }
+
+    private void multiplyRest(float[] x, float[] y, int tokens) {
         if (tokens < BATCH_TOKENS) {
             float[] xp = inputBuffer();
             for (int t = 0; t < tokens; t++) {

@@ -14,13 +14,14 @@ import static org.junit.jupiter.api.Assertions.*;
  * {@link Sparse24Int4Matrix}) against a double-precision product with the
  * weights written out from the codes' definition ({@code (code - zero point) × scale}, kept values at their positions),
  * on sizes that are not multiples of the vector, the row block, the word or the group; one token (decode), a few
- * (decoded one by one) and a batch (dequantized row blocks).
+ * (decoded one by one), a batch (dequantized row blocks) and a prefill tile and more (the 2:4 prefill kernel).
  */
 class Int4LinearTest {
     /** rows, columns, dense columns per group (the whole row where it equals the columns). */
     private static final int[][] DENSE_SHAPES = {{37, 204, 204}, {19, 96, 32}, {45, 256, 64}, {8, 128, 128}, {3, 44, 44}, {33, 384, 128}};
     private static final int[][] SPARSE_SHAPES = {{37, 204, 204}, {21, 96, 32}, {45, 256, 64}, {13, 100, 100}, {17, 384, 128}};
-    private static final int[] TOKENS = {1, 3, 5, 9};
+    /** One token, a few, a batch, and a whole prefill tile plus a ragged rest. */
+    private static final int[] TOKENS = {1, 3, 5, 9, armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 5};
 
     private static float[] gaussian(Random rnd, int n) {
         float[] v = new float[n];
