@@ -40,6 +40,23 @@ final class DampedHessian {
         return U;
     }
 
+    /**
+     * The lazy update of the columns after a block: {@code W[:, c1:] -= Err · U[c0:c1, c1:]}, with {@code err} the
+     * block's {@code rows × (c1 − c0)} errors already divided by U's diagonal.
+     */
+    static void lazyUpdate(float[] W, float[] err, double[] U, int rows, int n, int c0, int c1) {
+        int cnt = c1 - c0;
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            for (int i = 0; i < cnt; i++) {
+                float e = err[r * cnt + i];
+                if (e == 0f) continue;
+                int urow = (c0 + i) * n;
+                for (int k = c1; k < n; k++) W[o + k] -= (float) (e * U[urow + k]);
+            }
+        }
+    }
+
     /** The upper triangular U with {@code H⁻¹ = Uᵀ U}; null if H is not SPD. */
     static double[] upperCholeskyOfInverse(double[] H, int n) {
         double[] L = cholesky(H, n);

@@ -62,16 +62,7 @@ public final class SparseGpt {
                 }
             }
             for (int r = 0; r < rows; r++) System.arraycopy(w1, r * cnt, W, r * n + c0, cnt);
-            // lazy update of the later columns: W[:, c1:] -= Err · U[c0:c1, c1:]
-            for (int r = 0; r < rows; r++) {
-                int o = r * n;
-                for (int i = 0; i < cnt; i++) {
-                    float e = err[r * cnt + i];
-                    if (e == 0f) continue;
-                    int urow = (c0 + i) * n;
-                    for (int k = c1; k < n; k++) W[o + k] -= (float) (e * U[urow + k]);
-                }
-            }
+            DampedHessian.lazyUpdate(W, err, U, rows, n, c0, c1);
         }
         mask.apply(W);
         return new PrunedWeight(rows, cols, W, mask);

@@ -28,7 +28,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -176,15 +175,6 @@ public final class GptqQuantization {
                         + ", expected a dense, 2:4 or ARMOR float projection to quantize with GPTQ");
             }
         }
-        try {
-            for (int i = 0; i < futures.size(); i++) layer.setLinear(DecoderLayer.PROJECTIONS.get(i), futures.get(i).get());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) throw re;
-            if (e.getCause() instanceof Error err) throw err;
-            throw new IllegalStateException(e.getCause());
-        }
+        for (int i = 0; i < futures.size(); i++) layer.setLinear(DecoderLayer.PROJECTIONS.get(i), Pruner.result(futures.get(i)));
     }
 }

@@ -552,9 +552,20 @@ public final class Pruner {
                 }));
             }
             for (int i = 0; i < futures.size(); i++) {
-                LinearResult r = futures.get(i).get();
+                LinearResult r = result(futures.get(i));
                 done.put(r.prefix(), r);
             }
+        } finally {
+            pool.shutdownNow();
+        }
+        rep.info(String.format(Locale.ROOT, "%s: %d projections in %.1f s", job.method().cliName(), todo.size(),
+                (System.nanoTime() - start) / 1e9));
+    }
+
+    /** The result of a worker's task: its own exception rethrown as it is, an interrupt as an interrupt. */
+    static <T> T result(Future<T> f) {
+        try {
+            return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -562,11 +573,7 @@ public final class Pruner {
             if (e.getCause() instanceof RuntimeException re) throw re;
             if (e.getCause() instanceof Error err) throw err;
             throw new IllegalStateException(e.getCause());
-        } finally {
-            pool.shutdownNow();
         }
-        rep.info(String.format(Locale.ROOT, "%s: %d projections in %.1f s", job.method().cliName(), todo.size(),
-                (System.nanoTime() - start) / 1e9));
     }
 
     private static String line(LinearResult r, Target t) {
