@@ -12,14 +12,14 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /**
- * {@code armor export}: a 2:4, ARMOR or int8 checkpoint back to a plain dense Hugging Face checkpoint, or a 2:4 one
+ * {@code armor export}: a 2:4, ARMOR, int8 or 4-bit checkpoint back to a plain dense Hugging Face checkpoint, or a 2:4 one
  * to compressed-tensors {@code sparse-24-bitmask}.
  */
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = {"Write a checkpoint for other tools. --format dense (or --dense): every sparse linear becomes "
-                + "P.weight = A'·C·B' (or C) in the stored dtype and int8 weights are dequantized to the model dtype "
+                + "P.weight = A'·C·B' (or C) in the stored dtype and int8 and 4-bit weights are dequantized to the model dtype "
                 + "(config.json's torch_dtype), loadable by transformers and lm-evaluation-harness; works on armor "
-                + "2:4/ARMOR/int8 and compressed-tensors folders. --format compressed-tensors: every 2:4 "
+                + "2:4/ARMOR/int8/int4 and compressed-tensors folders. --format compressed-tensors: every 2:4 "
                 + "linear becomes compressed-tensors sparse-24-bitmask (P.compressed, P.bitmask, P.shape), the format "
                 + "llm-compressor and vLLM wrote and loaded; for naive 2:4 models (magnitude, Wanda, SparseGPT, "
                 + "NoWag-P, compressed-tensors, dense folders whose projections are 2:4). ARMOR models export dense.",
@@ -35,7 +35,7 @@ public final class ExportCommand implements Callable<Integer> {
             description = "dense: the reconstructed (and dequantized) dense weights; compressed-tensors: sparse-24-bitmask")
     String format;
 
-    @Option(names = "--model", required = true, description = "2:4, ARMOR, int8 or compressed-tensors checkpoint folder")
+    @Option(names = "--model", required = true, description = "2:4, ARMOR, int8, 4-bit or compressed-tensors checkpoint folder")
     Path model;
 
     @Option(names = {"--output", "-o"}, required = true, description = "new folder for the exported checkpoint (must not exist)")
@@ -59,7 +59,7 @@ public final class ExportCommand implements Callable<Integer> {
             default -> throw new ParameterException(spec.commandLine(), "--format " + f + ", expected dense or compressed-tensors");
         }
         progress.done();
-        System.out.printf("wrote %s: %d %s%n", output, n, f.equals("dense") ? "sparse or int8 weights written as dense weights"
+        System.out.printf("wrote %s: %d %s%n", output, n, f.equals("dense") ? "sparse or quantized weights written as dense weights"
                 : "2:4 linears as compressed-tensors sparse-24-bitmask");
         return 0;
     }

@@ -126,7 +126,8 @@ public final class Int4Tensors {
         return weights.tensor(tensor);
     }
 
-    private static long[] shapeValues(String origin, Tensor shape) {
+    /** The unpacked [rows, columns] a {@code NAME_shape} tensor holds (I64 or I32), checked; {@code origin} names the file in errors. */
+    public static long[] shapeValues(String origin, Tensor shape) {
         if (shape.rank() != 1 || (shape.dtype() != DType.I64 && shape.dtype() != DType.I32))
             throw new CheckpointException(origin + ": tensor " + shape.name() + " is " + shape.dtype() + " " + shape.shapeString()
                     + ", expected I64 (or I32) [2]: the unpacked [rows, columns]");

@@ -6,7 +6,9 @@ import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.quant.Int4Matrix;
+import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int4Quantizer;
 import armor.runtime.quant.Int4Weights;
 import armor.runtime.quant.Int8Scheme;
@@ -78,10 +80,10 @@ public final class Conversions {
     }
 
     /**
-     * Writes {@code dst}: {@code src} (a 2:4, ARMOR or int8 checkpoint) with every sparse linear replaced by its
-     * dense reconstruction {@code P.weight} and every int8 tensor dequantized, in the stored dtype (for int8 tensors
-     * the model dtype of config.json), with no sparsity_config or quantization_config: a plain Hugging Face
-     * checkpoint. Returns the number of weights written dense (sparse linears and int8 matrices).
+     * Writes {@code dst}: {@code src} (a 2:4, ARMOR, int8 or 4-bit checkpoint) with every sparse linear replaced by its
+     * dense reconstruction {@code P.weight} and every int8 and 4-bit weight dequantized, in the stored dtype (for
+     * quantized tensors the model dtype of config.json), with no sparsity_config or quantization_config: a plain
+     * Hugging Face checkpoint. Returns the number of weights written dense (sparse linears and quantized matrices).
      */
     public static int exportDense(Path src, Path dst, Progress progress) {
         ConfigReader.read(src);
@@ -91,9 +93,27 @@ public final class Conversions {
             List<String> int8Weights = new ArrayList<>();
             for (String name : weights.names())
                 if (name.endsWith(".weight") && out.dequantizes(name)) int8Weights.add(name);
-            if (prefixes.isEmpty() && int8Weights.isEmpty())
-                throw new CheckpointException(src + ": no tensor named *.sparse_values and no int8 weights, expected a 2:4, ARMOR or int8 checkpoint");
-            int total = prefixes.size() + int8Weights.size(), done = 0;
+            List<String> fourBit = projections(weights, ".weight" + Int4Tensors.PACKED);
+            fourBit.addAll(projections(weights, SparseLinearLoader.VALUES + Int4Tensors.PACKED));
+            if (prefixes.isEmpty() && int8Weights.isEmpty() && fourBit.isEmpty())
+                throw new CheckpointException(src + ": no tensor named *.sparse_values, no int8 and no 4-bit weights, expected a 2:4, ARMOR, "
+                        + "int8 or 4-bit checkpoint");
+            int total = prefixes.size() + int8Weights.size() + fourBit.size(), done = 0;
+            for (String prefix : fourBit) {
+                // through the table's loader for the projection's row (dense-int4, 2:4-int4, armor-int4)
+                String base = prefix + (weights.has(prefix + ".weight" + Int4Tensors.PACKED) ? ".weight" : SparseLinearLoader.VALUES);
+                if (!weights.has(base + Int4Tensors.SHAPE))
+                    throw new CheckpointException(src + ": missing tensor " + base + Int4Tensors.SHAPE + " (the unpacked shape of " + base + Int4Tensors.PACKED + ")");
+                long[] rc = Int4Tensors.shapeValues(src.toString(), weights.tensor(base + Int4Tensors.SHAPE));
+                if (rc.length != 2)
+                    throw new CheckpointException(src + ": tensor " + base + Int4Tensors.SHAPE + " holds " + rc.length + " values, expected [rows, columns]");
+                int outF = Math.toIntExact(rc[0]), inF = Math.toIntExact(base.endsWith(SparseLinearLoader.VALUES) ? 2 * rc[1] : rc[1]);
+                Linear layer = WeightFormat.recognise(weights, prefix).load(weights, prefix, inF, outF, LinearLoader.bias(weights, prefix, outF));
+                out.putDenseWeight(prefix, layer.denseWeight(), outF, inF, out.dequantizedDtype());
+                for (String part : new String[] {Int4Tensors.PACKED, Int4Tensors.SCALE, Int4Tensors.ZERO_POINT, Int4Tensors.SHAPE, Int4Tensors.G_IDX})
+                    out.drop(base + part);
+                progress.converted(++done, total, prefix);
+            }
             for (String prefix : prefixes) {
                 Tensor values = weights.tensor(prefix + SparseLinearLoader.VALUES);
                 int outF = values.dim(0), inF = values.dim(1) * 2;

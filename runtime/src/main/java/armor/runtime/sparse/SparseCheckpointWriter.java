@@ -147,6 +147,11 @@ public final class SparseCheckpointWriter implements AutoCloseable {
         return d == DType.I8 && dequantizeTo != null ? dequantizeTo : d;
     }
 
+    /** The model dtype (config.json's {@code torch_dtype}) a dequantizing writer writes int8 and 4-bit weights in; null otherwise. */
+    public DType dequantizedDtype() {
+        return dequantizeTo;
+    }
+
     /** True when source tensor {@code name} is int8 and this writer reads it dequantized. */
     public boolean dequantizes(String name) {
         return dequantizeTo != null && source.tensor(name).dtype() == DType.I8;

@@ -294,6 +294,21 @@ class Int4CheckpointTest {
         writeFolder(s24, s24f, sparseTwin, c -> c);
         assertSameLogits(dense4, tmp.resolve("dense4-f"), "dense-int4");
         assertSameLogits(s24q, s24f, "2:4-int4");
+
+        // export --dense: the 4-bit 2:4 folder as plain float32 weights computes what its twin computes
+        Path exported = tmp.resolve("s24q-dense");
+        assertEquals(35, Conversions.exportDense(s24q, exported, (d, t, n) -> { }));
+        try (CheckpointWeights w = CheckpointWeights.open(exported)) {
+            for (String n : w.names()) {
+                assertFalse(n.contains("_packed") || n.contains("sparse_"), n + " left in a dense export");
+                assertEquals(DType.F32, w.tensor(n).dtype(), n);
+            }
+        }
+        try (Model e = Model.load(exported, SparseMode.OFF); Model f = Model.load(s24f, SparseMode.AUTO)) {
+            assertKinds(e, "dense");
+            float[] a = e.logits(PROMPT), b = f.logits(PROMPT);
+            for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], LOGIT_TOLERANCE, "exported 2:4-int4: logit " + i);
+        }
     }
 
     @Test
