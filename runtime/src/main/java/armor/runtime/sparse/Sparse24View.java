@@ -4,6 +4,7 @@ import armor.runtime.kernels.Parallel;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.quant.Fp8Weights;
+import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
@@ -97,8 +98,13 @@ public final class Sparse24View implements WeightSource {
             added.put(p + SparseLinearLoader.META, () -> pack(w, p)[1]);
             if (w.dtype() == DType.I8) int8Scale(p);
         }
-        this.format = ct != null ? ct.describe()
-                : raw.names().stream().anyMatch(s -> s.endsWith(SparseLinearLoader.VALUES)) ? "armor sparse checkpoint" : DENSE_FORMAT;
+        // armor's own quantized 2:4/ARMOR folders have a quantization_config without a sparsity_config in it: their
+        // sparsity is armor's (top-level sparsity_config, P.sparse_values or its 4-bit P.sparse_values_packed)
+        boolean armorSparse = raw.names().stream().anyMatch(s -> s.endsWith(SparseLinearLoader.VALUES)
+                || s.endsWith(SparseLinearLoader.VALUES + Int4Tensors.PACKED));
+        this.format = ct != null && (ct.sparsityFormat() != null || !armorSparse) ? ct.describe()
+                : armorSparse ? "armor sparse checkpoint" + (ct != null && ct.weights() != null ? ", " + ct.weights() : "")
+                : DENSE_FORMAT;
         Set<String> all = new LinkedHashSet<>();
         for (String n : raw.names()) if (!hidden.contains(n)) all.add(n);
         all.addAll(added.keySet());
