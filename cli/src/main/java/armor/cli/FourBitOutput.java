@@ -56,17 +56,32 @@ final class FourBitOutput {
     static void finish(Path out, QuantizeOptions q, Path calib, String windows, int samples, int seq, long seed) throws Exception {
         Path src = floatFolder(out);
         System.err.println("armor: quantizing " + src + " to 4 bits into " + out + (calib == null ? " (round to nearest)" : " (GPTQ)"));
+        write(src, out, q.group4(), !q.zeroPoints, calib, windows, samples, seq, seed);
+        OutputTempFolder.removeTree(src, "the float model");
+    }
+
+    /**
+     * {@code armor quantize --bits 4} of {@code src} into {@code out}, with its summary line on stdout: GPTQ on
+     * {@code calib} when given, else round to nearest.
+     *
+     * @throws Int8SchemeException for a group size that does not fit or a quantized source, before anything is written
+     */
+    static void write(Path src, Path out, int group, boolean symmetric, Path calib, String windows, int samples, int seq, long seed)
+            throws java.io.IOException {
         if (calib != null) {
             GptqQuantization.Summary s = GptqQuantization.run(new GptqQuantization.Job(src, calib, windows, samples, seq, seed,
-                    q.group4(), !q.zeroPoints, out, Parallel.threads()), new PruneReporter());
+                    group, symmetric, out, Parallel.threads()), new PruneReporter());
             System.out.printf(Locale.ROOT, "wrote %s: %d matrices as int4 (GPTQ on %d calibration tokens, %.1f s)%n", out,
                     s.matrices(), s.calibrationTokens(), s.seconds());
-        } else {
-            ProgressLine progress = new ProgressLine("quantize", "matrices");
-            int n = Conversions.quantize4(src, out, q.group4(), !q.zeroPoints, (done, total, name) -> progress.update(done, total));
-            progress.done();
-            System.out.printf("wrote %s: %d matrices as int4%n", out, n);
+            return;
         }
-        OutputTempFolder.removeTree(src, "the float model");
+        ProgressLine progress = new ProgressLine("quantize", "matrices");
+        int n;
+        try {
+            n = Conversions.quantize4(src, out, group, symmetric, (done, total, name) -> progress.update(done, total));
+        } finally {
+            progress.done();
+        }
+        System.out.printf("wrote %s: %d matrices as int4%n", out, n);
     }
 }

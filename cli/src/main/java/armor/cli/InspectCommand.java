@@ -156,7 +156,7 @@ public final class InspectCommand implements Callable<Integer> {
         Tensor s = w.tensor(sn);
         // int4: the packed tensor's columns are words; its P_shape tensor holds the unpacked shape
         long valueCols = w.has(name) ? w.tensor(name).dim(w.tensor(name).rank() - 1)
-                : w.tensor(name + Int4Tensors.SHAPE).data().getAtIndex(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN), 1);
+                : Int4Tensors.shapeValues(w.origin(), w.tensor(name + Int4Tensors.SHAPE))[1];
         long cols = valueCols * (sparseValues ? 2 : 1), scaleCols = s.dim(s.rank() - 1);
         if (scaleCols == 0 || cols % scaleCols != 0) return "bad scales " + s.shapeString();
         long g = cols / scaleCols;

@@ -1,9 +1,7 @@
 package armor.cli;
 
 import armor.pruner.calib.CalibrationSet;
-import armor.pruner.run.GptqQuantization;
 import armor.runtime.config.ConfigReader;
-import armor.runtime.kernels.Parallel;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8SchemeException;
 import armor.runtime.sparse.Conversions;
@@ -15,7 +13,6 @@ import picocli.CommandLine.Spec;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /** {@code armor quantize}: a dense, 2:4 or ARMOR folder with float weights to the same kinds with int8 weights. */
@@ -106,27 +103,24 @@ public final class QuantizeCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "--embeddings " + embeddings + " with --bits 4, expected keep "
                     + "(4-bit folders keep the embedding and head in the model dtype)");
         if (groupSize < 0) throw new ParameterException(spec.commandLine(), "--group-size " + groupSize + ", expected 0 (default) or a positive multiple of 16");
-        if (method.equals("gptq")) return gptq();
-        if (calib != null || windows != null || seq != null)
+        boolean gptq = method.equals("gptq");
+        if (gptq) checkCalibration();
+        else if (calib != null || windows != null || seq != null)
             throw new ParameterException(spec.commandLine(), "--calib, --windows and --seq are for --method gptq; rtn needs no data");
-        ProgressLine progress = new ProgressLine("quantize", "matrices");
-        int n;
+        int tokens = !gptq ? 0 : seq != null ? seq : Files.isDirectory(model) ? Math.min(2048, ConfigReader.read(model).maxPositions()) : 2048;
         try {
-            n = Conversions.quantize4(model, out, groupSize, !zeroPoints, (done, total, name) -> progress.update(done, total));
+            FourBitOutput.write(model, out, groupSize, !zeroPoints, gptq ? calib : null, windows, samples, tokens, seed);
         } catch (Int8SchemeException e) {
-            progress.done();
             throw usage(spec, e);
         }
-        progress.done();
-        System.out.printf("wrote %s: %d matrices as int4%n", out, n);
         return 0;
     }
 
-    private int gptq() throws java.io.IOException {
+    /** The calibration options of {@code --method gptq}; bad values are usage errors. */
+    private void checkCalibration() {
         if (calib == null) throw new ParameterException(spec.commandLine(), "--method gptq needs --calib FILE (calibration text)");
         if (samples < 1) throw new ParameterException(spec.commandLine(), "--samples " + samples + ", expected at least 1");
-        int tokens = seq != null ? seq : Files.isDirectory(model) ? Math.min(2048, ConfigReader.read(model).maxPositions()) : 2048;
-        if (tokens < 2) throw new ParameterException(spec.commandLine(), "--seq " + tokens + ", expected at least 2");
+        if (seq != null && seq < 2) throw new ParameterException(spec.commandLine(), "--seq " + seq + ", expected at least 2");
         if (windows != null) {
             try {
                 CalibrationSet.parseWindows(windows);
@@ -134,17 +128,6 @@ public final class QuantizeCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
         }
-        GptqQuantization.Job job = new GptqQuantization.Job(model, calib, windows, samples, tokens, seed, groupSize,
-                !zeroPoints, out, Parallel.threads());
-        GptqQuantization.Summary s;
-        try {
-            s = GptqQuantization.run(job, new PruneReporter());
-        } catch (Int8SchemeException e) {
-            throw usage(spec, e);
-        }
-        System.out.printf(Locale.ROOT, "wrote %s: %d matrices as int4 (GPTQ on %d calibration tokens, %.1f s)%n", out,
-                s.matrices(), s.calibrationTokens(), s.seconds());
-        return 0;
     }
 
     /** The usage error for {@code e}, naming the option it is about. */

@@ -270,6 +270,30 @@ public final class Sparse24Kernels {
         }
     }
 
+    /** Writes 8-row blocks [b0, b1) of a quantized core into the float32 layout of {@link #prefill}, from index 0. */
+    @FunctionalInterface
+    public interface FloatLayoutChunk {
+        void fill(int b0, int b1, float[] v32, int[] m32);
+    }
+
+    /**
+     * Prefill of a quantized core's 8-row blocks [b8From, b8To): {@code chunkBlocks} blocks at a time are dequantized by
+     * {@code chunk} into the float32 layout (a buffer that stays in L2) and run through {@link #prefill}, so the
+     * conversion is paid once per chunk and batch, not once per token. Only the kept values are multiplied.
+     */
+    public static void prefillDequantized(FloatLayoutChunk chunk, int rows, int groups, int chunkBlocks, int b8From, int b8To,
+                                          float[] xt, int tp, int tokens, float[] y) {
+        int n = Math.min(chunkBlocks, b8To - b8From);
+        float[] v32 = new float[n * groups * 16];
+        int[] m32 = new int[n * groups];
+        for (int b0 = b8From; b0 < b8To; b0 += n) {
+            int b1 = Math.min(b8To, b0 + n);
+            chunk.fill(b0, b1, v32, m32);
+            int r0 = b0 * 8, r1 = Math.min(rows, b1 * 8);
+            prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
+        }
+    }
+
     /**
      * Prefill: y[t*yStride + yOff + r] = Σ_c W[r,c]·x_t[c] for rows [rowFrom, rowTo) and the tokens of {@code xt},
      * the input in {@link #transpose tile layout} (tp a multiple of 8, padded tokens zero). Exactly one of

@@ -165,17 +165,11 @@ public final class Sparse24Int4Matrix implements SparseCore {
         multiplyRest(x, y, tokens);
     }
 
-    /** 8-row blocks [b8From, b8To), a chunk of {@link #PREFILL_ROWS} rows at a time, through {@link Sparse24Kernels#prefill}. */
+    /** 8-row blocks [b8From, b8To) through {@link Sparse24Kernels#prefillDequantized}, {@link #PREFILL_ROWS} rows a chunk. */
     private void prefill(float[] xt, int tp, int tokens, float[] y, int b8From, int b8To) {
-        int groups = cols / 4, chunk = Math.min(PREFILL_ROWS / 8, b8To - b8From);
-        float[] v32 = new float[chunk * groups * 16];
-        int[] m32 = new int[chunk * groups];
-        for (int b0 = b8From; b0 < b8To; b0 += chunk) {
-            int b1 = Math.min(b8To, b0 + chunk);
-            Sparse24Int4Kernels.toFloatLayout(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale, groups, rows, b0, b1, v32, m32);
-            int r0 = b0 * 8, r1 = Math.min(rows, b1 * 8);
-            Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
-        }
+        int groups = cols / 4;
+        Sparse24Kernels.prefillDequantized((b0, b1, v32, m32) -> Sparse24Int4Kernels.toFloatLayout(vals, positions, scales, zeroScales,
+                words, scaleGroups, wordsPerScale, groups, rows, b0, b1, v32, m32), rows, groups, PREFILL_ROWS / 8, b8From, b8To, xt, tp, tokens, y);
     }
 
     private void multiplyRest(float[] x, float[] y, int tokens) {

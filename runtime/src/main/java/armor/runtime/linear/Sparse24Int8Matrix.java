@@ -171,21 +171,11 @@ public final class Sparse24Int8Matrix implements SparseCore {
         }
     }
 
-    /**
-     * Prefill of row blocks [rbFrom, rbTo): chunks of {@link #PREFILL_ROWS} rows are dequantized into the float32
-     * layout (a buffer that stays in L2) and run through the float32 prefill kernel.
-     */
+    /** Row blocks [rbFrom, rbTo) through {@link Sparse24Kernels#prefillDequantized}, {@link #PREFILL_ROWS} rows a chunk. */
     private void prefill(float[] xt, int tp, int tokens, float[] y, int rbFrom, int rbTo) {
         int b8From = rbFrom * blockRows / 8, b8To = Math.min((rows + 7) / 8, rbTo * blockRows / 8);
-        int chunk = Math.min(PREFILL_ROWS / 8, b8To - b8From);
-        float[] v32 = new float[chunk * groups * 16];
-        int[] m32 = new int[chunk * groups];
-        for (int b0 = b8From; b0 < b8To; b0 += chunk) {
-            int b1 = Math.min(b8To, b0 + chunk);
-            Sparse24Int8Kernels.toFloatLayout(vals, meta, scales, groups, pairs, scaleGroups, pairsPerScale, b0, b1, v32, m32);
-            int r0 = b0 * 8, r1 = Math.min(rows, b1 * 8);
-            Sparse24Kernels.prefill(null, v32, false, m32, groups, xt, tp, tokens, y, rows, r0, 0, r1 - r0);
-        }
+        Sparse24Kernels.prefillDequantized((b0, b1, v32, m32) -> Sparse24Int8Kernels.toFloatLayout(vals, meta, scales, groups, pairs,
+                scaleGroups, pairsPerScale, b0, b1, v32, m32), rows, groups, PREFILL_ROWS / 8, b8From, b8To, xt, tp, tokens, y);
     }
 
     /** Tokens [t0, t0 + 4*quads) with {@link Sparse24Int8Kernels#decodeFour}, row block outermost (its weights stay in cache). */
