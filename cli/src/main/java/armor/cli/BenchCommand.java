@@ -52,8 +52,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16 (default), f16, f32")
     String dtype;
 
-    @Option(names = "--kinds", defaultValue = "dense,2:4,armor", split = ",",
-            description = "layer kinds to compare: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8, dense-int4, 2:4-int4 (int8: weights, A', B', embedding and head quantized as `armor quantize` does; int4: projections as `armor quantize --bits 4`, embedding and head int8; default ${DEFAULT-VALUE})")
+    @Option(names = "--kinds", defaultValue = "dense,2:4,armor", split = ",", completionCandidates = BenchOptions.Kinds.class,
+            description = "layer kinds to compare: ${COMPLETION-CANDIDATES} (int8: weights, A', B', embedding and head quantized as `armor quantize` does; int4: projections as `armor quantize --bits 4`, A' and B' and the embedding and head int8; default ${DEFAULT-VALUE})")
     List<String> kinds;
 
     @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size b (default ${DEFAULT-VALUE})")

@@ -29,8 +29,8 @@ public final class BenchLayersCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype: bf16 (default), f16, f32")
     String dtype;
 
-    @Option(names = "--kinds", split = ",", defaultValue = "dense,2:4,armor",
-            description = "layer kinds: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8, dense-int4, 2:4-int4 (default ${DEFAULT-VALUE})")
+    @Option(names = "--kinds", split = ",", defaultValue = "dense,2:4,armor", completionCandidates = BenchOptions.Kinds.class,
+            description = "layer kinds: ${COMPLETION-CANDIDATES} (default ${DEFAULT-VALUE})")
     List<String> kinds;
 
     @Option(names = "--block-size", defaultValue = "128", description = "ARMOR block size (default ${DEFAULT-VALUE})")

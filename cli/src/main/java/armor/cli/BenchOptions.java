@@ -13,6 +13,14 @@ import java.util.List;
 final class BenchOptions {
     static final List<String> KINDS = KindWeights.KINDS;
 
+    /** The kinds for the options' help ({@code ${COMPLETION-CANDIDATES}}): the table's, so help never lags behind it. */
+    static final class Kinds implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return KINDS.iterator();
+        }
+    }
+
     private BenchOptions() {}
 
     /** Every kind is one of {@link #KINDS}, and the ARMOR block size is a positive multiple of 8 (the kernels' lanes). */

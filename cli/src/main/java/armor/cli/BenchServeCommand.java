@@ -43,9 +43,9 @@ public final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16, f16, f32")
     String dtype;
 
-    @Option(names = "--kinds", split = ",", defaultValue = "dense",
-            description = "layer kinds of the random preset, measured in turn: dense, 2:4 (magnitude), armor (random "
-                    + "near-identity A and B), and dense-int8, 2:4-int8, armor-int8 (the same, quantized as `armor quantize` does); "
+    @Option(names = "--kinds", split = ",", defaultValue = "dense", completionCandidates = BenchOptions.Kinds.class,
+            description = "layer kinds of the random preset, measured in turn: ${COMPLETION-CANDIDATES} (2:4 by magnitude, "
+                    + "ARMOR with random near-identity A and B; the int8 and int4 kinds quantized as `armor quantize` does); "
                     + "default ${DEFAULT-VALUE}. A --model folder is measured as stored.")
     List<String> kinds;
 

@@ -52,12 +52,32 @@ public final class DenseGemm {
 
     private static void multiply(MemorySegment w, DType type, int in, int out, float[] x, float[] y, int tokens,
                                  int rowFrom, int rowTo) {
+        multiply((r0, rows, k0, kc, panel) -> {
+            for (int j = 0; j < rows; j++) packRow(w, type, (long) (r0 + j) * in + k0, kc, panel, j, rows);
+        }, in, out, x, y, tokens, rowFrom, rowTo);
+    }
+
+    /**
+     * A weight format's conversion of one panel to float32: {@code panel[k·rows + j] = W[r0 + j][k0 + k]} for
+     * {@code j < rows}, {@code k < kc}. Called once per panel, outside the FMA tiles; quantized formats (int8, int4)
+     * dequantize here and share the tiles with the float ones.
+     */
+    @FunctionalInterface
+    public interface Panel {
+        void fill(int r0, int rows, int k0, int kc, float[] panel);
+    }
+
+    /**
+     * Rows [rowFrom, rowTo) of a weight whose panels {@code weights} converts, times every token:
+     * {@code y[t·out + r] = Σ_k x[t·in + k] · W[r][k]}.
+     */
+    public static void multiply(Panel weights, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
         float[] panel = new float[KC * ROWS];
         for (int r0 = rowFrom; r0 < rowTo; r0 += ROWS) {
             int rows = Math.min(ROWS, rowTo - r0);
             for (int k0 = 0; k0 < in; k0 += KC) {
                 int kc = Math.min(KC, in - k0);
-                for (int j = 0; j < rows; j++) packRow(w, type, (long) (r0 + j) * in + k0, kc, panel, j, rows);
+                weights.fill(r0, rows, k0, kc, panel);
                 BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
             }
         }

@@ -108,6 +108,39 @@ public final class DenseInt4MatMul {
     }
 
     /**
+     * Rows [r0, r0 + rows) × columns [k0, k0 + kc) dequantized into {@code panel[k·rows + j]}
+     * ({@link DenseGemm.Panel}): {@code r0} a multiple of {@link #ROWS} and {@code k0} of {@link #COLS}, so a word of a
+     * row block is eight panel rows of {@code ROWS} lanes each, one vector store apiece (a last block of fewer than
+     * {@code ROWS} rows stores only its real lanes).
+     */
+    public static void dequantizePanel(int[] codes, float[] scales, float[] offsets, int words, int groups, int wordsPerGroup,
+                                       int r0, int rows, int k0, int kc, float[] panel) {
+        float[] partial = null;
+        int jFrom = k0 / COLS, jTo = (k0 + kc + COLS - 1) / COLS;
+        for (int jb = 0; jb < rows; jb += ROWS) {
+            int rb = (r0 + jb) / ROWS, lanes = Math.min(ROWS, rows - jb);
+            if (lanes < ROWS && partial == null) partial = new float[ROWS];
+            int o = (rb * words + jFrom) * ROWS;
+            for (int j = jFrom; j < jTo; j++, o += ROWS) {
+                int so = (rb * groups + Math.min(groups - 1, j / wordsPerGroup)) * ROWS;
+                FloatVector s = FloatVector.fromArray(F, scales, so), neg = FloatVector.fromArray(F, offsets, so).neg();
+                IntVector v = IntVector.fromArray(I, codes, o);
+                int last = Math.min(COLS, k0 + kc - COLS * j);
+                for (int k = 0; k < last; k++) {
+                    IntVector u = (k == 0 ? v : v.lanewise(VectorOperators.LSHR, 4 * k)).and(15);
+                    FloatVector w = ((FloatVector) u.convert(VectorOperators.I2F, 0)).fma(s, neg);
+                    int dst = (COLS * j + k - k0) * rows + jb;
+                    if (lanes == ROWS) w.intoArray(panel, dst);
+                    else {
+                        w.intoArray(partial, 0);
+                        System.arraycopy(partial, 0, panel, dst, lanes);
+                    }
+                }
+            }
+        }
+    }
+
+    /**
      * A dequantized row block times several tokens: {@code y[yOff + t*yStride + r0 + i] = Σ_c wT[c*ROWS + i]·x[t*xStride + c]}
      * for {@code c < cols}, the block's real rows ({@code r0 + i < rows}) and tokens [0, tokens): {@code wT} is already
      * the K × rows panel {@link BlockGemm} multiplies, so its register tiles do it.

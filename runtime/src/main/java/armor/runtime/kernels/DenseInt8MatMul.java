@@ -195,6 +195,32 @@ public final class DenseInt8MatMul {
         for (int t = 0; t < tail; t++) dst[dstOff + vec + t] = p[t0 + t] * last;
     }
 
+    /**
+     * Rows [r0, r0 + rows) × columns [k0, k0 + kc) dequantized and transposed into {@code panel[k·rows + j]}
+     * ({@link DenseGemm.Panel}: many tokens share the float tiles of the float formats), codes row-major or in the
+     * {@link #pack packed} layout ({@code k0} a multiple of the vector length there).
+     */
+    public static void dequantizePanel(byte[] q, boolean packed, float[] scales, int cols, int group, int r0, int rows,
+                                       int k0, int kc, float[] panel) {
+        int gpr = cols / group, vec = cols - cols % L, tail = cols - vec, end = k0 + kc;
+        for (int j = 0; j < rows; j++) {
+            int r = r0 + j, s0 = r * gpr;
+            if (!packed) {
+                for (int c = k0; c < end; c++) panel[(c - k0) * rows + j] = q[r * cols + c] * scales[s0 + c / group];
+                continue;
+            }
+            int blockBase = r / PACK_ROWS * PACK_ROWS * cols, lane = r % PACK_ROWS;
+            int c = k0;
+            for (int vecEnd = Math.min(end, vec); c < vecEnd; c += L) { // a chunk never straddles groups (packable)
+                float sc = scales[s0 + c / group];
+                int o = blockBase + c * PACK_ROWS + lane * L, dst = (c - k0) * rows + j;
+                for (int i = 0; i < L; i++, dst += rows) panel[dst] = q[o + i] * sc;
+            }
+            for (; c < end; c++) // the columns past the last whole chunk: whole-row groups only
+                panel[(c - k0) * rows + j] = q[blockBase + PACK_ROWS * vec + lane * tail + (c - vec)] * scales[s0 + gpr - 1];
+        }
+    }
+
     /** Row r dequantized, in either layout: the embedding's lookup of a packed int8 table. */
     public static void dequantizeRow(byte[] q, boolean packed, float[] scales, int cols, int group, int r, float[] dst, int dstOff) {
         if (packed) dequantizePackedRow(q, scales, cols, group, r, dst, dstOff);

@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.kernels.DenseGemm;
 import armor.runtime.kernels.DenseInt4MatMul;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.quant.Int4Matrix;
@@ -9,11 +10,14 @@ import armor.runtime.quant.Int4Tensors;
  * A dense linear layer over 4-bit codes with group scales and optional zero points ({@link Int4Matrix}), repacked at
  * load into {@link DenseInt4MatMul}'s layout (compressed-tensors' words, {@link DenseInt4MatMul#ROWS} rows in the
  * lanes) in the Java heap. One token runs the decode kernel over row blocks split across {@link Parallel}; a few
- * tokens run it token by token; more dequantize each row block once and multiply it with every token.
+ * tokens run it token by token; a small batch dequantizes each row block once and multiplies it with every token;
+ * prefill ({@link DenseGemm#MIN_TOKENS} and more) dequantizes panels for {@link DenseGemm}'s float tiles.
  */
 public final class DenseInt4Linear implements Linear {
     /** Tokens from which a batch dequantizes row blocks instead of decoding token by token. */
     private static final int BATCH_TOKENS = 4;
+    /** Row blocks per unit of parallel work in prefill: one panel of {@link DenseGemm}. */
+    private static final int PANEL_BLOCKS = DenseGemm.ROWS / DenseInt4MatMul.ROWS;
     /** Row blocks per unit of parallel work in decode. */
     private static final int GRAIN = 2;
 
@@ -100,6 +104,13 @@ public final class DenseInt4Linear implements Linear {
                 Parallel.forRange(rowBlocks, GRAIN, (a, b) -> DenseInt4MatMul.decode(codes, scales, offsets, words, groups,
                         wordsPerGroup, xs, sums, y, yOff, rows, a, b));
             }
+        } else if (tokens >= DenseGemm.MIN_TOKENS) {
+            // prefill: panels of 64 rows dequantized once and run through the float tiles (x's slices stay in L2)
+            DenseGemm.Panel panel = (r0, n, k0, kc, buf) -> DenseInt4MatMul.dequantizePanel(codes, scales, offsets, words,
+                    groups, wordsPerGroup, r0, n, k0, kc, buf);
+            int R = DenseInt4MatMul.ROWS;
+            Parallel.forRange(rowBlocks, PANEL_BLOCKS, (a, b) ->
+                    DenseGemm.multiply(panel, cols, rows, x, y, tokens, a * R, Math.min(rows, b * R)));
         } else {
             Parallel.forRange(rowBlocks, 1, (a, b) -> {
                 float[] wT = new float[words * DenseInt4MatMul.COLS * DenseInt4MatMul.ROWS];

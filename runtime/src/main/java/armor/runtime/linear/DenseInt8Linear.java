@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.kernels.DenseGemm;
 import armor.runtime.kernels.DenseInt8MatMul;
 import armor.runtime.kernels.Parallel;
 import armor.runtime.quant.Int8Matrix;
@@ -82,6 +83,11 @@ public final class DenseInt8Linear implements Linear {
             Parallel.RangeBody body = (a, b) -> DenseInt8MatMul.packedMatVec(q, s, out, in, g, x, y, a, b);
             if ((long) out * in < SERIAL_WORK) body.run(0, blocks);
             else Parallel.forRange(blocks, GRAIN / DenseInt8MatMul.PACK_ROWS, body);
+        } else if (tokens >= DenseGemm.MIN_TOKENS) {
+            // prefill: panels dequantized once and run through the float tiles of the float formats
+            boolean p = packed;
+            DenseGemm.Panel panel = (r0, n, k0, kc, buf) -> DenseInt8MatMul.dequantizePanel(q, p, s, in, g, r0, n, k0, kc, buf);
+            Parallel.forRange(out, GRAIN, (a, b) -> DenseGemm.multiply(panel, in, out, x, y, tokens, a, b));
         } else {
             boolean p = packed;
             Parallel.RangeBody body = tokens == 1

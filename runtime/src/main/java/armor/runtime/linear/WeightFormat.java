@@ -239,7 +239,7 @@ public enum WeightFormat {
                 + ", expected one of " + String.join(", ", kinds()));
     }
 
-    /** Every layer kind's name, in table order: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8, dense-int4, 2:4-int4. */
+    /** Every layer kind's name, in table order: dense, 2:4, armor, dense-int8, 2:4-int8, armor-int8, dense-int4, 2:4-int4, armor-int4. */
     public static List<String> kinds() {
         return kinds(false);
     }
