@@ -5,6 +5,8 @@ import armor.runtime.linear.Structure;
 import armor.runtime.linear.WeightFormat;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.quant.GptqConfig;
+import armor.runtime.quant.GptqTensors;
 import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.quant.QuantizationConfig;
@@ -95,9 +97,16 @@ public final class InspectCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException(model.resolve("config.json") + ": " + e.getMessage(), e);
         }
+        GptqConfig gptq = GptqConfig.fromJson(root, model.resolve("config.json").toString()).orElse(null);
         boolean fourBit = QuantizationConfig.bits(root) == 4;
-        if (!fourBit && !Int8Tensors.anyInt8(w)) return;
-        if (fourBit) { // compressed-tensors pack-quantized, as armor quantize --bits 4 writes it (armor's block when it does)
+        if (gptq == null && !fourBit && !Int8Tensors.anyInt8(w)) return;
+        if (gptq != null) { // AutoGPTQ / GPTQModel: runs as dense-int4
+            JsonNode q = root.get(GptqConfig.KEY);
+            System.out.printf("quantization  int4 GPTQ, %s, group size %s, %s scales, checkpoint_format %s (stored zero points are %s), "
+                            + "desc_act false (quant_method %s)%n", gptq.sym() ? "symmetric" : "with zero points",
+                    gptq.groupSize() == -1 ? "row (-1)" : String.valueOf(gptq.groupSize()), gptqScaleDtype(w, c),
+                    gptq.checkpointFormat(), gptq.zeroOffset() == 1 ? "zero - 1" : "the zeros", q.path("quant_method").asText());
+        } else if (fourBit) { // compressed-tensors pack-quantized, as armor quantize --bits 4 writes it (armor's block when it does)
             JsonNode q = root.get(QuantizationConfig.KEY), wq = q.path("config_groups").path("group_0").path("weights");
             System.out.printf("quantization  int4 %s, float32 scales, strategy %s, group size %s, method %s (%s %s)%n",
                     wq.path("symmetric").asBoolean(true) ? "symmetric" : "with zero points", wq.path("strategy").asText("?"),
@@ -127,7 +136,10 @@ public final class InspectCommand implements Callable<Integer> {
                     for (String n : new String[] {n0, Int8Tensors.scaleName(n0), n0 + Int4Tensors.PACKED, n0 + Int4Tensors.ZERO_POINT})
                         if (w.has(n)) k.bytes()[0] += w.tensor(n).data().byteSize();
                 }
-                k.groups().merge(scaled ? group(w, main, sparse) : w.tensor(main).dtype().toString(), 1, Integer::sum);
+                boolean isGptq = GptqTensors.isGptq(w, prefix);
+                if (isGptq)
+                    for (String suffix : GptqTensors.SUFFIXES) if (w.has(prefix + suffix)) k.bytes()[0] += w.tensor(prefix + suffix).data().byteSize();
+                k.groups().merge(isGptq ? gptqGroup(w, prefix) : scaled ? group(w, main, sparse) : w.tensor(main).dtype().toString(), 1, Integer::sum);
             }
         }
         kinds.forEach((kind, k) -> {
@@ -147,6 +159,25 @@ public final class InspectCommand implements Callable<Integer> {
             long b = t.data().byteSize() + (w.has(Int8Tensors.scaleName(name)) ? w.tensor(Int8Tensors.scaleName(name)).data().byteSize() : 0);
             System.out.printf("  %-11s %s%s, %s%n", label, t.dtype(), int8 ? ", group " + group(w, name, false) : "", human(b, 1024, "B"));
         }
+    }
+
+    /** "128" or "row (64)": the group of GPTQ projection {@code prefix}, from its qweight's and scales' shapes. */
+    private static String gptqGroup(WeightSource w, String prefix) {
+        if (!w.has(prefix + GptqTensors.SCALES)) return "no scales";
+        Tensor q = w.tensor(prefix + GptqTensors.QWEIGHT), s = w.tensor(prefix + GptqTensors.SCALES);
+        long cols = (long) q.dim(0) * GptqTensors.PER_WORD, groups = s.dim(0);
+        if (groups == 0 || cols % groups != 0) return "bad scales " + s.shapeString();
+        return groups == 1 ? "row (" + cols + ")" : String.valueOf(cols / groups);
+    }
+
+    /** The dtype of the first GPTQ projection's scales (F16 as AutoGPTQ writes them), for the quantization line. */
+    private static String gptqScaleDtype(WeightSource w, ModelConfig c) {
+        for (int l = 0; l < c.numLayers(); l++)
+            for (String p : DecoderLayer.PROJECTIONS) {
+                String scales = "model.layers." + l + "." + p + GptqTensors.SCALES;
+                if (w.has(scales)) return w.tensor(scales).dtype().toString();
+            }
+        return "no";
     }
 
     /** "128" or "row (64)": the group of int8 tensor {@code name}, from its scales' shape (dense columns for 2:4 values). */

@@ -460,7 +460,8 @@ public final class Pruner {
                 var lin = layer.linear(p);
                 if (!model.weights().has(prefix + ".weight")) {
                     throw new CheckpointException(model.weights().origin() + ": " + prefix + " has no dense weight "
-                            + "(" + prefix + ".weight); is the model already pruned? expected a dense model");
+                            + "(" + prefix + ".weight); is the model already pruned or 4-bit? expected a dense model with float weights "
+                            + "(armor export --dense writes one)");
                 }
                 Tensor w = model.weights().tensor(prefix + ".weight");
                 if (lin.inFeatures() % 4 != 0) {

@@ -8,7 +8,8 @@ import armor.runtime.tensor.DType;
  * their scales, which no CPU kernel reads: {@link armor.runtime.quant.Fp8Weights} dequantizes them to float32 when
  * the checkpoint opens; or 4-bit codes packed eight to an int32 word in compressed-tensors' {@code pack-quantized}
  * form ({@code NAME_packed}, {@code NAME_scale}, optional {@code NAME_zero_point}, {@code NAME_shape}; see
- * {@link armor.runtime.quant.Int4Tensors}). One column of {@link WeightFormat}.
+ * {@link armor.runtime.quant.Int4Tensors}) or, for a dense projection, GPTQ's ({@code P.qweight}, {@code P.qzeros},
+ * {@code P.scales}; see {@link armor.runtime.quant.GptqTensors}). One column of {@link WeightFormat}.
  */
 public enum Element {
     BF16(DType.BF16, 16, false, ""),

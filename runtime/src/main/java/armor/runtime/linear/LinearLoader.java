@@ -1,6 +1,7 @@
 package armor.runtime.linear;
 
 import armor.runtime.kernels.TensorFloats;
+import armor.runtime.quant.GptqTensors;
 import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.safetensors.CheckpointException;
@@ -35,6 +36,10 @@ public final class LinearLoader {
     static Linear dense(WeightSource weights, String prefix, int in, int out, float[] bias) {
         String weightName = prefix + ".weight";
         Tensor w = weights.tensor(weightName);
+        for (String other : new String[] {weightName + Int4Tensors.PACKED, prefix + GptqTensors.QWEIGHT})
+            if (weights.has(other))
+                throw new CheckpointException(weights.origin() + ": both " + weightName + " and " + other
+                        + " are present, expected one weight: plain, pack-quantized or GPTQ");
         if (weights.has(weightName + Int8Tensors.SCALE))
             throw new CheckpointException(weights.origin() + ": tensor " + weightName + Int8Tensors.SCALE + " is present but "
                     + weightName + " has dtype " + w.dtype() + ", expected I8 (scales belong to int8 weights)");
@@ -52,9 +57,19 @@ public final class LinearLoader {
         return new DenseInt8Linear(Int8Tensors.read(weights, weightName, out, in, out, in), bias);
     }
 
-    /** 4-bit {@code prefix.weight_packed} with its scales, zero points and shape ({@link WeightFormat#DENSE_INT4}). */
+    /**
+     * 4-bit {@code prefix.weight_packed} with its scales, zero points and shape, or GPTQ's {@code prefix.qweight} with
+     * its {@code qzeros}, {@code scales} and {@code g_idx} ({@link WeightFormat#DENSE_INT4}).
+     */
     static Linear denseInt4(WeightSource weights, String prefix, int in, int out, float[] bias) {
         String weightName = prefix + ".weight";
+        if (GptqTensors.isGptq(weights, prefix)) {
+            for (String other : new String[] {weightName, weightName + Int4Tensors.PACKED})
+                if (weights.has(other))
+                    throw new CheckpointException(weights.origin() + ": both " + other + " and " + prefix + GptqTensors.QWEIGHT
+                            + " are present, expected one weight: plain, pack-quantized or GPTQ");
+            return new DenseInt4Linear(GptqTensors.read(weights, prefix, out, in), bias);
+        }
         if (weights.has(weightName))
             throw new CheckpointException(weights.origin() + ": both " + weightName + " and " + weightName + Int4Tensors.PACKED
                     + " are present, expected one weight: plain or pack-quantized");

@@ -1,12 +1,14 @@
 package armor.runtime.linear;
 
+import armor.runtime.quant.GptqTensors;
 import armor.runtime.safetensors.WeightSource;
 
 import java.util.List;
 
 /**
  * Where a projection's weight values sit, recognised from the names of its checkpoint tensors
- * (docs/checkpoint-format.md): a dense {@code P.weight}; a packed 2:4 core {@code P.sparse_values} +
+ * (docs/checkpoint-format.md): a dense {@code P.weight} (or its 4-bit forms, {@code P.weight_packed} or GPTQ's
+ * {@code P.qweight}); a packed 2:4 core {@code P.sparse_values} +
  * {@code P.sparse_meta}; or that core between ARMOR's block-diagonal {@code P.armor_a} and {@code P.armor_b}.
  * One column of {@link WeightFormat}.
  */
@@ -53,7 +55,8 @@ public enum Structure {
         if (weights.has(prefix + SparseLinearLoader.ARMOR_A) || weights.has(prefix + SparseLinearLoader.ARMOR_B)) return ARMOR;
         if (weights.has(prefix + SparseLinearLoader.VALUES) || weights.has(prefix + SparseLinearLoader.META)
                 || weights.has(prefix + SparseLinearLoader.VALUES + Element.PACKED_SUFFIX)) return TWO_FOUR;
-        return weights.has(prefix + ".weight") || weights.has(prefix + ".weight" + Element.PACKED_SUFFIX) ? DENSE : null;
+        return weights.has(prefix + ".weight") || weights.has(prefix + ".weight" + Element.PACKED_SUFFIX)
+                || GptqTensors.isGptq(weights, prefix) ? DENSE : null;
     }
 
     /** Stored weight values per {@code out × in} matrix: all of them, or the kept half of a 2:4 core. */

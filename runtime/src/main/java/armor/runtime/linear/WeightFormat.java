@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.quant.GptqTensors;
 import armor.runtime.quant.Int4Quantizer;
 import armor.runtime.quant.Int8Quantizer;
 import armor.runtime.safetensors.WeightSource;
@@ -58,8 +59,9 @@ public enum WeightFormat {
     ARMOR_INT8(ARMOR, INT8, SparseLinearLoader::load, WeightFormat::packArmor,
             new Kernels(Kernels.TWO_FOUR_INT8.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT8.smallBatch()
                     + ", A' and B' DenseInt8MatMul.matMat", Kernels.TWO_FOUR_INT8.prefill() + ", A' and B' DenseInt8MatMul.matMat"), false, false),
-    // 4-bit codes with group scales (and zero points): compressed-tensors' pack-quantized tensors (Int4Tensors); packed
-    // from floats symmetric, as `armor quantize --bits 4` writes by default
+    // 4-bit codes with group scales (and zero points): compressed-tensors' pack-quantized tensors (Int4Tensors) or GPTQ's
+    // qweight/qzeros/scales (GptqTensors), both read into an Int4Matrix; packed from floats symmetric, as
+    // `armor quantize --bits 4` writes by default
     DENSE_INT4(DENSE, INT4, LinearLoader::denseInt4,
             (w, e) -> new DenseInt4Linear(Int4Quantizer.quantize(w.dense(), w.out(), w.in(), w.group(), true), null),
             Kernels.DENSE_INT4, false, false),
@@ -214,14 +216,16 @@ public enum WeightFormat {
     /**
      * The format of projection {@code prefix} in a checkpoint: its {@link Structure} from the tensor names, its
      * {@link Element} from the dtype of the structure's main tensor, or int4 when that tensor is stored packed
-     * ({@code P.weight_packed}, {@code P.sparse_values_packed}: its loader checks the rest). Null when the projection has
+     * ({@code P.weight_packed}, {@code P.sparse_values_packed}, or a dense GPTQ {@code P.qweight}: its loader checks the
+     * rest). Null when the projection has
      * no tensors, lacks its main tensor, or stores it in a dtype no row has (the loaders say which, naming the tensor).
      */
     public static WeightFormat recognise(WeightSource weights, String prefix) {
         Structure s = Structure.of(weights, prefix);
         if (s == null) return null;
         String main = prefix + s.mainSuffix();
-        if (!weights.has(main)) return weights.has(main + Element.PACKED_SUFFIX) ? of(s, INT4) : null;
+        if (!weights.has(main))
+            return weights.has(main + Element.PACKED_SUFFIX) || (s == DENSE && GptqTensors.isGptq(weights, prefix)) ? of(s, INT4) : null;
         Element e = Element.of(weights.tensor(main).dtype());
         return e == null ? null : of(s, e);
     }

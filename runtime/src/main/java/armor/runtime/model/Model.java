@@ -4,6 +4,8 @@ import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Structure;
+import armor.runtime.quant.GptqConfig;
+import armor.runtime.quant.GptqWeights;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
@@ -54,7 +56,7 @@ public final class Model implements AutoCloseable {
 
     /**
      * Loads {@code config.json}, {@code generation_config.json} and the safetensors weights of a model folder: a dense
-     * or armor checkpoint, or a compressed-tensors 2:4 one (docs/checkpoint-format.md). Projections stored as 2:4, and
+     * or armor checkpoint, a compressed-tensors one, or a GPTQ one (docs/checkpoint-format.md). Projections stored as 2:4, and
      * under {@link SparseMode#AUTO} dense ones whose zeros follow 2:4, run on the 2:4 kernels ({@link #sparsity()}).
      */
     public static Model load(Path dir, SparseMode mode) {
@@ -65,12 +67,14 @@ public final class Model implements AutoCloseable {
         ModelConfig config = ConfigReader.read(dir);
         // before the weights: a quantized compressed-tensors folder stops here with its reason, not on a dtype
         CompressedTensorsConfig ct = CompressedTensorsConfig.read(dir).orElse(null);
+        GptqConfig gptq = GptqConfig.read(dir).orElse(null);
         CheckpointWeights weights = CheckpointWeights.open(dir);
         try {
             Sparse24View view = Sparse24View.of(weights, ct, mode, config.architecture().hfName());
-            Decoder decoder = Decoder.load(config, view);
-            String format = view.format() + (mode == SparseMode.OFF ? " (--sparse off)" : "");
-            return new Model(dir, config, weights, decoder, report(decoder, format, view.declared(), view::denseReason));
+            // GPTQ projections (P.qweight) load as dense-int4; how to read their zero points is in config.json
+            Decoder decoder = Decoder.load(config, GptqWeights.of(view, gptq));
+            String format = (gptq != null ? gptq.describe() : view.format()) + (mode == SparseMode.OFF ? " (--sparse off)" : "");
+            return new Model(dir, config, weights, decoder, report(decoder, format, view.declared() || gptq != null, view::denseReason));
         } catch (RuntimeException e) {
             weights.close();
             throw e;

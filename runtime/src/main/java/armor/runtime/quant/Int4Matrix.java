@@ -5,7 +5,9 @@ package armor.runtime.quant;
  * and optionally one 4-bit zero point per row and group:
  * {@code value[r, c] = (codes[r*cols + c] - zero(r, c)) * scales[r*(cols/groupSize) + c/groupSize]}, codes and zero
  * points in [-8, 7] (compressed-tensors' signed 4-bit range; its "pack-quantized" format stores them plus 8). Zero points
- * are null for symmetric weights. The one 4-bit representation of the project: dense weights, and the kept values of a
+ * are null for symmetric weights. One zero point outside that range is read: 8, from a GPTQ v1 checkpoint whose stored
+ * {@code zero - 1} is 15 (zero 16, AutoGPTQ's overflow of zero 0; {@link GptqTensors}); the dense int4 kernels take it
+ * exactly (their offset is {@code scale × (zero point + 8)} in float32), and it has no pack-quantized form. The one 4-bit representation of the project: dense weights, and the kept values of a
  * 2:4 core ({@code cols} = d_in/2, groups of G/2 kept values for G dense columns), as {@link Int8Matrix} is for 8 bits.
  * Codes are kept one per byte here; the layers repack them two or eight to the word.
  */

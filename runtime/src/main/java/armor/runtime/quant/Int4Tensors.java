@@ -83,18 +83,13 @@ public final class Int4Tensors {
             throw new CheckpointException(origin + ": tensor " + packed.name() + " has shape " + packed.shapeString() + ", expected ["
                     + rows + ", " + w + "] for " + shape.name() + " = [" + rows + ", " + cols + "] (eight columns a word)");
         Tensor s = require(weights, name + SCALE, name);
-        if (s.dtype() != DType.F32 && s.dtype() != DType.BF16 && s.dtype() != DType.F16)
-            throw new CheckpointException(origin + ": tensor " + s.name() + " has dtype " + s.dtype() + ", expected F32 (or BF16, F16)");
+        checkScaleDtype(origin, s);
         if (s.rank() != 2 || s.dim(0) != rows || s.dim(1) < 1 || cols % s.dim(1) != 0)
             throw new CheckpointException(origin + ": tensor " + s.name() + " has shape " + s.shapeString() + ", expected [" + rows
                     + ", G] with G dividing " + cols + " (one scale per row and group of columns of " + name + ")");
         int gpr = s.dim(1), group = cols / gpr;
-        checkColumnOrder(weights, name, cols, group);
-        float[] scales = TensorFloats.read(s);
-        for (int i = 0; i < scales.length; i++)
-            if (!(scales[i] >= 0f) || Float.isInfinite(scales[i]))
-                throw new CheckpointException(origin + ": tensor " + s.name() + " has scale " + scales[i] + " at element " + i
-                        + ", expected a finite non-negative number");
+        checkColumnOrder(weights, name + G_IDX, cols, group);
+        float[] scales = scaleValues(origin, s);
         byte[] codes = new byte[Math.multiplyExact(rows, cols)];
         MemorySegment p = packed.data();
         for (int r = 0; r < rows; r++) {
@@ -137,13 +132,30 @@ public final class Int4Tensors {
         return v;
     }
 
+    /** A 4-bit matrix's scales are F32, BF16 or F16 (shared with {@link GptqTensors}). */
+    static void checkScaleDtype(String origin, Tensor s) {
+        if (s.dtype() != DType.F32 && s.dtype() != DType.BF16 && s.dtype() != DType.F16)
+            throw new CheckpointException(origin + ": tensor " + s.name() + " has dtype " + s.dtype() + ", expected F32 (or BF16, F16)");
+    }
+
+    /** The values of scale tensor {@code s} as float32, each finite and not negative (shared with {@link GptqTensors}). */
+    static float[] scaleValues(String origin, Tensor s) {
+        float[] scales = TensorFloats.read(s);
+        for (int i = 0; i < scales.length; i++)
+            if (!(scales[i] >= 0f) || Float.isInfinite(scales[i]))
+                throw new CheckpointException(origin + ": tensor " + s.name() + " has scale " + scales[i] + " at element " + i
+                        + ", expected a finite non-negative number");
+        return scales;
+    }
+
     /**
-     * A group index in column order ({@code g_idx[c] = c / G}, or compressed-tensors' "unset" marker -1) means what
-     * plain groups mean; any other order is activation reordering, whose columns armor's kernels would need permuted.
+     * A group index {@code gIdxName} (when present) in column order ({@code g_idx[c] = c / G}, or compressed-tensors'
+     * "unset" marker -1) means what plain groups mean; any other order is activation reordering, whose columns armor's
+     * kernels would need permuted. Shared by compressed-tensors' {@code P.weight_g_idx} and GPTQ's {@code P.g_idx}.
      */
-    private static void checkColumnOrder(WeightSource weights, String name, int cols, int group) {
-        if (!weights.has(name + G_IDX)) return;
-        Tensor g = weights.tensor(name + G_IDX);
+    static void checkColumnOrder(WeightSource weights, String gIdxName, int cols, int group) {
+        if (!weights.has(gIdxName)) return;
+        Tensor g = weights.tensor(gIdxName);
         if (g.dtype() != DType.I32 || g.rank() != 1 || g.dim(0) != cols)
             throw new CheckpointException(weights.origin() + ": tensor " + g.name() + " is " + g.dtype() + " " + g.shapeString()
                     + ", expected I32 [" + cols + "] (each column's group)");
@@ -165,6 +177,10 @@ public final class Int4Tensors {
         MemorySegment.copy(m.scales(), 0, s, FLOAT, 0, m.scales().length);
         out.add(new Tensor(name + SCALE, DType.F32, new long[] {m.rows(), gpr}, s));
         if (!m.symmetric()) {
+            for (byte z : m.zeroPoints())
+                if (z > Int4Matrix.MAX)
+                    throw new IllegalArgumentException(name + ": zero point " + z + " (GPTQ's zero 16) has no pack-quantized form, "
+                            + "expected [" + Int4Matrix.MIN + ", " + Int4Matrix.MAX + "]");
             // compressed-tensors packs zero points along the rows: pack the transposed matrix, then transpose back
             byte[] t = new byte[gpr * m.rows()];
             for (int r = 0; r < m.rows(); r++) for (int g = 0; g < gpr; g++) t[g * m.rows() + r] = m.zeroPoints()[r * gpr + g];

@@ -114,11 +114,11 @@ public record QuantizationConfig(int bits, int groupSize, boolean channel, boole
 
     /**
      * True when config.json's root describes quantized weights: a {@code quantization_config} with config groups
-     * (compressed-tensors' sparsity-only configs have none).
+     * (compressed-tensors' sparsity-only configs have none), or a GPTQ one ({@link GptqConfig}).
      */
     public static boolean isQuantized(JsonNode root) {
         JsonNode q = root == null ? null : root.get(KEY);
-        return q != null && q.isObject() && q.has("config_groups") && q.get("config_groups").size() > 0;
+        return q != null && q.isObject() && (q.has("config_groups") && q.get("config_groups").size() > 0 || GptqConfig.declares(root));
     }
 
     /** Parses the block written by {@link #toJson()}; {@code where} names the file in errors. */

@@ -1,5 +1,6 @@
 package armor.runtime.sparse;
 
+import armor.runtime.quant.GptqConfig;
 import armor.runtime.safetensors.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -65,15 +66,19 @@ public record CompressedTensorsConfig(String where, String weights, String spars
         return root == null ? Optional.empty() : fromJson(root, cfg.toString());
     }
 
-    /** Parses config.json's {@code quantization_config}; empty when absent. {@code where} names the file in errors. */
+    /**
+     * Parses config.json's {@code quantization_config}; empty when absent or when it declares GPTQ weights (read by
+     * {@link GptqConfig}). {@code where} names the file in errors.
+     */
     public static Optional<CompressedTensorsConfig> fromJson(JsonNode root, String where) {
         JsonNode q = root.get(KEY);
         if (q == null || q.isNull()) return Optional.empty();
         if (!q.isObject()) throw new CheckpointException(where + ": " + KEY + " is not a JSON object");
         String method = q.path("quant_method").asText("");
+        if (GptqConfig.QUANT_METHOD.equals(method)) return Optional.empty(); // GPTQ weights: GptqConfig reads the block
         if (!QUANT_METHOD.equals(method))
             throw new CheckpointException(where + ": " + KEY + ".quant_method is \"" + method
-                    + "\", expected \"" + QUANT_METHOD + "\" (the only quantization_config armor loads)");
+                    + "\", expected \"" + QUANT_METHOD + "\" or \"" + GptqConfig.QUANT_METHOD + "\" (the quantization_configs armor loads)");
         String quantized = quantizedScheme(q);
         String weights = supportedWeights(q);
         if (quantized != null && weights == null)

@@ -7,6 +7,9 @@ import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
 import armor.runtime.linear.WeightFormat;
+import armor.runtime.quant.GptqConfig;
+import armor.runtime.quant.GptqTensors;
+import armor.runtime.quant.GptqWeights;
 import armor.runtime.quant.Int4Matrix;
 import armor.runtime.quant.Int4Tensors;
 import armor.runtime.quant.Int4Quantizer;
@@ -80,25 +83,39 @@ public final class Conversions {
     }
 
     /**
-     * Writes {@code dst}: {@code src} (a 2:4, ARMOR, int8 or 4-bit checkpoint) with every sparse linear replaced by its
+     * Writes {@code dst}: {@code src} (a 2:4, ARMOR, int8 or 4-bit checkpoint, GPTQ included) with every sparse linear replaced by its
      * dense reconstruction {@code P.weight} and every int8 and 4-bit weight dequantized, in the stored dtype (for
      * quantized tensors the model dtype of config.json), with no sparsity_config or quantization_config: a plain
      * Hugging Face checkpoint. Returns the number of weights written dense (sparse linears and quantized matrices).
      */
     public static int exportDense(Path src, Path dst, Progress progress) {
         ConfigReader.read(src);
+        GptqConfig gptq = GptqConfig.read(src).orElse(null);
         try (SparseCheckpointWriter out = SparseCheckpointWriter.dequantizing(src, dst)) {
-            WeightSource weights = out.source(); // int8 tensors read as their float32 values
+            // int8 tensors read as their float32 values; GPTQ tensors with their config.json block (GptqTensors)
+            WeightSource weights = GptqWeights.of(out.source(), gptq);
             List<String> prefixes = projections(weights, SparseLinearLoader.VALUES);
             List<String> int8Weights = new ArrayList<>();
             for (String name : weights.names())
                 if (name.endsWith(".weight") && out.dequantizes(name)) int8Weights.add(name);
             List<String> fourBit = projections(weights, ".weight" + Int4Tensors.PACKED);
             fourBit.addAll(projections(weights, SparseLinearLoader.VALUES + Int4Tensors.PACKED));
-            if (prefixes.isEmpty() && int8Weights.isEmpty() && fourBit.isEmpty())
+            List<String> gptqWeights = projections(weights, GptqTensors.QWEIGHT);
+            if (prefixes.isEmpty() && int8Weights.isEmpty() && fourBit.isEmpty() && gptqWeights.isEmpty())
                 throw new CheckpointException(src + ": no tensor named *.sparse_values, no int8 and no 4-bit weights, expected a 2:4, ARMOR, "
                         + "int8 or 4-bit checkpoint");
-            int total = prefixes.size() + int8Weights.size() + fourBit.size(), done = 0;
+            int total = prefixes.size() + int8Weights.size() + fourBit.size() + gptqWeights.size(), done = 0;
+            for (String prefix : gptqWeights) {
+                // GPTQ: [in/8, out] words; the dense-int4 loader checks every tensor against that size and the config
+                Tensor qweight = weights.tensor(prefix + GptqTensors.QWEIGHT);
+                if (qweight.rank() != 2)
+                    throw new CheckpointException(src + ": tensor " + qweight.name() + " has shape " + qweight.shapeString() + ", expected [in/8, out]");
+                int outF = qweight.dim(1), inF = Math.multiplyExact(qweight.dim(0), GptqTensors.PER_WORD);
+                Linear layer = WeightFormat.recognise(weights, prefix).load(weights, prefix, inF, outF, LinearLoader.bias(weights, prefix, outF));
+                out.putDenseWeight(prefix, layer.denseWeight(), outF, inF, out.dequantizedDtype());
+                for (String part : GptqTensors.SUFFIXES) out.drop(prefix + part);
+                progress.converted(++done, total, prefix);
+            }
             for (String prefix : fourBit) {
                 // through the table's loader for the projection's row (dense-int4, 2:4-int4, armor-int4)
                 String base = prefix + (weights.has(prefix + ".weight" + Int4Tensors.PACKED) ? ".weight" : SparseLinearLoader.VALUES);

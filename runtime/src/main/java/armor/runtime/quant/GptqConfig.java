@@ -1,0 +1,101 @@
+package armor.runtime.quant;
+
+import armor.runtime.safetensors.CheckpointException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * The {@code quantization_config} of a GPTQ checkpoint (AutoGPTQ, GPTQModel, transformers/optimum) in config.json, as
+ * far as armor runs it (docs/checkpoint-format.md, "GPTQ checkpoints"):
+ * {@code {"quant_method": "gptq", "bits": 4, "group_size": 128, "desc_act": false, "sym": true, "checkpoint_format": "gptq"}}.
+ * Refused, in one line naming config.json and the field: bits other than 4, {@code desc_act} true (activation
+ * reordering), a {@code checkpoint_format} other than {@code gptq} (v1, the default when absent) and {@code gptq_v2},
+ * a {@code group_size} that is neither positive nor -1.
+ *
+ * @param where            config.json's path, for errors
+ * @param groupSize        input columns per group, or -1 for one group per row
+ * @param sym              the checkpoint says its zero points are all the middle code (informational: the tensors decide)
+ * @param checkpointFormat {@code "gptq"} (stored zero points are {@code zero - 1}) or {@code "gptq_v2"} (the zero itself)
+ */
+public record GptqConfig(String where, int groupSize, boolean sym, String checkpointFormat) {
+    public static final String KEY = "quantization_config";
+    public static final String QUANT_METHOD = "gptq";
+    /** GPTQ v1 (AutoGPTQ, and what GPTQModel saves by default): stored zero point = zero − 1. */
+    public static final String V1 = "gptq";
+    /** GPTQModel's internal format: stored zero point = zero. */
+    public static final String V2 = "gptq_v2";
+    public static final int BITS = 4;
+
+    /** True when config.json's root declares GPTQ weights ({@code quantization_config.quant_method} is "gptq"). */
+    public static boolean declares(JsonNode root) {
+        JsonNode q = root == null ? null : root.get(KEY);
+        return q != null && q.isObject() && QUANT_METHOD.equals(q.path("quant_method").asText(""));
+    }
+
+    /** The block of {@code dir/config.json}, or empty when it declares no GPTQ weights. */
+    public static Optional<GptqConfig> read(Path dir) {
+        Path cfg = dir.resolve("config.json");
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(Files.readString(cfg));
+        } catch (IOException e) {
+            throw new CheckpointException(cfg + ": cannot read: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
+        }
+        return fromJson(root, cfg.toString());
+    }
+
+    /** Parses config.json's root; empty unless its quantization_config has quant_method "gptq". */
+    public static Optional<GptqConfig> fromJson(JsonNode root, String where) {
+        if (!declares(root)) return Optional.empty();
+        JsonNode q = root.get(KEY);
+        String field = where + ": " + KEY + ".";
+        JsonNode bits = q.get("bits");
+        if (bits == null || !bits.isIntegralNumber())
+            throw new CheckpointException(field + "bits is " + (bits == null ? "missing" : bits.toString()) + ", expected the number "
+                    + BITS + " (armor runs 4-bit GPTQ weights)");
+        if (bits.asInt() != BITS)
+            throw new CheckpointException(field + "bits is " + bits.asInt() + ", expected " + BITS + " (armor runs 4-bit GPTQ weights)");
+        JsonNode group = q.get("group_size");
+        if (group == null || !group.isIntegralNumber() || !(group.asInt() > 0 || group.asInt() == -1))
+            throw new CheckpointException(field + "group_size is " + (group == null ? "missing" : group.toString())
+                    + ", expected a positive number of input columns or -1 (one group per row)");
+        JsonNode descAct = q.get("desc_act");
+        if (descAct != null && !descAct.isNull() && !descAct.isBoolean())
+            throw new CheckpointException(field + "desc_act is " + descAct + ", expected true or false");
+        if (descAct != null && descAct.asBoolean(false))
+            throw new CheckpointException(field + "desc_act is true, expected false: activation reordering (act-order) is not supported");
+        JsonNode sym = q.get("sym");
+        if (sym != null && !sym.isNull() && !sym.isBoolean())
+            throw new CheckpointException(field + "sym is " + sym + ", expected true or false");
+        JsonNode fmt = q.get("checkpoint_format");
+        String format = fmt == null || fmt.isNull() ? V1 : fmt.isTextual() ? fmt.asText() : fmt.toString();
+        if (!V1.equals(format) && !V2.equals(format))
+            throw new CheckpointException(field + "checkpoint_format is " + (fmt.isTextual() ? "\"" + format + "\"" : format)
+                    + ", expected \"" + V1 + "\" or \"" + V2 + "\" (absent means \"" + V1 + "\")");
+        return Optional.of(new GptqConfig(where, group.asInt(), sym == null || sym.isNull() || sym.asBoolean(), format));
+    }
+
+    /** What is added to a stored zero point to get the zero: 1 for v1 ({@code zero - 1} stored), 0 for v2. */
+    public int zeroOffset() {
+        return V1.equals(checkpointFormat) ? 1 : 0;
+    }
+
+    /** The group size for errors and reports: "128" or "-1 (one group per row)". */
+    String groupText() {
+        return groupSize == -1 ? "-1 (one group per row)" : String.valueOf(groupSize);
+    }
+
+    /**
+     * For the load line and inspect: e.g. {@code "GPTQ checkpoint, 4-bit weights (group 128, zero points)"}, or
+     * {@code "GPTQ checkpoint (gptq_v2), 4-bit weights (one group per row, symmetric)"}.
+     */
+    public String describe() {
+        return "GPTQ checkpoint" + (V2.equals(checkpointFormat) ? " (" + V2 + ")" : "") + ", 4-bit weights ("
+                + (groupSize == -1 ? "one group per row" : "group " + groupSize) + ", " + (sym ? "symmetric" : "zero points") + ")";
+    }
+}
