@@ -34,12 +34,35 @@ public final class KindComparison {
      * @param weightBytes        bytes of all weights held (embedding table included)
      * @param bytesPerToken      bytes of weights read for one decoded token (the model's own count)
      */
+    /**
+     * @param denseMultiplyAdds multiply-adds per token of the decoder layers' projections as dense matrices (Σ in × out):
+     *                          the work a dense prefill does, whatever the kind (2:4 does half of it in its core)
+     */
     public record Result(String kind, Stat decodeTokensPerSecond, Stat prefillTokensPerSecond, int prefillTokens,
-                         long weightBytes, long bytesPerToken) {
+                         long weightBytes, long bytesPerToken, long denseMultiplyAdds) {
         /** Achieved weight bandwidth at the median decode speed, GB/s. */
         public double decodeGBs() {
             return bytesPerToken * decodeTokensPerSecond.median() / 1e9;
         }
+
+        /** Dense-equivalent arithmetic rate of the median prefill, GFLOP/s (two flops a multiply-add). */
+        public double prefillGflops() {
+            return 2.0 * denseMultiplyAdds * prefillTokensPerSecond.median() / 1e9;
+        }
+    }
+
+    /**
+     * Σ in × out over the decoder layers' projections, as dense matrices; with the LM head when {@code withHead} (every
+     * decoded token runs it; a prefill only for its last token).
+     */
+    public static long denseMultiplyAdds(armor.runtime.model.Decoder decoder, boolean withHead) {
+        long n = withHead ? (long) decoder.lmHead().inFeatures() * decoder.lmHead().outFeatures() : 0;
+        for (int l = 0; l < decoder.numLayers(); l++)
+            for (String p : armor.runtime.model.DecoderLayer.PROJECTIONS) {
+                armor.runtime.linear.Linear lin = decoder.layer(l).linear(p);
+                n += (long) lin.inFeatures() * lin.outFeatures();
+            }
+        return n;
     }
 
     /**
@@ -91,7 +114,7 @@ public final class KindComparison {
         for (int v = 0; v < n; v++) {
             Variant var = variants.get(v);
             out.add(new Result(var.kind(), Stat.of(decode[v]), Stat.of(prefill[v]), prefillTokens, var.weightBytes(),
-                    var.model().decoder().weightBytesPerToken()));
+                    var.model().decoder().weightBytesPerToken(), denseMultiplyAdds(var.model().decoder(), false)));
         }
         return out;
     }

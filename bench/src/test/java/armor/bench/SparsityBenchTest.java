@@ -78,16 +78,25 @@ class SparsityBenchTest {
     @Test
     void reportHasTableJsonAndChart(@TempDir Path tmp) throws Exception {
         KindComparison.Stat s = new KindComparison.Stat(10, 9, 11);
-        BenchReport.Run run = new BenchReport.Run("test", "BF16", 2, 20, 18, List.of(
-                new KindComparison.Result("dense", s, new KindComparison.Stat(100, 90, 110), 512, 2_000_000_000L, 2_000_000_000L),
-                new KindComparison.Result("2:4", new KindComparison.Stat(16, 15, 17), new KindComparison.Stat(150, 140, 160), 512, 1_000_000_000L, 1_100_000_000L)));
+        BenchReport.Run run = new BenchReport.Run("test", "BF16", 2, 20, 18, 100, List.of(
+                new KindComparison.Result("dense", s, new KindComparison.Stat(100, 90, 110), 512, 2_000_000_000L, 2_000_000_000L, 1_000_000_000L),
+                new KindComparison.Result("2:4", new KindComparison.Stat(16, 15, 17), new KindComparison.Stat(150, 140, 160), 512, 1_000_000_000L, 1_100_000_000L, 1_000_000_000L)));
         String md = BenchReport.markdown(run);
-        assertTrue(md.contains("| 2:4 | 16.00 | 6% | 150.0 | 7% | 1.000 GB | 1.100 GB | 17.6 | 88% | 1.60× | 1.50× |"), md);
+        assertTrue(md.contains("| 2:4 | 16.00 | 6% | 150.0 | 7% | 1.000 GB | 1.100 GB | 17.6 | 88% | 300 | 300% | 1.60× | 1.50× |"), md);
         BenchReport.writeJson(run, tmp.resolve("r.json"));
         BenchReport.writeChart(run, tmp.resolve("r.png"));
         assertTrue(Files.readString(tmp.resolve("r.json")).contains("\"decode_ratio_to_dense\" : 1.6"));
+        assertTrue(Files.readString(tmp.resolve("r.json")).contains("\"prefill_dense_equivalent_gflops\" : 300.0"));
         byte[] png = Files.readAllBytes(tmp.resolve("r.png"));
         assertEquals((byte) 0x89, png[0]);
         assertEquals('P', png[1]);
+    }
+
+    /** The FMA peak is a rate of real work: positive, and more threads never measure less than half of one. */
+    @Test
+    void fmaPeakIsPositiveOnOneAndAllThreads() {
+        FmaPeak.Result r = FmaPeak.measure(1);
+        assertTrue(r.oneThreadGflops() > 0.1 && Double.isFinite(r.oneThreadGflops()), "one thread: " + r);
+        assertTrue(r.allThreadsGflops() > 0.5 * r.oneThreadGflops(), "all threads: " + r);
     }
 }

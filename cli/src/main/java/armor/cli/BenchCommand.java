@@ -2,6 +2,7 @@ package armor.cli;
 
 import armor.bench.BenchReport;
 import armor.bench.KindComparison;
+import armor.bench.FmaPeak;
 import armor.bench.MemoryBandwidth;
 import armor.bench.KindWeights;
 import armor.bench.RandomWeights;
@@ -138,8 +139,11 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         MemoryBandwidth.Result bw2 = MemoryBandwidth.measure(bandwidthMb * (1 << 20) / 4, 3);
+        FmaPeak.Result fma = FmaPeak.measure(3);
         BenchReport.Run run = new BenchReport.Run(label, dtypeName, Parallel.threads(),
-                Math.max(bw.copyGBs(), bw2.copyGBs()), Math.max(bw.triadGBs(), bw2.triadGBs()), results);
+                Math.max(bw.copyGBs(), bw2.copyGBs()), Math.max(bw.triadGBs(), bw2.triadGBs()), fma.allThreadsGflops(), results);
+        System.err.printf("armor: float32 FMA peak %.0f GFLOP/s on %d threads, %.0f on one%n", fma.allThreadsGflops(),
+                fma.threads(), fma.oneThreadGflops());
         System.out.print(BenchReport.markdown(run));
         Path jsonFile = json != null ? json : Path.of("bench-results", "bench-" + label + ".json");
         Path chartFile = chart != null ? chart : Path.of("bench-results", "bench-" + label + ".png");

@@ -1,5 +1,7 @@
 package armor.cli;
 
+import armor.bench.FmaPeak;
+import armor.bench.KindComparison;
 import armor.bench.RandomWeights;
 import armor.bench.ServeBenchmark;
 import armor.bench.KindWeights;
@@ -123,16 +125,21 @@ public final class BenchServeCommand implements Callable<Integer> {
                 Parallel.threads(), label, promptTokens, tokens);
         // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
         for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4, sampling);
+        FmaPeak.Result peak = FmaPeak.measure(3);
+        double flopsPerToken = 2.0 * KindComparison.denseMultiplyAdds(m.decoder(), true);
         System.out.println(label);
-        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s %16s%n", "concurrency", "decode tok/s",
-                "per-seq tok/s", "wall tok/s", "speed-up", "sampling ms/tok");
+        System.out.printf(Locale.ROOT, "float32 FMA peak %.0f GFLOP/s on %d threads; GFLOP/s counts the projections and "
+                + "head as dense (%.2f GFLOP a token)%n", peak.allThreadsGflops(), peak.threads(), flopsPerToken / 1e9);
+        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s %16s %10s %12s%n", "concurrency", "decode tok/s",
+                "per-seq tok/s", "wall tok/s", "speed-up", "sampling ms/tok", "GFLOP/s", "% FMA peak");
         double base = Double.NaN;
         for (int c : concurrency) {
             ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens, sampling);
             if (Double.isNaN(base)) base = r.decodeTokensPerSecond();
-            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx %16.3f%n", c, r.decodeTokensPerSecond(),
+            double gflops = r.decodeTokensPerSecond() * flopsPerToken / 1e9;
+            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx %16.3f %10.1f %11.0f%%%n", c, r.decodeTokensPerSecond(),
                     r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base,
-                    r.samplingMillisPerToken());
+                    r.samplingMillisPerToken(), gflops, 100 * gflops / peak.allThreadsGflops());
             System.out.flush();
         }
     }
