@@ -95,9 +95,10 @@ public enum WeightFormat {
      * format's storage class by token count; these names say which it can choose, and a test checks they exist.
      */
     public record Kernels(String decode, String smallBatch, String prefill) {
-        static final Kernels DENSE_INT8 = new Kernels("DenseInt8MatMul.packedMatVec", "DenseInt8MatMul.matMat", "DenseInt8MatMul.matMat");
-        static final Kernels DENSE_INT4 = new Kernels("DenseInt4MatMul.decode", "DenseInt4MatMul.decode",
-                "DenseInt4MatMul.dequantizeBlock + DenseInt4MatMul.blockTimesTokens");
+        static final Kernels DENSE_INT8 = new Kernels("DenseInt8MatMul.packedMatVec", "DenseInt8MatMul.matMat",
+                "DenseInt8MatMul.dequantizePanel + DenseGemm.multiply");
+        static final Kernels DENSE_INT4 = new Kernels("DenseInt4MatMul.decode", "DenseInt4MatMul.dequantizeBlock + DenseInt4MatMul.blockTimesTokens",
+                "DenseInt4MatMul.dequantizePanel + DenseGemm.multiply");
         static final Kernels TWO_FOUR_INT4 = new Kernels("Sparse24Int4Kernels.decode", "Sparse24Int4Kernels.decode",
                 "Sparse24Int4Kernels.toFloatLayout + Sparse24Kernels.prefill");
         static final Kernels TWO_FOUR_BF16 = new Kernels("Sparse24Kernels.decodeBf16", "Sparse24Kernels.decodeBf16Four", "Sparse24Kernels.prefill");
