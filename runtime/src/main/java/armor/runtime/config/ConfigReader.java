@@ -241,7 +241,8 @@ public final class ConfigReader {
         return loc == null ? what : "line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ": " + what;
     }
 
-    private static JsonNode readJson(Path file) {
+    /** A JSON file of a model folder (config.json, ...), or null when it does not exist; errors name the file. */
+    public static JsonNode readJson(Path file) {
         if (!Files.isRegularFile(file)) return null;
         try {
             return JSON.readTree(file.toFile());

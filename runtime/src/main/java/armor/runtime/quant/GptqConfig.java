@@ -1,11 +1,9 @@
 package armor.runtime.quant;
 
+import armor.runtime.config.ConfigReader;
 import armor.runtime.safetensors.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -40,12 +38,7 @@ public record GptqConfig(String where, int groupSize, boolean sym, String checkp
     /** The block of {@code dir/config.json}, or empty when it declares no GPTQ weights. */
     public static Optional<GptqConfig> read(Path dir) {
         Path cfg = dir.resolve("config.json");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readString(cfg));
-        } catch (IOException e) {
-            throw new CheckpointException(cfg + ": cannot read: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
-        }
+        JsonNode root = ConfigReader.readJson(cfg);
         return fromJson(root, cfg.toString());
     }
 

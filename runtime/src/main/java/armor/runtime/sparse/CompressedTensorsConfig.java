@@ -1,12 +1,10 @@
 package armor.runtime.sparse;
 
 import armor.runtime.quant.GptqConfig;
+import armor.runtime.config.ConfigReader;
 import armor.runtime.safetensors.CheckpointException;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -57,12 +55,7 @@ public record CompressedTensorsConfig(String where, String weights, String spars
     /** The block of {@code dir/config.json}, or empty when it has none. */
     public static Optional<CompressedTensorsConfig> read(Path dir) {
         Path cfg = dir.resolve("config.json");
-        JsonNode root;
-        try {
-            root = new ObjectMapper().readTree(Files.readString(cfg));
-        } catch (IOException e) {
-            throw new CheckpointException(cfg + ": cannot read: " + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
-        }
+        JsonNode root = ConfigReader.readJson(cfg);
         return root == null ? Optional.empty() : fromJson(root, cfg.toString());
     }
 

@@ -340,28 +340,20 @@ class GptqCheckpointTest {
         });
     }
 
-    private static UnaryOperator<List<Tensor>> replacing(String suffix, Tensor by) {
-        return ts -> {
-            List<Tensor> out = new ArrayList<>();
-            for (Tensor t : ts) out.add(t.name().endsWith(suffix) ? by : t);
-            return out;
-        };
-    }
-
     @Test
     void badTensorsAndConfigFieldsAreRefusedInOneLine(@TempDir Path tmp) throws Exception {
         String p = "model.layers.1.self_attn.q_proj"; // 64×64, groups of 32
         String cfg = tmp + "/", m;
-        m = refusal(tmp, "qweight", replacing(".qweight", ints(p + ".qweight", new int[8 * 48], 8, 48)));
+        m = refusal(tmp, "qweight", Int4CheckpointTest.replacing(".qweight", ints(p + ".qweight", new int[8 * 48], 8, 48)));
         assertTrue(m.contains("tensor " + p + ".qweight has shape [8, 48], expected [8, 64] ([in/8, out] for the projection's 64 inputs and 64 outputs)"), m);
-        m = refusal(tmp, "scales", replacing(".scales", halfs(p + ".scales", new float[3 * 64], DType.F16, 3, 64)));
+        m = refusal(tmp, "scales", Int4CheckpointTest.replacing(".scales", halfs(p + ".scales", new float[3 * 64], DType.F16, 3, 64)));
         assertTrue(m.contains("tensor " + p + ".scales has shape [3, 64], expected [2, 64] ([groups, out]: quantization_config.group_size 32 of ")
                 && m.contains("config.json makes 2 groups of the projection's 64 inputs)"), m);
-        m = refusal(tmp, "qzeros", replacing(".qzeros", ints(p + ".qzeros", new int[2 * 7], 2, 7)));
+        m = refusal(tmp, "qzeros", Int4CheckpointTest.replacing(".qzeros", ints(p + ".qzeros", new int[2 * 7], 2, 7)));
         assertTrue(m.contains("tensor " + p + ".qzeros is I32 [2, 7], expected I32 [2, 8] ([groups, out/8]"), m);
         int[] reordered = new int[64];
         for (int c = 0; c < 64; c++) reordered[c] = (c + 1) % 64 / 32; // column 31 in group 1: act-order
-        m = refusal(tmp, "gidx", replacing(".g_idx", ints(p + ".g_idx", reordered, 64)));
+        m = refusal(tmp, "gidx", Int4CheckpointTest.replacing(".g_idx", ints(p + ".g_idx", reordered, 64)));
         assertTrue(m.contains("tensor " + p + ".g_idx puts column 31 in group 1, expected group 0 (g_idx[c] = c / 32): "
                 + "activation reordering is not supported"), m);
         m = refusal(tmp, "noscales", ts -> ts.stream().filter(t -> !t.name().endsWith(".scales")).toList());

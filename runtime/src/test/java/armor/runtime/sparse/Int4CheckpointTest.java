@@ -189,7 +189,8 @@ class Int4CheckpointTest {
         return e.getMessage();
     }
 
-    private static UnaryOperator<List<Tensor>> replacing(String suffix, Tensor by) {
+    /** The tensors with the one whose name ends with {@code suffix} swapped for {@code by} (bad-input tests). */
+    static UnaryOperator<List<Tensor>> replacing(String suffix, Tensor by) {
         return ts -> {
             List<Tensor> out = new ArrayList<>();
             for (Tensor t : ts) out.add(t.name().endsWith(suffix) ? by : t);
