@@ -31,16 +31,15 @@ public final class BlockDiagonal {
      * kernels are plain static methods of {@code armor.runtime.kernels}, called once per block.
      */
     record Kernels<W>(Pack<W> pack, Read<W> read, Widen<W> widen, Block<W> decode, Block<W> tokens) {
-        static final Kernels<short[]> BF16 = new Kernels<>((v, blocks, b) -> toBf16(v), BlockDiagonal::shorts,
-                (w, blocks, b) -> fromBf16(w),
+        static final Kernels<short[]> BF16 = new Kernels<>((v, b) -> toBf16(v), BlockDiagonal::shorts, BlockDiagonal::fromBf16,
                 (w, b, k, x, xOff, xStride, y, yOff, yStride, tokens) -> BlockDiagonalKernels.matVecBf16(w, b, k, x, xOff, y, yOff),
                 BlockDiagonalKernels::matMatBf16);
-        static final Kernels<short[]> F16 = new Kernels<>((v, blocks, b) -> toF16(v), BlockDiagonal::shorts,
-                (w, blocks, b) -> fromF16(w), BlockDiagonalKernels::applyF16, BlockDiagonalKernels::applyF16);
-        static final Kernels<float[]> F32 = new Kernels<>((v, blocks, b) -> v.clone(), BlockDiagonal::floats,
-                (w, blocks, b) -> w.clone(), BlockDiagonalKernels::applyF32, BlockDiagonalKernels::applyF32);
-        static final Kernels<Int8Matrix> INT8 = new Kernels<>((v, blocks, b) -> Int8Quantizer.quantize(v, blocks * b, b, b), null,
-                (q, blocks, b) -> q.dequantize(),
+        static final Kernels<short[]> F16 = new Kernels<>((v, b) -> toF16(v), BlockDiagonal::shorts, BlockDiagonal::fromF16,
+                BlockDiagonalKernels::applyF16, BlockDiagonalKernels::applyF16);
+        static final Kernels<float[]> F32 = new Kernels<>((v, b) -> v.clone(), BlockDiagonal::floats, float[]::clone,
+                BlockDiagonalKernels::applyF32, BlockDiagonalKernels::applyF32);
+        static final Kernels<Int8Matrix> INT8 = new Kernels<>((v, b) -> Int8Quantizer.quantize(v, v.length / b, b, b), null,
+                Int8Matrix::dequantize,
                 (q, b, k, x, xOff, xStride, y, yOff, yStride, tokens) -> {
                     int kb = k * b;
                     DenseInt8MatMul.matVec(q.values(), q.scales(), b, b, x, xOff + kb, y, yOff, kb, kb + b);
@@ -50,9 +49,9 @@ public final class BlockDiagonal {
                     DenseInt8MatMul.matMat(q.values(), false, q.scales(), b, b, x, xOff + kb, xStride, y, yOff, yStride, tokens, kb, kb + b);
                 });
 
-        /** {@code blocks·b·b} float32 values as stored values. */
+        /** Float32 values of blocks of size b as stored values. */
         interface Pack<W> {
-            W pack(float[] values, int blocks, int b);
+            W pack(float[] values, int b);
         }
 
         /** {@code n} values from a checkpoint tensor's little-endian bytes, bit for bit. */
@@ -62,7 +61,7 @@ public final class BlockDiagonal {
 
         /** The stored values as float32; exact. */
         interface Widen<W> {
-            float[] widen(W stored, int blocks, int b);
+            float[] widen(W stored);
         }
 
         /** As {@link BlockDiagonal#applyBlock}, over the stored values of blocks of size b. */
@@ -73,16 +72,16 @@ public final class BlockDiagonal {
 
     /** The stored values with the kernels of their type (the type variable kept together). */
     private record Values<W>(Kernels<W> kernels, W stored) {
-        static <W> Values<W> pack(Kernels<W> kernels, float[] values, int blocks, int b) {
-            return new Values<>(kernels, kernels.pack().pack(values, blocks, b));
+        static <W> Values<W> pack(Kernels<W> kernels, float[] values, int b) {
+            return new Values<>(kernels, kernels.pack().pack(values, b));
         }
 
         static <W> Values<W> read(Kernels<W> kernels, MemorySegment data, int n) {
             return new Values<>(kernels, kernels.read().read(data, n));
         }
 
-        float[] widen(int blocks, int b) {
-            return kernels.widen().widen(stored, blocks, b);
+        float[] widen() {
+            return kernels.widen().widen(stored);
         }
 
         void apply(int b, int k, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride, int tokens) {
@@ -106,7 +105,7 @@ public final class BlockDiagonal {
         Element e = element(dtype, blocks, b);
         if (values.length != (long) blocks * b * b)
             throw new IllegalArgumentException("block-diagonal: " + values.length + " values, expected " + blocks + "×" + b + "×" + b);
-        return new BlockDiagonal(blocks, b, e, Values.pack(e.blocks(), values, blocks, b));
+        return new BlockDiagonal(blocks, b, e, Values.pack(e.blocks(), values, b));
     }
 
     /** int8 blocks: the {@code [blocks·b, b]} block rows with one scale per row (group = b). */
@@ -200,7 +199,7 @@ public final class BlockDiagonal {
 
     /** The blocks widened to float32 ({@code blocks*b*b}, row-major per block); exact. */
     public float[] toFloats() {
-        return values.widen(blocks, b);
+        return values.widen();
     }
 
     /** y_t = M x_t for {@code tokens} rows of x and y, both {@link #dim()} wide with the given strides; over the pool by blocks. */
