@@ -35,6 +35,8 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
 
     private final WeightSource dense;
     private final Structure structure;
+    /** True when the structure has ARMOR's blocks ({@code P.armor_a}, {@code P.armor_b}). */
+    private final boolean blocks;
     private final int armorBlock;
     private final Set<String> names = new LinkedHashSet<>();
     private final Set<String> projections = new LinkedHashSet<>();
@@ -49,7 +51,8 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
 
     /** @param armorBlock block size of ARMOR's A and B (used where the structure has them) */
     public SparsifiedWeights(WeightSource dense, Structure structure, int armorBlock) {
-        if (structure.suffixes().contains(SparseLinearLoader.ARMOR_A) && armorBlock <= 0)
+        this.blocks = structure.suffixes().contains(SparseLinearLoader.ARMOR_A);
+        if (blocks && armorBlock <= 0)
             throw new IllegalArgumentException(structure.kind() + " weights need a block size, got " + armorBlock);
         this.dense = dense;
         this.structure = structure;
@@ -101,7 +104,7 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
         MemorySegment ms = arena.allocate(core.meta().length);
         MemorySegment.copy(core.meta(), 0, ms, ValueLayout.JAVA_BYTE, 0, core.meta().length);
         meta = new Tensor(prefix + SparseLinearLoader.META, DType.U8, new long[] {m, Sparse24Core.metaCols(n)}, ms);
-        if (has(prefix + SparseLinearLoader.ARMOR_A)) {
+        if (blocks) {
             Random rnd = new Random(prefix.hashCode());
             // each side its own block, as the pruner chooses them (BlockRule): e.g. 64 and 32 for a 32×128 k_proj at b=64
             int am = BlockRule.blockFor(m, armorBlock), bn = BlockRule.blockFor(n, armorBlock);
@@ -149,8 +152,7 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
     /** The dense checkpoint's origin and the structure it is seen as: "… as 2:4", "… as armor (b=64)". */
     @Override
     public String origin() {
-        return dense.origin() + " as " + structure.kind() + (structure.suffixes().contains(SparseLinearLoader.ARMOR_A)
-                ? " (b=" + armorBlock + ")" : "");
+        return dense.origin() + " as " + structure.kind() + (blocks ? " (b=" + armorBlock + ")" : "");
     }
 
     /** Frees the last projection's temporary tensors (the loaded layers have repacked them). */
