@@ -37,12 +37,9 @@ public final class KindWeights implements AutoCloseable {
     public static KindWeights of(String kind, WeightSource dense, int armorBlock) {
         // the structure and whether it is int8 are all this needs of the row; BF16 only names a float row
         WeightFormat format = WeightFormat.forKind(kind, DType.BF16);
-        SparsifiedWeights sparse = switch (format.structure()) {
-            case DENSE -> null;
-            case TWO_FOUR -> new SparsifiedWeights(dense, 0);
-            case ARMOR -> new SparsifiedWeights(dense, armorBlock);
-        };
-        WeightSource base = sparse == null ? dense : sparse;
+        // the view makes the tensors of the row's structure (a dense kind's are the checkpoint's own)
+        SparsifiedWeights sparse = new SparsifiedWeights(dense, format.structure(), armorBlock);
+        WeightSource base = sparse;
         // int4 projections hide their float weights, so the int8 view over them quantizes only the embedding and head
         if (format.element() == Element.INT4) base = new Int4Weights(base, 0, true);
         QuantizedWeights q = format.element().scaled() ? new QuantizedWeights(base, 0, true) : null;
@@ -56,6 +53,6 @@ public final class KindWeights implements AutoCloseable {
     @Override
     public void close() {
         if (quantized != null) quantized.close();
-        if (sparse != null) sparse.close();
+        sparse.close();
     }
 }

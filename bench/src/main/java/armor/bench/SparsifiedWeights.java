@@ -5,6 +5,7 @@ import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.linear.Structure;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.sparse.Conversions;
@@ -20,18 +21,22 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * A dense checkpoint seen as a pruned one, for benchmarks: every projection {@code P.weight} is replaced by the
- * checkpoint tensors of its magnitude 2:4 core ({@code P.sparse_values}, {@code P.sparse_meta}) and, when a block
- * size is given, random near-identity ARMOR blocks ({@code P.armor_a}, {@code P.armor_b}; each side's block size by
- * the pruner's {@code BlockRule}, so A and B differ where the dimensions do). Tensors are made when
- * the loader asks for them, one projection at a time, so the model loads through the same validating path as a
- * checkpoint on disk without a second copy of the model in memory.
+ * A dense checkpoint seen as one of the {@link Structure}s of the weight-format table, for benchmarks: every projection
+ * {@code P.weight} is replaced by the tensors the structure lists ({@link Structure#suffixes()}): for 2:4 those of its
+ * magnitude 2:4 core ({@code P.sparse_values}, {@code P.sparse_meta}), for ARMOR those and random near-identity blocks
+ * ({@code P.armor_a}, {@code P.armor_b}; each side's block size by the pruner's {@code BlockRule}, so A and B differ
+ * where the dimensions do); dense keeps the checkpoint as it is. Tensors are made when the loader asks for them, one
+ * projection at a time, so the model loads through the same validating path as a checkpoint on disk without a second
+ * copy of the model in memory.
  */
 public final class SparsifiedWeights implements WeightSource, AutoCloseable {
     private static final ValueLayout.OfShort SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfFloat FLOAT = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final WeightSource dense;
+    private final Structure structure;
+    /** True when the structure has ARMOR's blocks ({@code P.armor_a}, {@code P.armor_b}). */
+    private final boolean blocks;
     private final int armorBlock;
     private final Set<String> names = new LinkedHashSet<>();
     private final Set<String> projections = new LinkedHashSet<>();
@@ -41,18 +46,22 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
 
     /** @param armorBlock ARMOR block size, or 0 for plain 2:4 */
     public SparsifiedWeights(WeightSource dense, int armorBlock) {
+        this(dense, armorBlock > 0 ? Structure.ARMOR : Structure.TWO_FOUR, armorBlock);
+    }
+
+    /** @param armorBlock block size of ARMOR's A and B (used where the structure has them) */
+    public SparsifiedWeights(WeightSource dense, Structure structure, int armorBlock) {
+        this.blocks = structure.suffixes().contains(SparseLinearLoader.ARMOR_A);
+        if (blocks && armorBlock <= 0)
+            throw new IllegalArgumentException(structure.kind() + " weights need a block size, got " + armorBlock);
         this.dense = dense;
+        this.structure = structure;
         this.armorBlock = armorBlock;
         for (String n : dense.names()) {
             String prefix = n.endsWith(".weight") ? n.substring(0, n.length() - 7) : null;
             if (prefix != null && Conversions.PROJECTION.matcher(prefix).matches()) {
                 projections.add(prefix);
-                names.add(prefix + SparseLinearLoader.VALUES);
-                names.add(prefix + SparseLinearLoader.META);
-                if (armorBlock > 0) {
-                    names.add(prefix + SparseLinearLoader.ARMOR_A);
-                    names.add(prefix + SparseLinearLoader.ARMOR_B);
-                }
+                for (String suffix : structure.suffixes()) names.add(prefix + suffix);
             } else {
                 names.add(n);
             }
@@ -95,7 +104,7 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
         MemorySegment ms = arena.allocate(core.meta().length);
         MemorySegment.copy(core.meta(), 0, ms, ValueLayout.JAVA_BYTE, 0, core.meta().length);
         meta = new Tensor(prefix + SparseLinearLoader.META, DType.U8, new long[] {m, Sparse24Core.metaCols(n)}, ms);
-        if (armorBlock > 0) {
+        if (blocks) {
             Random rnd = new Random(prefix.hashCode());
             // each side its own block, as the pruner chooses them (BlockRule): e.g. 64 and 32 for a 32×128 k_proj at b=64
             int am = BlockRule.blockFor(m, armorBlock), bn = BlockRule.blockFor(n, armorBlock);
@@ -140,9 +149,10 @@ public final class SparsifiedWeights implements WeightSource, AutoCloseable {
         return names;
     }
 
+    /** The dense checkpoint's origin and the structure it is seen as: "… as 2:4", "… as armor (b=64)". */
     @Override
     public String origin() {
-        return dense.origin() + (armorBlock > 0 ? " as ARMOR (b=" + armorBlock + ")" : " as magnitude 2:4");
+        return dense.origin() + " as " + structure.kind() + (blocks ? " (b=" + armorBlock + ")" : "");
     }
 
     /** Frees the last projection's temporary tensors (the loaded layers have repacked them). */

@@ -144,19 +144,10 @@ public final class CudaDecoder implements AutoCloseable {
     /** The projection on the GPU; a shape or value the GPU layers refuse is reported with the projection's name. */
     private CudaLinear upload(String prefix, HostLinear host, CusparseLtHandle sparse) {
         try {
-            return upload(host, sparse);
+            return host.upload(cuda, gemm, ops, sparse);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(prefix + ": " + e.getMessage(), e);
         }
-    }
-
-    private CudaLinear upload(HostLinear host, CusparseLtHandle sparse) {
-        return switch (host) {
-            case HostLinear.Dense d -> new CudaLinear.Dense(cuda, gemm, d.weight(), d.out(), d.in());
-            case HostLinear.TwoFour t -> new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(sparse, cuda, t.dense(), t.out(), t.in()));
-            case HostLinear.Armor a -> new CudaLinear.Armor(cuda, gemm,  // owns the core, frees it if the blocks fail
-                    SparseCoreMatmul.load(sparse, cuda, a.dense(), a.out(), a.in()), a.a(), a.aBlock(), a.b(), a.bBlock());
-        };
     }
 
     /** Activation buffers for up to a bucket of tokens; grown when a larger batch comes. */

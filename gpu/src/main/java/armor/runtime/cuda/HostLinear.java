@@ -1,5 +1,6 @@
 package armor.runtime.cuda;
 
+import armor.cuda.CusparseLtHandle;
 import armor.runtime.kernels.HalfFloat;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Structure;
@@ -18,6 +19,11 @@ import java.nio.ByteOrder;
  * operand type: bf16 checkpoints are taken bit for bit, f16 and f32 ones are rounded once here), the 2:4 core
  * expanded for compression, ARMOR's blocks, and the bias in float32. Tensor names as in docs/checkpoint-format.md:
  * {@code P.weight}, or {@code P.sparse_values} + {@code P.sparse_meta} (+ {@code P.armor_a}, {@code P.armor_b}).
+ *
+ * <p>One record per {@link Structure}, each reading and uploading its own: the GPU layers live in this module, which
+ * depends on the runtime and not the other way, so the runtime's {@link WeightFormat} table cannot hold them; its
+ * {@link WeightFormat#gpu()} says which rows reach here, and {@link #load}'s switch over the structure is the one
+ * place this module chooses by kind (exhaustive: a new structure does not compile until it has a record here).
  */
 public sealed interface HostLinear {
     int out();
@@ -27,17 +33,36 @@ public sealed interface HostLinear {
     /** The bias, or null. */
     float[] bias();
 
+    /** The layer on the GPU made from these values (a 2:4 core compressed there by cuSPARSELt). */
+    CudaLinear upload(CudaContext cuda, CublasGemm gemm, CudaOps ops, CusparseLtHandle sparse);
+
     /** Row-major {@code out × in}. */
-    record Dense(short[] weight, int out, int in, float[] bias) implements HostLinear {}
+    record Dense(short[] weight, int out, int in, float[] bias) implements HostLinear {
+        @Override
+        public CudaLinear upload(CudaContext cuda, CublasGemm gemm, CudaOps ops, CusparseLtHandle sparse) {
+            return new CudaLinear.Dense(cuda, gemm, weight, out, in);
+        }
+    }
 
     /** {@code dense}: the core as a dense row-major matrix with zeros ({@link SparseCoreOperand}). */
-    record TwoFour(short[] dense, int out, int in, float[] bias) implements HostLinear {}
+    record TwoFour(short[] dense, int out, int in, float[] bias) implements HostLinear {
+        @Override
+        public CudaLinear upload(CudaContext cuda, CublasGemm gemm, CudaOps ops, CusparseLtHandle sparse) {
+            return new CudaLinear.TwoFour(ops, SparseCoreMatmul.load(sparse, cuda, dense, out, in));
+        }
+    }
 
     /**
      * The core plus A ({@code out/aBlock} blocks of {@code aBlock × aBlock}) and B ({@code in/bBlock} blocks of
      * {@code bBlock × bBlock}), row-major; the pruner gives A and B their own block sizes (stories260K: 64, 32, 4).
      */
-    record Armor(short[] dense, short[] a, int aBlock, short[] b, int bBlock, int out, int in, float[] bias) implements HostLinear {}
+    record Armor(short[] dense, short[] a, int aBlock, short[] b, int bBlock, int out, int in, float[] bias) implements HostLinear {
+        @Override
+        public CudaLinear upload(CudaContext cuda, CublasGemm gemm, CudaOps ops, CusparseLtHandle sparse) {
+            return new CudaLinear.Armor(cuda, gemm,  // owns the core, frees it if the blocks fail
+                    SparseCoreMatmul.load(sparse, cuda, dense, out, in), a, aBlock, b, bBlock);
+        }
+    }
 
     ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -52,17 +77,24 @@ public sealed interface HostLinear {
             throw new CheckpointException(w.origin() + ": tensor " + prefix + format.structure().mainSuffix() + " is "
                     + format.element().dtype() + " (" + format.kind() + "); the GPU path runs " + WeightFormat.gpuFormats());
         }
-        if (format != null && format.structure() != Structure.DENSE) {
-            Tensor values = shaped(w, prefix + ".sparse_values", out, in / 2);
-            Tensor meta = shaped(w, prefix + ".sparse_meta", out, (in / 4 + 1) / 2);
-            short[] dense = SparseCoreOperand.expand(values.data(), meta.data(), out, in, DType.BF16, prefix);
-            if (format.structure() == Structure.TWO_FOUR) return new TwoFour(dense, out, in, bias);
-            Tensor a = blocks(w, prefix + ".armor_a", out);
-            Tensor b = blocks(w, prefix + ".armor_b", in);
-            return new Armor(dense, bf16(a), a.dim(1), bf16(b), b.dim(1), out, in, bias);
-        }
-        Tensor weight = shaped(w, prefix + ".weight", out, in);
-        return new Dense(bf16(weight), out, in, bias);
+        // no row (tensors missing): the dense reader names the missing P.weight
+        return switch (format == null ? Structure.DENSE : format.structure()) {
+            case DENSE -> new Dense(bf16(shaped(w, prefix + ".weight", out, in)), out, in, bias);
+            case TWO_FOUR -> new TwoFour(core(w, prefix, in, out), out, in, bias);
+            case ARMOR -> {
+                short[] dense = core(w, prefix, in, out);
+                Tensor a = blocks(w, prefix + ".armor_a", out);
+                Tensor b = blocks(w, prefix + ".armor_b", in);
+                yield new Armor(dense, bf16(a), a.dim(1), bf16(b), b.dim(1), out, in, bias);
+            }
+        };
+    }
+
+    /** The 2:4 core {@code P.sparse_values} + {@code P.sparse_meta} expanded to a dense bf16 matrix with zeros. */
+    private static short[] core(WeightSource w, String prefix, int in, int out) {
+        Tensor values = shaped(w, prefix + ".sparse_values", out, in / 2);
+        Tensor meta = shaped(w, prefix + ".sparse_meta", out, (in / 4 + 1) / 2);
+        return SparseCoreOperand.expand(values.data(), meta.data(), out, in, DType.BF16, prefix);
     }
 
     /** A block-diagonal factor {@code [dim/k, k, k]} with its own block size k dividing {@code dim}. */

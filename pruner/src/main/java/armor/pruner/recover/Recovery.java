@@ -7,7 +7,6 @@ import armor.pruner.run.Reporter;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.eval.Perplexity;
 import armor.runtime.eval.TextCorpus;
-import armor.runtime.linear.Element;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
@@ -191,15 +190,15 @@ public final class Recovery {
         }
     }
 
-    /** A 2:4 or ARMOR model in float weights; a dense or int8 folder is refused. */
+    /** A 2:4 or ARMOR model in float weights; a dense or quantized (int8, int4) folder is refused. */
     static void checkPruned(Model pruned, Path dir) {
         int sparse = 0;
         for (int l = 0; l < pruned.config().numLayers(); l++) {
             for (String p : DecoderLayer.PROJECTIONS) {
                 Linear lin = pruned.decoder().layer(l).linear(p);
-                if (lin.format().element() == Element.INT8) {
-                    throw new PruneUsageException("--model " + dir + ": model.layers." + l + "." + p + " has int8 weights; "
-                            + "expected a float 2:4 or ARMOR checkpoint (recover first, then quantize with --quantize int8)");
+                if (lin.format().element().scaled()) {
+                    throw new PruneUsageException("--model " + dir + ": model.layers." + l + "." + p + " has " + lin.kind()
+                            + " weights; expected a float 2:4 or ARMOR checkpoint (recover first, then quantize with --quantize)");
                 }
                 if (lin.format().structure() != Structure.DENSE) sparse++;
             }

@@ -7,6 +7,7 @@ import armor.runtime.linear.DenseLinear;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
+import armor.runtime.linear.WeightFormat;
 import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 import armor.runtime.model.Rope;
@@ -75,22 +76,35 @@ final class StudentModel {
         return TensorFloats.read(w.tensor(name));
     }
 
-    /** 2:4 cores keep their mask, ARMOR layers their block sizes; other kinds are refused by the caller first. */
+    /**
+     * The trainable form of a float projection, by its structure in the {@link WeightFormat} table: dense weights train
+     * without a mask, 2:4 cores keep their mask, ARMOR layers their block sizes. The trainable forms are the pruner's,
+     * so this switch stays here rather than in the runtime's table (the runtime does not see the pruner); a structure's
+     * float rows are all one runtime class ({@code DenseLinear}, {@code Sparse24Linear}, {@code ArmorLinear}), which each
+     * case reads. Quantized weights are refused: their float values are not what the checkpoint would store.
+     */
     static TrainableLinear trainable(String name, Linear linear) {
+        WeightFormat format = linear.format();
+        if (format.element().scaled())
+            throw new IllegalArgumentException(name + ": a " + linear.kind()
+                    + " projection cannot be trained, expected a float 2:4, ARMOR or dense one");
         int in = linear.inFeatures(), out = linear.outFeatures();
-        return switch (linear) {
-            case ArmorLinear a -> {
+        return switch (format.structure()) {
+            case DENSE -> {
+                DenseLinear d = (DenseLinear) linear;
+                yield new MaskedLinear(name, TensorFloats.read(d.weight()), null, d.bias(), in, out);
+            }
+            case TWO_FOUR -> {
+                Sparse24Linear s = (Sparse24Linear) linear;
+                Sparse24Core core = s.core().toCore();
+                yield new MaskedLinear(name, core.toDense(), maskOf(core), s.bias(), in, out);
+            }
+            case ARMOR -> {
+                ArmorLinear a = (ArmorLinear) linear;
                 Sparse24Core core = a.core().toCore();
                 yield new ArmorTrainableLinear(name, a.a().toFloats(), a.a().blockSize(), core.toDense(), maskOf(core),
                         a.b().toFloats(), a.b().blockSize(), a.bias(), in, out);
             }
-            case Sparse24Linear s -> {
-                Sparse24Core core = s.core().toCore();
-                yield new MaskedLinear(name, core.toDense(), maskOf(core), s.bias(), in, out);
-            }
-            case DenseLinear d -> new MaskedLinear(name, TensorFloats.read(d.weight()), null, d.bias(), in, out);
-            default -> throw new IllegalArgumentException(name + ": a " + linear.kind()
-                    + " projection cannot be trained, expected a float 2:4, ARMOR or dense one");
         };
     }
 

@@ -7,17 +7,42 @@ import armor.runtime.kernels.TensorFloats;
 import armor.runtime.safetensors.CheckpointException;
 import armor.runtime.tensor.Tensor;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * A dense linear layer over a row-major {@code [out, in]} weight kept in its stored dtype (F32, F16 or BF16),
- * usually a view of the memory-mapped checkpoint. Output rows are split over {@link Parallel}.
+ * usually a view of the memory-mapped checkpoint. Output rows are split over {@link Parallel}. Its kernels are its
+ * element's ({@link Element#dense()}), taken once when the layer is made.
  */
 public final class DenseLinear implements Linear {
+    /**
+     * The kernels that multiply a dense weight of one float element type, plain static methods of
+     * {@code armor.runtime.kernels}: one token, a few tokens (below {@link DenseGemm#MIN_TOKENS}), many tokens. Each
+     * call covers a range of output rows, so choosing through this record costs one call per range, never one per weight.
+     */
+    record Kernels(MatVec decode, MatMat smallBatch, MatMat prefill) {
+        static final Kernels BF16 = new Kernels(DenseMatMul::bf16MatVec, DenseMatMul::bf16MatMat, DenseGemm::bf16);
+        static final Kernels F16 = new Kernels(DenseMatMul::f16MatVec, DenseMatMul::f16MatMat, DenseGemm::f16);
+        static final Kernels F32 = new Kernels(DenseMatMul::f32MatVec, DenseMatMul::f32MatMat, DenseGemm::f32);
+
+        /** Rows [rowFrom, rowTo) of y = W x for one token. */
+        interface MatVec {
+            void rows(MemorySegment w, int in, float[] x, float[] y, int rowFrom, int rowTo);
+        }
+
+        /** Rows [rowFrom, rowTo) of every token's y = W x. */
+        interface MatMat {
+            void rows(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo);
+        }
+    }
+
     /** Rows per unit of work: large enough to amortise a task, small enough to balance two to 64 cores. */
     private static final int GRAIN = 16;
     /** Multiply-adds below which a product runs on the calling thread alone (~10 µs of work). */
     private static final long SERIAL_WORK = 1 << 16;
 
     private final Tensor weight;
+    private final Kernels kernels;
     private final float[] bias;
     private final int in;
     private final int out;
@@ -31,12 +56,13 @@ public final class DenseLinear implements Linear {
             throw new CheckpointException("tensor " + weight.name() + ": shape " + weight.shapeString()
                     + ", expected 2 dimensions [out, in]");
         }
-        switch (weight.dtype()) {
-            case F32, F16, BF16 -> { }
-            default -> throw new CheckpointException("tensor " + weight.name() + ": dtype " + weight.dtype()
-                    + ", expected F32, F16 or BF16");
+        Element element = Element.of(weight.dtype());
+        if (element == null || element.dense() == null) {
+            throw new CheckpointException("tensor " + weight.name() + ": dtype " + weight.dtype()
+                    + ", expected " + Element.dtypes(e -> e.dense() != null));
         }
         this.weight = weight;
+        this.kernels = element.dense();
         this.out = weight.dim(0);
         this.in = weight.dim(1);
         if (bias != null && bias.length != out) {
@@ -67,19 +93,14 @@ public final class DenseLinear implements Linear {
     @Override
     public void forward(float[] x, float[] y, int tokens) {
         var w = weight.data();
-        boolean many = tokens >= DenseGemm.MIN_TOKENS;
-        Parallel.RangeBody rows = switch (weight.dtype()) {
-            case BF16 -> tokens == 1 ? (a, b) -> DenseMatMul.bf16MatVec(w, in, x, y, a, b)
-                    : many ? (a, b) -> DenseGemm.bf16(w, in, out, x, y, tokens, a, b)
-                    : (a, b) -> DenseMatMul.bf16MatMat(w, in, out, x, y, tokens, a, b);
-            case F32 -> tokens == 1 ? (a, b) -> DenseMatMul.f32MatVec(w, in, x, y, a, b)
-                    : many ? (a, b) -> DenseGemm.f32(w, in, out, x, y, tokens, a, b)
-                    : (a, b) -> DenseMatMul.f32MatMat(w, in, out, x, y, tokens, a, b);
-            case F16 -> tokens == 1 ? (a, b) -> DenseMatMul.f16MatVec(w, in, x, y, a, b)
-                    : many ? (a, b) -> DenseGemm.f16(w, in, out, x, y, tokens, a, b)
-                    : (a, b) -> DenseMatMul.f16MatMat(w, in, out, x, y, tokens, a, b);
-            default -> throw new IllegalStateException("unreachable: dtype checked in the constructor");
-        };
+        Parallel.RangeBody rows;
+        if (tokens == 1) {
+            Kernels.MatVec k = kernels.decode();
+            rows = (a, b) -> k.rows(w, in, x, y, a, b);
+        } else {
+            Kernels.MatMat k = tokens >= DenseGemm.MIN_TOKENS ? kernels.prefill() : kernels.smallBatch();
+            rows = (a, b) -> k.rows(w, in, out, x, y, tokens, a, b);
+        }
         // Tiny products (small models) cost less than handing work to another thread.
         if ((long) out * in * tokens < SERIAL_WORK) rows.run(0, out);
         else Parallel.forRange(out, GRAIN, rows);

@@ -2,6 +2,10 @@ package armor.runtime.linear;
 
 import armor.runtime.tensor.DType;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Predicate;
+
 /**
  * How a format codes its weight values: a float type the kernels read as stored and widen in registers; int8 codes
  * with one float32 scale per row and group of columns ({@code NAME} + {@code NAME_scale}); or fp8 (e4m3) codes with
@@ -10,15 +14,19 @@ import armor.runtime.tensor.DType;
  * form ({@code NAME_packed}, {@code NAME_scale}, optional {@code NAME_zero_point}, {@code NAME_shape}; see
  * {@link armor.runtime.quant.Int4Tensors}) or, for a dense projection, GPTQ's ({@code P.qweight}, {@code P.qzeros},
  * {@code P.scales}; see {@link armor.runtime.quant.GptqTensors}). One column of {@link WeightFormat}.
+ *
+ * <p>Where one storage class keeps values of several element types, the element says which kernels that storage uses
+ * ({@link #dense()}, {@link #blocks()}), as llama.cpp's type traits do: the storage takes them once when it is made.
  */
 public enum Element {
-    BF16(DType.BF16, 16, false, ""),
-    F16(DType.F16, 16, false, ""),
-    F32(DType.F32, 32, false, ""),
-    INT8(DType.I8, 8, true, "-int8"),
-    FP8_E4M3(DType.F8_E4M3, 8, true, ""),
+    BF16(DType.BF16, 16, false, "", DenseLinear.Kernels.BF16, BlockDiagonal.Kernels.BF16),
+    F16(DType.F16, 16, false, "", DenseLinear.Kernels.F16, BlockDiagonal.Kernels.F16),
+    F32(DType.F32, 32, false, "", DenseLinear.Kernels.F32, BlockDiagonal.Kernels.F32),
+    // dense int8 weights are DenseInt8Linear's, 2:4 ones Sparse24Int8Matrix's; A' and B' may be int8 in any ARMOR layer
+    INT8(DType.I8, 8, true, "-int8", null, BlockDiagonal.Kernels.INT8),
+    FP8_E4M3(DType.F8_E4M3, 8, true, "", null, null),
     /** Stored as {@code NAME_packed} (I32) rather than {@code NAME}: see {@link #packed()}. */
-    INT4(DType.I32, 4, true, "-int4");
+    INT4(DType.I32, 4, true, "-int4", null, null);
 
     /** Suffix of a packed element's main tensor: {@code P.weight_packed}, {@code P.sparse_values_packed}. */
     public static final String PACKED_SUFFIX = "_packed";
@@ -30,12 +38,16 @@ public enum Element {
     private final int valueBits;
     private final boolean scaled;
     private final String kindSuffix;
+    private final DenseLinear.Kernels dense;
+    private final BlockDiagonal.Kernels<?> blocks;
 
-    Element(DType dtype, int valueBits, boolean scaled, String kindSuffix) {
+    Element(DType dtype, int valueBits, boolean scaled, String kindSuffix, DenseLinear.Kernels dense, BlockDiagonal.Kernels<?> blocks) {
         this.dtype = dtype;
         this.valueBits = valueBits;
         this.scaled = scaled;
         this.kindSuffix = kindSuffix;
+        this.dense = dense;
+        this.blocks = blocks;
     }
 
     /** The dtype of the stored values. */
@@ -67,6 +79,28 @@ public enum Element {
      */
     public long bytes(long values, long group) {
         return values * valueBits / 8 + (scaled ? SCALE_BYTES * (values / group) : 0);
+    }
+
+    /** The kernels of a {@link DenseLinear} in this type, or null when no DenseLinear holds it (int8 and int4 have their own classes). */
+    DenseLinear.Kernels dense() {
+        return dense;
+    }
+
+    /** How a {@link BlockDiagonal} (ARMOR's A' and B') keeps and multiplies values of this type, or null when it cannot. */
+    BlockDiagonal.Kernels<?> blocks() {
+        return blocks;
+    }
+
+    /** The dtypes of the elements that {@code has}, in table order, for errors: "BF16, F16 or F32". */
+    static String dtypes(Predicate<Element> has) {
+        List<String> names = new ArrayList<>();
+        for (Element e : values()) if (has.test(e)) names.add(e.dtype.toString());
+        return orList(names);
+    }
+
+    /** "a, b or c". */
+    static String orList(List<String> names) {
+        return names.size() == 1 ? names.getFirst() : String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
     }
 
     /** The element stored unpacked as {@code dtype}, or null when no format stores weights so. */

@@ -273,7 +273,7 @@ public enum WeightFormat {
         List<String> names = new ArrayList<>();
         for (WeightFormat f : values())
             if (f.structure == structure && f.runnable() && !f.element.packed()) names.add(f.element.dtype().toString());
-        return String.join(", ", names.subList(0, names.size() - 1)) + " or " + names.getLast();
+        return Element.orList(names);
     }
 
     private static Linear notPackable(FloatWeights weights, Element element) {

@@ -107,6 +107,6 @@ class DenseLinearTest {
         Tensor t = new Tensor("model.layers.0.mlp.up_proj.weight", DType.I32, new long[]{2, 2},
                 MemorySegment.ofArray(new int[4]));
         String m = assertThrows(CheckpointException.class, () -> new DenseLinear(t, null)).getMessage();
-        assertTrue(m.contains("up_proj.weight") && m.contains("I32") && m.contains("expected F32, F16 or BF16"), m);
+        assertTrue(m.contains("up_proj.weight") && m.contains("I32") && m.contains("expected BF16, F16 or F32"), m);
     }
 }
