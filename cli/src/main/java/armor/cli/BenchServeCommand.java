@@ -129,7 +129,7 @@ public final class BenchServeCommand implements Callable<Integer> {
         double flopsPerToken = 2.0 * KindComparison.denseMultiplyAdds(m.decoder(), true);
         System.out.println(label);
         System.out.printf(Locale.ROOT, "float32 FMA peak %.0f GFLOP/s on %d threads; GFLOP/s counts the projections and "
-                + "head as dense (%.2f GFLOP a token)%n", peak.allThreadsGflops(), peak.threads(), flopsPerToken / 1e9);
+                + "head as dense (%.3g GFLOP a token)%n", peak.allThreadsGflops(), peak.threads(), flopsPerToken / 1e9);
         System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s %16s %10s %12s%n", "concurrency", "decode tok/s",
                 "per-seq tok/s", "wall tok/s", "speed-up", "sampling ms/tok", "GFLOP/s", "% FMA peak");
         double base = Double.NaN;

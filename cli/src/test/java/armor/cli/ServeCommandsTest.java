@@ -45,9 +45,10 @@ class ServeCommandsTest {
         String out = (String) r[1];
         String[] lines = out.strip().split("\n");
         assertEquals(STORIES.toString(), lines[0], "the table is headed by what was measured");
-        assertTrue(lines[1].startsWith("concurrency"), out);
-        assertTrue(lines[1].endsWith("sampling ms/tok"), out);
-        assertTrue(lines[2].matches("1\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+1\\.00x\\s+[0-9.]+"), out);
-        assertTrue(lines[3].startsWith("4 "), out);
+        assertTrue(lines[1].startsWith("float32 FMA peak "), out);
+        assertTrue(lines[2].startsWith("concurrency"), out);
+        assertTrue(lines[2].endsWith("% FMA peak"), out);
+        assertTrue(lines[3].matches("1\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9.]+\\s+1\\.00x\\s+[0-9.]+\\s+[0-9.]+\\s+[0-9]+%"), out);
+        assertTrue(lines[4].startsWith("4 "), out);
     }
 }
