@@ -14,6 +14,8 @@ public final class FmaPeak {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** FMAs per chain and call: long enough that the call overhead vanishes, short enough for a quick measurement. */
     private static final int STEPS = 1 << 22;
+    /** Chunks per thread of the all-threads measurement. */
+    private static final int CHUNKS = 16;
 
     /** Best-of-repetitions GFLOP/s (two flops per multiply-add) on one thread and on the pool's threads. */
     public record Result(double oneThreadGflops, double allThreadsGflops, int threads) {}
@@ -26,10 +28,11 @@ public final class FmaPeak {
         float[] sink = new float[threads * S.length()];
         for (int r = 0; r < repetitions + 1; r++) { // the first round compiles the loop
             long t0 = System.nanoTime();
-            chains(sink, 0);
+            chains(sink, 0, STEPS);
             long t1 = System.nanoTime();
-            Parallel.forRange(threads, 1, (from, to) -> {
-                for (int i = from; i < to; i++) chains(sink, i * S.length());
+            // many small chunks, not one a thread: a worker that wakes late must not leave its share to the caller
+            Parallel.forRange(CHUNKS * threads, 1, (from, to) -> {
+                for (int i = from; i < to; i++) chains(sink, (i % threads) * S.length(), STEPS / CHUNKS);
             });
             long t2 = System.nanoTime();
             if (r > 0) {
@@ -48,11 +51,11 @@ public final class FmaPeak {
      * Twelve independent chains: enough to cover an FMA latency of 4–5 cycles on two FMA pipes (llama.cpp's and our
      * register tiles use 12 accumulators on AVX2 too).
      */
-    private static void chains(float[] sink, int off) {
+    private static void chains(float[] sink, int off, int steps) {
         FloatVector m = FloatVector.broadcast(S, 0.999999f), d = FloatVector.broadcast(S, 1e-7f);
         FloatVector a0 = FloatVector.broadcast(S, 1f), a1 = a0.add(d), a2 = a1.add(d), a3 = a2.add(d), a4 = a3.add(d),
                 a5 = a4.add(d), a6 = a5.add(d), a7 = a6.add(d), a8 = a7.add(d), a9 = a8.add(d), a10 = a9.add(d), a11 = a10.add(d);
-        for (int i = 0; i < STEPS; i++) {
+        for (int i = 0; i < steps; i++) {
             a0 = a0.fma(m, d); a1 = a1.fma(m, d); a2 = a2.fma(m, d); a3 = a3.fma(m, d);
             a4 = a4.fma(m, d); a5 = a5.fma(m, d); a6 = a6.fma(m, d); a7 = a7.fma(m, d);
             a8 = a8.fma(m, d); a9 = a9.fma(m, d); a10 = a10.fma(m, d); a11 = a11.fma(m, d);

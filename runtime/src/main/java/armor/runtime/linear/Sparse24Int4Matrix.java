@@ -14,12 +14,17 @@ import java.lang.foreign.ValueLayout;
  * A 2:4 core whose kept values are 4-bit codes ({@link Int4Matrix} of {@code rows × cols/2} kept values, groups
  * of G/2 kept values for G dense columns) with the positions of {@link Sparse24Core}; repacked at load into
  * {@link Sparse24Int4Kernels}' layout (eight kept values and their four groups' positions per row and word, rows in
- * lanes) in the Java heap. One token (and up to three, token by token) runs the decode kernel; whole tiles of tokens run
- * the 2:4 prefill kernel on chunks dequantized into its float32 layout (the kept half only); other batches dequantize
+ * lanes) in the Java heap. One token (and up to fifteen, token by token) runs the decode kernel; whole tiles of tokens run
+ * the 2:4 prefill kernel on chunks dequantized into its float32 layout (the kept half only); larger rests dequantize
  * each row block into dense floats and multiply them with every token ({@link DenseInt4MatMul#blockTimesTokens}).
  */
 public final class Sparse24Int4Matrix implements SparseCore {
-    private static final int BATCH_TOKENS = 4;
+    /**
+     * Tokens from which a batch left over by the prefill tiles dequantizes row blocks dense instead of decoding token by
+     * token: the scalar dequantization costs about fifteen decode passes (bench-serve, llama-3.2-1b shapes, AVX2: at 4
+     * here, 8 sequences decoded at 9.1 tok/s against 16.9 for one sequence).
+     */
+    private static final int BATCH_TOKENS = 16;
     private static final int GRAIN = 2;
     private static final int R = DenseInt4MatMul.ROWS;
     /** Rows per prefill chunk dequantized into the float32 2:4 layout (≤ 1 MiB at 2048 columns: stays in L2). */
@@ -143,8 +148,8 @@ public final class Sparse24Int4Matrix implements SparseCore {
 
     /**
      * Whole tiles of tokens ({@link Sparse24Kernels#TOKEN_TILE}) through the 2:4 prefill kernel on chunks dequantized
-     * into its float32 layout (only the kept half multiplied); what remains, four tokens or more, through row blocks
-     * dequantized dense ({@link DenseInt4MatMul#blockTimesTokens}), fewer token by token.
+     * into its float32 layout (only the kept half multiplied); what remains, {@link #BATCH_TOKENS} tokens or more, through
+     * row blocks dequantized dense ({@link DenseInt4MatMul#blockTimesTokens}), fewer token by token.
      */
     @Override
     public void multiply(float[] x, float[] y, int tokens) {

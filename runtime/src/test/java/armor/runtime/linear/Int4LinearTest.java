@@ -22,8 +22,9 @@ class Int4LinearTest {
     private static final int[][] DENSE_SHAPES = {{37, 204, 204}, {19, 96, 32}, {45, 256, 64}, {8, 128, 128}, {3, 44, 44}, {33, 384, 128},
             {137, 604, 604}, {70, 520, 8}};
     private static final int[][] SPARSE_SHAPES = {{37, 204, 204}, {21, 96, 32}, {45, 256, 64}, {13, 100, 100}, {17, 384, 128}};
-    /** One token, a few, a batch, and a whole prefill tile plus a ragged rest. */
-    private static final int[] TOKENS = {1, 3, 5, 9, armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 5};
+    /** One token, a few, batches, and whole prefill tiles plus a ragged rest (short, and long enough to dequantize). */
+    private static final int[] TOKENS = {1, 3, 5, 9, 17, armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 5,
+            armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 17};
 
     private static float[] gaussian(Random rnd, int n) {
         float[] v = new float[n];
