@@ -1,6 +1,9 @@
 package armor.bench;
 
 import armor.runtime.generate.SamplingParams;
+import armor.runtime.linear.Linear;
+import armor.runtime.model.Decoder;
+import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
 
 import java.util.Arrays;
@@ -55,11 +58,11 @@ public final class KindComparison {
      * Σ in × out over the decoder layers' projections, as dense matrices; with the LM head when {@code withHead} (every
      * decoded token runs it; a prefill only for its last token).
      */
-    public static long denseMultiplyAdds(armor.runtime.model.Decoder decoder, boolean withHead) {
+    public static long denseMultiplyAdds(Decoder decoder, boolean withHead) {
         long n = withHead ? (long) decoder.lmHead().inFeatures() * decoder.lmHead().outFeatures() : 0;
         for (int l = 0; l < decoder.numLayers(); l++)
-            for (String p : armor.runtime.model.DecoderLayer.PROJECTIONS) {
-                armor.runtime.linear.Linear lin = decoder.layer(l).linear(p);
+            for (String p : DecoderLayer.PROJECTIONS) {
+                Linear lin = decoder.layer(l).linear(p);
                 n += (long) lin.inFeatures() * lin.outFeatures();
             }
         return n;

@@ -78,6 +78,7 @@ public final class BenchServeCommand implements Callable<Integer> {
     int promptTokens;
 
     private SamplingParams sampling;
+    private FmaPeak.Result peak;
 
     @Override
     public Integer call() {
@@ -125,7 +126,7 @@ public final class BenchServeCommand implements Callable<Integer> {
                 Parallel.threads(), label, promptTokens, tokens);
         // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
         for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4, sampling);
-        FmaPeak.Result peak = FmaPeak.measure(3);
+        if (peak == null) peak = FmaPeak.measure(3); // once a command: the machine's, not the model's
         double flopsPerToken = 2.0 * KindComparison.denseMultiplyAdds(m.decoder(), true);
         System.out.println(label);
         System.out.printf(Locale.ROOT, "float32 FMA peak %.0f GFLOP/s on %d threads; GFLOP/s counts the projections and "

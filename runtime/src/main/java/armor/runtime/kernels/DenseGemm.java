@@ -1,7 +1,5 @@
 package armor.runtime.kernels;
 
-import armor.runtime.tensor.DType;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -37,23 +35,31 @@ public final class DenseGemm {
 
     /** Weights in float32, row-major {@code out × in}. */
     public static void f32(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
-        multiply(w, DType.F32, in, out, x, y, tokens, rowFrom, rowTo);
+        multiply((r0, rows, k0, kc, panel) -> {
+            for (int j = 0; j < rows; j++) {
+                long first = (long) (r0 + j) * in + k0;
+                for (int k = 0; k < kc; k++) panel[k * rows + j] = w.get(FLOAT, 4 * (first + k));
+            }
+        }, in, out, x, y, tokens, rowFrom, rowTo);
     }
 
     /** Weights in bfloat16, row-major {@code out × in}. */
     public static void bf16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
-        multiply(w, DType.BF16, in, out, x, y, tokens, rowFrom, rowTo);
+        multiply((r0, rows, k0, kc, panel) -> {
+            for (int j = 0; j < rows; j++) {
+                long first = (long) (r0 + j) * in + k0;
+                for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.intBitsToFloat(w.get(SHORT, 2 * (first + k)) << 16);
+            }
+        }, in, out, x, y, tokens, rowFrom, rowTo);
     }
 
     /** Weights in IEEE half floats, row-major {@code out × in}. */
     public static void f16(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
-        multiply(w, DType.F16, in, out, x, y, tokens, rowFrom, rowTo);
-    }
-
-    private static void multiply(MemorySegment w, DType type, int in, int out, float[] x, float[] y, int tokens,
-                                 int rowFrom, int rowTo) {
         multiply((r0, rows, k0, kc, panel) -> {
-            for (int j = 0; j < rows; j++) packRow(w, type, (long) (r0 + j) * in + k0, kc, panel, j, rows);
+            for (int j = 0; j < rows; j++) {
+                long first = (long) (r0 + j) * in + k0;
+                for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.float16ToFloat(w.get(SHORT, 2 * (first + k)));
+            }
         }, in, out, x, y, tokens, rowFrom, rowTo);
     }
 
@@ -80,22 +86,6 @@ public final class DenseGemm {
                 weights.fill(r0, rows, k0, kc, panel);
                 BlockGemm.gemm(tokens, rows, kc, x, k0, in, 1, panel, 0, rows, y, r0, out, k0 > 0);
             }
-        }
-    }
-
-    /** Elements [first, first + kc) of the weights as floats (the conversion once per row, outside the FMA tiles) into panel column j ({@code panel[k·rows + j]}). */
-    private static void packRow(MemorySegment w, DType type, long first, int kc, float[] panel, int j, int rows) {
-        switch (type) {
-            case F32 -> {
-                for (int k = 0; k < kc; k++) panel[k * rows + j] = w.get(FLOAT, 4 * (first + k));
-            }
-            case BF16 -> {
-                for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.intBitsToFloat(w.get(SHORT, 2 * (first + k)) << 16);
-            }
-            case F16 -> {
-                for (int k = 0; k < kc; k++) panel[k * rows + j] = Float.float16ToFloat(w.get(SHORT, 2 * (first + k)));
-            }
-            default -> throw new IllegalArgumentException("DenseGemm: " + type + " weights; expected F32, BF16 or F16");
         }
     }
 }
