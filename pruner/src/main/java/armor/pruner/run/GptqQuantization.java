@@ -7,7 +7,6 @@ import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.ArmorLinear;
 import armor.runtime.linear.BlockDiagonal;
 import armor.runtime.linear.DenseInt4Linear;
-import armor.runtime.linear.DenseLinear;
 import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
@@ -28,6 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -140,41 +140,45 @@ public final class GptqQuantization {
             if (in == null) throw new IllegalStateException(prefix + ": no calibration statistics were observed");
             int group = Int4Quantizer.groupSize(lin.inFeatures(), job.group());
             float[] bias = LinearLoader.bias(model.weights(), prefix, lin.outFeatures());
-            if (lin instanceof DenseLinear) {
-                futures.add(pool.submit(() -> {
-                    Int4Matrix q = Gptq.quantize(TensorFloats.read(model.weights().tensor(prefix + ".weight")),
-                            lin.outFeatures(), lin.inFeatures(), in.gram(), group, job.symmetric());
-                    synchronized (codes) {
-                        codes.put(prefix + ".weight", q);
-                    }
-                    return new DenseInt4Linear(q, bias);
-                }));
-            } else if (lin instanceof Sparse24Linear s) {
-                Sparse24Core core = s.core().toCore();
-                futures.add(pool.submit(() -> {
-                    Int4Matrix q = Gptq.quantize(core, in.gram(), group, job.symmetric());
-                    synchronized (codes) {
-                        codes.put(prefix + ".sparse_values", q);
-                    }
-                    return new Sparse24Linear(int4Core(q, core, prefix), bias);
-                }));
-            } else if (lin instanceof ArmorLinear a) {
-                // the core sees B'x: its Gram matrix is B'·XᵀX·B'ᵀ; A' (after the core) is left out of the objective
-                Sparse24Core core = a.core().toCore();
-                futures.add(pool.submit(() -> {
-                    Int4Matrix q = Gptq.quantize(core, gramThrough(a.b(), in.gram()), group, job.symmetric());
-                    synchronized (codes) {
-                        codes.put(prefix + ".sparse_values", q);
-                    }
-                    // A' and B' as the checkpoint will hold them: int8 with one scale per block row
-                    return new ArmorLinear(int4Core(q, core, prefix), BlockDiagonal.quantize(a.a().toFloats(), a.a().blocks(), a.a().blockSize()),
-                            BlockDiagonal.quantize(a.b().toFloats(), a.b().blocks(), a.b().blockSize()), bias);
-                }));
-            } else {
+            if (lin.format().element().scaled())
                 throw new CheckpointException(model.weights().origin() + ": " + prefix + " is " + lin.format().kind()
                         + ", expected a dense, 2:4 or ARMOR float projection to quantize with GPTQ");
-            }
+            Callable<Linear> quantize = switch (lin.format().structure()) {
+                case DENSE -> () -> {
+                    Int4Matrix q = Gptq.quantize(TensorFloats.read(model.weights().tensor(prefix + ".weight")),
+                            lin.outFeatures(), lin.inFeatures(), in.gram(), group, job.symmetric());
+                    keep(codes, prefix + ".weight", q);
+                    return new DenseInt4Linear(q, bias);
+                };
+                case TWO_FOUR -> {
+                    Sparse24Core core = ((Sparse24Linear) lin).core().toCore();
+                    yield () -> {
+                        Int4Matrix q = Gptq.quantize(core, in.gram(), group, job.symmetric());
+                        keep(codes, prefix + ".sparse_values", q);
+                        return new Sparse24Linear(int4Core(q, core, prefix), bias);
+                    };
+                }
+                case ARMOR -> {
+                    // the core sees B'x: its Gram matrix is B'·XᵀX·B'ᵀ; A' (after the core) is left out of the objective
+                    ArmorLinear a = (ArmorLinear) lin;
+                    Sparse24Core core = a.core().toCore();
+                    yield () -> {
+                        Int4Matrix q = Gptq.quantize(core, gramThrough(a.b(), in.gram()), group, job.symmetric());
+                        keep(codes, prefix + ".sparse_values", q);
+                        // A' and B' as the checkpoint will hold them: int8 with one scale per block row
+                        return new ArmorLinear(int4Core(q, core, prefix), BlockDiagonal.quantize(a.a().toFloats(), a.a().blocks(), a.a().blockSize()),
+                                BlockDiagonal.quantize(a.b().toFloats(), a.b().blocks(), a.b().blockSize()), bias);
+                    };
+                }
+            };
+            futures.add(pool.submit(quantize));
         }
         for (int i = 0; i < futures.size(); i++) layer.setLinear(DecoderLayer.PROJECTIONS.get(i), Pruner.result(futures.get(i)));
+    }
+
+    private static void keep(Map<String, Int4Matrix> codes, String name, Int4Matrix q) {
+        synchronized (codes) {
+            codes.put(name, q);
+        }
     }
 }

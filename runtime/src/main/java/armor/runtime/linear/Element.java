@@ -16,17 +16,17 @@ import java.util.function.Predicate;
  * {@code P.scales}; see {@link armor.runtime.quant.GptqTensors}). One column of {@link WeightFormat}.
  *
  * <p>Where one storage class keeps values of several element types, the element says which kernels that storage uses
- * ({@link #dense()}, {@link #blocks()}), as llama.cpp's type traits do: the storage takes them once when it is made.
+ * ({@link #dense()}, {@link #twoFour()}, {@link #blocks()}), as llama.cpp's type traits do: the storage takes them once when it is made.
  */
 public enum Element {
-    BF16(DType.BF16, 16, false, "", DenseLinear.Kernels.BF16, BlockDiagonal.Kernels.BF16),
-    F16(DType.F16, 16, false, "", DenseLinear.Kernels.F16, BlockDiagonal.Kernels.F16),
-    F32(DType.F32, 32, false, "", DenseLinear.Kernels.F32, BlockDiagonal.Kernels.F32),
+    BF16(DType.BF16, 16, false, "", DenseLinear.Kernels.BF16, Sparse24Matrix.Kernels.BF16, BlockDiagonal.Kernels.BF16),
+    F16(DType.F16, 16, false, "", DenseLinear.Kernels.F16, Sparse24Matrix.Kernels.F16, BlockDiagonal.Kernels.F16),
+    F32(DType.F32, 32, false, "", DenseLinear.Kernels.F32, Sparse24Matrix.Kernels.F32, BlockDiagonal.Kernels.F32),
     // dense int8 weights are DenseInt8Linear's, 2:4 ones Sparse24Int8Matrix's; A' and B' may be int8 in any ARMOR layer
-    INT8(DType.I8, 8, true, "-int8", null, BlockDiagonal.Kernels.INT8),
-    FP8_E4M3(DType.F8_E4M3, 8, true, "", null, null),
+    INT8(DType.I8, 8, true, "-int8", null, null, BlockDiagonal.Kernels.INT8),
+    FP8_E4M3(DType.F8_E4M3, 8, true, "", null, null, null),
     /** Stored as {@code NAME_packed} (I32) rather than {@code NAME}: see {@link #packed()}. */
-    INT4(DType.I32, 4, true, "-int4", null, null);
+    INT4(DType.I32, 4, true, "-int4", null, null, null);
 
     /** Suffix of a packed element's main tensor: {@code P.weight_packed}, {@code P.sparse_values_packed}. */
     public static final String PACKED_SUFFIX = "_packed";
@@ -39,14 +39,17 @@ public enum Element {
     private final boolean scaled;
     private final String kindSuffix;
     private final DenseLinear.Kernels dense;
+    private final Sparse24Matrix.Kernels<?> twoFour;
     private final BlockDiagonal.Kernels<?> blocks;
 
-    Element(DType dtype, int valueBits, boolean scaled, String kindSuffix, DenseLinear.Kernels dense, BlockDiagonal.Kernels<?> blocks) {
+    Element(DType dtype, int valueBits, boolean scaled, String kindSuffix, DenseLinear.Kernels dense,
+            Sparse24Matrix.Kernels<?> twoFour, BlockDiagonal.Kernels<?> blocks) {
         this.dtype = dtype;
         this.valueBits = valueBits;
         this.scaled = scaled;
         this.kindSuffix = kindSuffix;
         this.dense = dense;
+        this.twoFour = twoFour;
         this.blocks = blocks;
     }
 
@@ -84,6 +87,14 @@ public enum Element {
     /** The kernels of a {@link DenseLinear} in this type, or null when no DenseLinear holds it (int8 and int4 have their own classes). */
     DenseLinear.Kernels dense() {
         return dense;
+    }
+
+    /**
+     * How a {@link Sparse24Matrix} (the 2:4 core of a 2:4 or ARMOR layer) keeps and multiplies values of this type, or
+     * null when no Sparse24Matrix holds it (int8 and int4 cores have their own classes).
+     */
+    Sparse24Matrix.Kernels<?> twoFour() {
+        return twoFour;
     }
 
     /** How a {@link BlockDiagonal} (ARMOR's A' and B') keeps and multiplies values of this type, or null when it cannot. */

@@ -8,12 +8,14 @@ import armor.runtime.tensor.DType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.IntFunction;
 
 /**
  * A 2:4 core with float values, repacked at load into the kernels' row-interleaved layout (see {@link Sparse24Kernels}),
  * values kept in the stored dtype (bf16, f16: both kept values of a row and group in one {@code int}; f32:
  * {@code float[]}). Rows are padded to a multiple of 8 with zero values; the padded rows are computed and dropped.
- * int8 values are {@link Sparse24Int8Matrix}, 4-bit ones {@link Sparse24Int4Matrix}.
+ * How each element type is kept and multiplied is its {@link Kernels}, which the {@link Element} gives
+ * ({@link Element#twoFour()}). int8 values are {@link Sparse24Int8Matrix}, 4-bit ones {@link Sparse24Int4Matrix}.
  */
 public final class Sparse24Matrix implements SparseCore {
     private static final ValueLayout.OfShort LE_SHORT = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -21,25 +23,137 @@ public final class Sparse24Matrix implements SparseCore {
     /** Prefill with fewer tokens than this runs the decode kernel once per token (no transpose, streams weights). */
     static final int PREFILL_MIN_TOKENS = 4;
 
+    /**
+     * How one float element type is kept in the row-interleaved layout and which kernels read it: one record per
+     * {@link Element} (BF16, F16, F32). Values of a row block and group sit at {@code slot = rowBlock * groups + g};
+     * 16-bit types keep both kept values of a row in one {@code int} ({@code slot * 8 + lane}), f32 in two floats
+     * ({@code slot * 16 + lane} and 8 after it).
+     */
+    record Kernels<W>(IntFunction<W> allocate, Put<W> put, Load<W> load, Get<W> get, Decode<W> decode, Four<W> four,
+                      Prefill<W> prefill) {
+        static final Kernels<int[]> BF16 = new Kernels<>(slots -> new int[slots * 8],
+                (v, slot, lane, v0, v1) -> putBits(v, slot, lane, HalfFloat.floatToBf16(v0), HalfFloat.floatToBf16(v1)),
+                Kernels::loadBits, (v, slot, lane, second) -> HalfFloat.bf16ToFloat(bits(v, slot, lane, second)),
+                Sparse24Kernels::decodeBf16, Sparse24Kernels::decodeBf16Four,
+                (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
+                        Sparse24Kernels.prefill(v, null, false, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
+        static final Kernels<int[]> F16 = new Kernels<>(slots -> new int[slots * 8],
+                (v, slot, lane, v0, v1) -> putBits(v, slot, lane, HalfFloat.floatToF16(v0), HalfFloat.floatToF16(v1)),
+                Kernels::loadBits, (v, slot, lane, second) -> HalfFloat.f16ToFloat(bits(v, slot, lane, second)),
+                Sparse24Kernels::decodeF16, null,
+                (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
+                        Sparse24Kernels.prefill(v, null, true, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
+        static final Kernels<float[]> F32 = new Kernels<>(slots -> new float[slots * 16],
+                (v, slot, lane, v0, v1) -> {
+                    v[slot * 16 + lane] = v0;
+                    v[slot * 16 + lane + 8] = v1;
+                },
+                (v, slot, lane, src, i) -> {
+                    v[slot * 16 + lane] = src.getAtIndex(LE_FLOAT, i);
+                    v[slot * 16 + lane + 8] = src.getAtIndex(LE_FLOAT, i + 1);
+                },
+                (v, slot, lane, second) -> v[slot * 16 + lane + (second ? 8 : 0)],
+                Sparse24Kernels::decodeF32, null,
+                (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
+                        Sparse24Kernels.prefill(null, v, false, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
+
+        private static void putBits(int[] v, int slot, int lane, short v0, short v1) {
+            v[slot * 8 + lane] = (v0 & 0xffff) | (v1 << 16);
+        }
+
+        private static void loadBits(int[] v, int slot, int lane, MemorySegment src, long i) {
+            putBits(v, slot, lane, src.getAtIndex(LE_SHORT, i), src.getAtIndex(LE_SHORT, i + 1));
+        }
+
+        private static short bits(int[] v, int slot, int lane, boolean second) {
+            int pair = v[slot * 8 + lane];
+            return (short) (second ? pair >>> 16 : pair);
+        }
+
+        /** Stores a pair of kept values given as float32, rounded to the type. */
+        interface Put<W> {
+            void put(W vals, int slot, int lane, float v0, float v1);
+        }
+
+        /** Stores the pair of stored values at {@code i, i + 1} of a checkpoint's little-endian tensor, bits unchanged. */
+        interface Load<W> {
+            void load(W vals, int slot, int lane, MemorySegment src, long i);
+        }
+
+        /** One kept value (the first or second of its group) widened to float32; exact. */
+        interface Get<W> {
+            float get(W vals, int slot, int lane, boolean second);
+        }
+
+        /** As {@link Sparse24Kernels#decodeBf16}. */
+        interface Decode<W> {
+            void decode(W vals, int[] meta, int groups, float[] xp, float[] y, int yOff, int rows, int rbFrom, int rbTo);
+        }
+
+        /** As {@link Sparse24Kernels#decodeBf16Four}: four tokens a pass over the weights. */
+        interface Four<W> {
+            void decode(W vals, int[] meta, int groups, float[] xp, int xOff, int cp, float[] y, int yOff, int yStride,
+                        int rows, int rbFrom, int rbTo);
+        }
+
+        /** As {@link Sparse24Kernels#prefill}, for this type's values. */
+        interface Prefill<W> {
+            void prefill(W vals, int[] meta, int groups, float[] xt, int tp, int tokens, float[] y, int yStride, int yOff,
+                         int from, int to);
+        }
+    }
+
+    /** The stored values with the kernels of their type (the type variable kept together). */
+    private record Values<W>(Kernels<W> kernels, W stored) {
+        static <W> Values<W> allocate(Kernels<W> kernels, int slots) {
+            return new Values<>(kernels, kernels.allocate().apply(slots));
+        }
+
+        void put(int slot, int lane, float v0, float v1) {
+            kernels.put().put(stored, slot, lane, v0, v1);
+        }
+
+        void load(int slot, int lane, MemorySegment src, long i) {
+            kernels.load().load(stored, slot, lane, src, i);
+        }
+
+        float get(int slot, int lane, boolean second) {
+            return kernels.get().get(stored, slot, lane, second);
+        }
+
+        void decode(int[] meta, int groups, float[] xp, float[] y, int yOff, int rows, int rbFrom, int rbTo) {
+            kernels.decode().decode(stored, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
+        }
+
+        void decodeFour(int[] meta, int groups, float[] xp, int xOff, int cp, float[] y, int yOff, int yStride, int rows,
+                        int rbFrom, int rbTo) {
+            kernels.four().decode(stored, meta, groups, xp, xOff, cp, y, yOff, yStride, rows, rbFrom, rbTo);
+        }
+
+        void prefill(int[] meta, int groups, float[] xt, int tp, int tokens, float[] y, int yStride, int yOff, int from, int to) {
+            kernels.prefill().prefill(stored, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
+        }
+    }
+
     private final int rows, cols, groups, rowBlocks;
-    private final DType dtype;
-    private final int[] vals16;
-    private final float[] vals32;
+    private final Element element;
+    private final Values<?> values;
     private final int[] meta;
 
     private Sparse24Matrix(int rows, int cols, DType dtype) {
         if (cols % 4 != 0) throw new IllegalArgumentException("2:4 core: " + cols + " input columns is not a multiple of 4");
-        if (dtype != DType.BF16 && dtype != DType.F16 && dtype != DType.F32)
-            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected BF16, F16 or F32");
+        Element e = Element.of(dtype);
+        if (e == null || e.twoFour() == null)
+            throw new IllegalArgumentException("2:4 core: dtype " + dtype + " is not supported, expected "
+                    + Element.dtypes(x -> x.twoFour() != null));
         this.rows = rows;
         this.cols = cols;
         this.groups = cols / 4;
-        this.dtype = dtype;
+        this.element = e;
         this.rowBlocks = (rows + Sparse24Kernels.LANES - 1) / Sparse24Kernels.LANES;
         long n = (long) rowBlocks * Sparse24Kernels.LANES * groups * 2;
         if (n > Integer.MAX_VALUE - 64) throw new IllegalArgumentException("2:4 core " + rows + "×" + cols + " is too large for one layer");
-        this.vals16 = dtype == DType.F32 ? null : new int[rowBlocks * groups * 8];
-        this.vals32 = dtype == DType.F32 ? new float[rowBlocks * groups * 16] : null;
+        this.values = Values.allocate(e.twoFour(), rowBlocks * groups);
         this.meta = new int[rowBlocks * groups];
     }
 
@@ -50,7 +164,8 @@ public final class Sparse24Matrix implements SparseCore {
         for (int r = 0; r < core.rows(); r++) {
             for (int g = 0; g < m.groups; g++) {
                 int src = r * half + 2 * g;
-                m.put(r, g, core.nibble(r, g), core.values()[src], core.values()[src + 1]);
+                m.values.put(m.slot(r, g), r & 7, core.values()[src], core.values()[src + 1]);
+                m.putNibble(r, g, core.nibble(r, g));
             }
         }
         return m;
@@ -67,13 +182,8 @@ public final class Sparse24Matrix implements SparseCore {
         for (int r = 0; r < rows; r++) {
             long vrow = (long) r * half, mrow = (long) r * mc;
             for (int g = 0; g < m.groups; g++) {
-                int nib = nibble(meta, mrow, g, r, metaName);
-                long vi = vrow + 2L * g;
-                if (dtype == DType.F32) {
-                    m.put(r, g, nib, values.getAtIndex(LE_FLOAT, vi), values.getAtIndex(LE_FLOAT, vi + 1));
-                } else {
-                    m.putBits(r, g, nib, values.getAtIndex(LE_SHORT, vi), values.getAtIndex(LE_SHORT, vi + 1));
-                }
+                m.values.load(m.slot(r, g), r & 7, values, vrow + 2L * g);
+                m.putNibble(r, g, nibble(meta, mrow, g, r, metaName));
             }
             checkPad(meta, mrow + mc - 1, m.groups, r, metaName);
         }
@@ -97,26 +207,12 @@ public final class Sparse24Matrix implements SparseCore {
             throw new IllegalArgumentException(metaName + ": row " + r + " has a non-zero pad nibble after its last group");
     }
 
-    private void put(int r, int g, int nib, float v0, float v1) {
-        switch (dtype) {
-            case BF16 -> putBits(r, g, nib, HalfFloat.floatToBf16(v0), HalfFloat.floatToBf16(v1));
-            case F16 -> putBits(r, g, nib, HalfFloat.floatToF16(v0), HalfFloat.floatToF16(v1));
-            default -> {
-                int vo = valueIndex(r, g);
-                vals32[vo] = v0;
-                vals32[vo + 8] = v1;
-                meta[(r >>> 3) * groups + g] |= nib << (4 * (r & 7));
-            }
-        }
+    private int slot(int r, int g) {
+        return (r >>> 3) * groups + g;
     }
 
-    private void putBits(int r, int g, int nib, short v0, short v1) {
-        vals16[((r >>> 3) * groups + g) * 8 + (r & 7)] = (v0 & 0xffff) | (v1 << 16);
-        meta[(r >>> 3) * groups + g] |= nib << (4 * (r & 7));
-    }
-
-    private int valueIndex(int r, int g) {
-        return ((r >>> 3) * groups + g) * 16 + (r & 7);
+    private void putNibble(int r, int g, int nib) {
+        meta[slot(r, g)] |= nib << (4 * (r & 7));
     }
 
     @Override
@@ -130,13 +226,13 @@ public final class Sparse24Matrix implements SparseCore {
     }
 
     public DType dtype() {
-        return dtype;
+        return element.dtype();
     }
 
     /** The row of a layer of {@code structure} (2:4 or ARMOR) around this core: the core's dtype is the format's element. */
     @Override
     public WeightFormat format(Structure structure) {
-        return WeightFormat.of(structure, Element.of(dtype));
+        return WeightFormat.of(structure, element);
     }
 
     /** Bytes of packed values and metadata read per token, as the {@link WeightFormat} table counts them. */
@@ -153,24 +249,13 @@ public final class Sparse24Matrix implements SparseCore {
         byte[] mb = new byte[rows * mc];
         for (int r = 0; r < rows; r++) {
             for (int g = 0; g < groups; g++) {
-                if (dtype == DType.F32) {
-                    int vo = valueIndex(r, g);
-                    v[r * half + 2 * g] = vals32[vo];
-                    v[r * half + 2 * g + 1] = vals32[vo + 8];
-                } else {
-                    int pair = vals16[((r >>> 3) * groups + g) * 8 + (r & 7)];
-                    v[r * half + 2 * g] = widen((short) pair);
-                    v[r * half + 2 * g + 1] = widen((short) (pair >>> 16));
-                }
-                int nib = (meta[(r >>> 3) * groups + g] >>> (4 * (r & 7))) & 15;
+                v[r * half + 2 * g] = values.get(slot(r, g), r & 7, false);
+                v[r * half + 2 * g + 1] = values.get(slot(r, g), r & 7, true);
+                int nib = (meta[slot(r, g)] >>> (4 * (r & 7))) & 15;
                 mb[r * mc + (g >>> 1)] |= (byte) (nib << ((g & 1) * 4));
             }
         }
         return new Sparse24Core(rows, cols, v, mb);
-    }
-
-    private float widen(short bits) {
-        return dtype == DType.F16 ? HalfFloat.f16ToFloat(bits) : HalfFloat.bf16ToFloat(bits);
     }
 
     /** y[yOff + r] = (W x)[r] for one token, x[xOff..xOff+cols); split over the pool by row blocks. */
@@ -188,11 +273,7 @@ public final class Sparse24Matrix implements SparseCore {
     /** Single-threaded decode of row blocks [rbFrom, rbTo) ({@link #blockRows()} rows each); {@code xp} from {@link #paddedInput}. */
     @Override
     public void decodeRowBlocks(float[] xp, float[] y, int yOff, int rbFrom, int rbTo) {
-        switch (dtype) {
-            case BF16 -> Sparse24Kernels.decodeBf16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
-            case F16 -> Sparse24Kernels.decodeF16(vals16, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
-            default -> Sparse24Kernels.decodeF32(vals32, meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
-        }
+        values.decode(meta, groups, xp, y, yOff, rows, rbFrom, rbTo);
     }
 
     /** Length of a padded input row: a multiple of 8. */
@@ -217,9 +298,10 @@ public final class Sparse24Matrix implements SparseCore {
     @Override
     public void multiply(float[] x, float[] y, int tokens) {
         // The token-lane prefill kernel needs a full tile of tokens to amortise its scalar work per kept value (below
-        // one it was slower than dense); bf16 gives it whole tiles only and the rest to the decode layout, four tokens
-        // per pass, then one by one. Other dtypes give every batch of at least PREFILL_MIN_TOKENS to prefill.
-        boolean tiled = dtype == DType.BF16;
+        // one it was slower than dense); a type with a four-token decode kernel (bf16) gives it whole tiles only and
+        // the rest to the decode layout, four tokens per pass, then one by one. Other types give every batch of at
+        // least PREFILL_MIN_TOKENS to prefill.
+        boolean tiled = values.kernels().four() != null;
         int prefilled = tiled ? tokens / Sparse24Kernels.TOKEN_TILE * Sparse24Kernels.TOKEN_TILE
                 : tokens >= PREFILL_MIN_TOKENS ? tokens : 0;
         if (prefilled > 0) {
@@ -233,7 +315,7 @@ public final class Sparse24Matrix implements SparseCore {
         for (t += 4 * quads; t < tokens; t++) decode(x, t * cols, y, t * rows);
     }
 
-    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with {@link Sparse24Kernels#decodeBf16Four}. */
+    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with the type's four-token decode kernel. */
     private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
         int cp = paddedCols();
         float[] xp = new float[4 * quads * cp];
@@ -242,13 +324,12 @@ public final class Sparse24Matrix implements SparseCore {
         Parallel.forRange(rowBlocks, 2, (from, to) -> {
             for (int rb = from; rb < to; rb++)
                 for (int q = 0; q < quads; q++)
-                    Sparse24Kernels.decodeBf16Four(vals16, meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows,
-                            rows, rows, rb, rb + 1);
+                    values.decodeFour(meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows, rows, rows, rb, rb + 1);
         });
     }
 
     /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill}). */
     public void prefillRows(float[] xt, int tp, int tokens, float[] y, int yStride, int yOff, int from, int to) {
-        Sparse24Kernels.prefill(vals16, vals32, dtype == DType.F16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
+        values.prefill(meta, groups, xt, tp, tokens, y, yStride, yOff, from, to);
     }
 }
