@@ -97,15 +97,15 @@ public final class InspectCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException(model.resolve("config.json") + ": " + e.getMessage(), e);
         }
-        GptqConfig gptq = GptqConfig.fromJson(root, model.resolve("config.json").toString()).orElse(null);
+        GptqConfig gptq = GptqConfig.read(model).orElse(null);
         boolean fourBit = QuantizationConfig.bits(root) == 4;
         if (gptq == null && !fourBit && !Int8Tensors.anyInt8(w)) return;
         if (gptq != null) { // AutoGPTQ / GPTQModel: runs as dense-int4
-            JsonNode q = root.get(GptqConfig.KEY);
             System.out.printf("quantization  int4 GPTQ, %s, group size %s, %s scales, checkpoint_format %s (stored zero points are %s), "
-                            + "desc_act false (quant_method %s)%n", gptq.sym() ? "symmetric" : "with zero points",
+                            + "desc_act false (%s)%n", gptq.sym() ? "symmetric" : "with zero points",
                     gptq.groupSize() == -1 ? "row (-1)" : String.valueOf(gptq.groupSize()), gptqScaleDtype(w, c),
-                    gptq.checkpointFormat(), gptq.zeroOffset() == 1 ? "zero - 1" : "the zeros", q.path("quant_method").asText());
+                    gptq.checkpointFormat(), gptq.zeroOffset() == 1 ? "zero - 1" : "the zeros",
+                    gptq.legacy() ? "from " + GptqConfig.LEGACY_FILE : "quant_method " + GptqConfig.QUANT_METHOD);
         } else if (fourBit) { // compressed-tensors pack-quantized, as armor quantize --bits 4 writes it (armor's block when it does)
             JsonNode q = root.get(QuantizationConfig.KEY), wq = q.path("config_groups").path("group_0").path("weights");
             System.out.printf("quantization  int4 %s, float32 scales, strategy %s, group size %s, method %s (%s %s)%n",

@@ -53,8 +53,8 @@ public final class GptqTensors {
         GptqConfig config = GptqWeights.config(weights);
         if (config == null)
             throw new CheckpointException(origin + ": tensor " + qwName + " is a GPTQ weight, but config.json has no "
-                    + GptqConfig.KEY + " with quant_method \"" + GptqConfig.QUANT_METHOD + "\", expected one (its bits, group_size and "
-                    + "checkpoint_format say how to read the tensors)");
+                    + GptqConfig.KEY + " with quant_method \"" + GptqConfig.QUANT_METHOD + "\" and there is no " + GptqConfig.LEGACY_FILE
+                    + ", expected one (its bits, group_size and checkpoint_format say how to read the tensors)");
         Tensor qw = weights.tensor(qwName);
         if (qw.dtype() != DType.I32)
             throw new CheckpointException(origin + ": tensor " + qwName + " has dtype " + qw.dtype() + ", expected I32 (eight 4-bit inputs a word)");
@@ -69,11 +69,11 @@ public final class GptqTensors {
         int groups = config.groupSize() == -1 ? 1 : (cols + config.groupSize() - 1) / config.groupSize();
         if (sc.rank() != 2 || sc.dim(0) != groups || sc.dim(1) != rows)
             throw new CheckpointException(origin + ": tensor " + sc.name() + " has shape " + sc.shapeString() + ", expected ["
-                    + groups + ", " + rows + "] ([groups, out]: " + GptqConfig.KEY + ".group_size " + config.groupText() + " of "
+                    + groups + ", " + rows + "] ([groups, out]: " + config.field("group_size") + " " + config.groupText() + " of "
                     + config.where() + " makes " + groups + (groups == 1 ? " group" : " groups") + " of the projection's " + cols + " inputs)");
         int group = groups == 1 ? cols : config.groupSize();
         if (cols % group != 0 || (group != cols && group % PER_WORD != 0))
-            throw new CheckpointException(config.where() + ": " + GptqConfig.KEY + ".group_size is " + group + ", which "
+            throw new CheckpointException(config.where() + ": " + config.field("group_size") + " is " + group + ", which "
                     + (cols % group != 0 ? "does not divide the " + cols + " inputs of " + prefix : "is not a multiple of 8")
                     + ", expected whole groups of a multiple of 8 inputs, or -1 (armor's int4 kernels read eight inputs a word)");
         Tensor qz = require(weights, prefix + QZEROS, qwName);

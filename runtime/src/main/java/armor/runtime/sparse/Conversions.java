@@ -267,6 +267,9 @@ public final class Conversions {
         if (QuantizationConfig.isQuantized(root))
             throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, cfg + ": has a " + QuantizationConfig.KEY
                     + " already, expected a model folder with float weights to quantize");
+        if (GptqConfig.read(src).isPresent()) // an older AutoGPTQ folder: the block is in quantize_config.json
+            throw new Int8SchemeException(Int8SchemeException.Cause.ALREADY_QUANTIZED, src.resolve(GptqConfig.LEGACY_FILE)
+                    + ": declares GPTQ weights, expected a model folder with float weights to quantize");
         return root.has(SparsityConfig.KEY) ? SparsityConfig.fromJson(root.get(SparsityConfig.KEY), cfg.toString()) : null;
     }
 

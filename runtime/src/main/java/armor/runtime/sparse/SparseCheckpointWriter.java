@@ -4,6 +4,7 @@ import armor.runtime.config.ConfigReader;
 import armor.runtime.kernels.TensorFloats;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.SparseLinearLoader;
+import armor.runtime.quant.GptqConfig;
 import armor.runtime.quant.Int8Scheme;
 import armor.runtime.quant.Int8Tensors;
 import armor.runtime.quant.QuantizationConfig;
@@ -364,6 +365,8 @@ public final class SparseCheckpointWriter implements AutoCloseable {
                 for (Path f : files.toList()) {
                     String n = f.getFileName().toString();
                     if (!Files.isRegularFile(f) || n.endsWith(".safetensors") || n.equals(CheckpointWeights.INDEX) || n.equals("config.json")) continue;
+                    // an older AutoGPTQ folder's block: the dequantized copy holds float weights, so no GPTQ fields
+                    if (dequantizeTo != null && n.equals(GptqConfig.LEGACY_FILE)) continue;
                     Files.copy(f, tmp.resolve(n));
                 }
             }

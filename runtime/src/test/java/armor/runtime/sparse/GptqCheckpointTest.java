@@ -304,6 +304,49 @@ class GptqCheckpointTest {
         assertFalse(Files.exists(out));
     }
 
+    /**
+     * Older AutoGPTQ folders: config.json without quantization_config, the fields in quantize_config.json (no
+     * quant_method). They load with their float twin's logits; export --dense leaves the file behind; quantize refuses
+     * the folder; a wrong field is named in that file.
+     */
+    @Test
+    void quantizeConfigJsonFoldersOfOlderAutoGptq(@TempDir Path tmp) throws Exception {
+        Options o = new Options(32, false, false, true, DType.F16, true, true);
+        Path gptq = tmp.resolve("g"), twin = tmp.resolve("f");
+        write(STORIES, gptq, twin, o);
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode cfg = (ObjectNode) json.readTree(gptq.resolve("config.json").toFile());
+        ObjectNode q = (ObjectNode) cfg.remove("quantization_config");
+        q.remove("quant_method");
+        q.put("model_name_or_path", (String) null).put("model_file_base_name", "model");
+        Files.writeString(gptq.resolve("config.json"), json.writeValueAsString(cfg));
+        Files.writeString(gptq.resolve("quantize_config.json"), json.writeValueAsString(q));
+
+        double err = relativeLogitError(gptq, twin, PROMPT);
+        assertTrue(err <= RELATIVE_TOLERANCE, "relative logit error " + err);
+        try (Model m = Model.load(gptq)) {
+            assertTrue(m.sparsity().summary().startsWith("GPTQ checkpoint, 4-bit weights (group 32, zero points): "), m.sparsity().summary());
+            assertEquals(8, loaded(m, 0, "self_attn.q_proj").zero(0, 0), "v1 (the file's default): stored 15 is zero 16");
+        }
+        Path exported = tmp.resolve("dense");
+        assertEquals(20, Conversions.exportDense(gptq, exported, (d, t, n) -> { }));
+        assertFalse(Files.exists(exported.resolve("quantize_config.json")), "the float copy declares no GPTQ weights");
+        assertTrue(relativeLogitError(exported, twin, PROMPT) <= 1e-5);
+        Path out = tmp.resolve("q4");
+        Int8SchemeException e = assertThrows(Int8SchemeException.class, () -> Conversions.quantize4(gptq, out, 0, true, (d, t, n) -> { }));
+        assertEquals(Int8SchemeException.Cause.ALREADY_QUANTIZED, e.reason());
+        assertTrue(e.getMessage().contains("quantize_config.json: declares GPTQ weights"), e.getMessage());
+        assertFalse(Files.exists(out));
+
+        Files.writeString(gptq.resolve("quantize_config.json"), json.writeValueAsString(q.deepCopy().put("bits", 3)));
+        CheckpointException bits = assertThrows(CheckpointException.class, () -> Model.load(gptq).close());
+        assertTrue(bits.getMessage().endsWith("quantize_config.json: bits is 3, expected 4 (armor runs 4-bit GPTQ weights)"), bits.getMessage());
+        Files.writeString(gptq.resolve("quantize_config.json"), json.writeValueAsString(q.deepCopy().put("quant_method", "awq")));
+        CheckpointException awq = assertThrows(CheckpointException.class, () -> Model.load(gptq).close());
+        assertTrue(awq.getMessage().endsWith("quantize_config.json: quant_method is \"awq\", expected \"gptq\" or none (the file AutoGPTQ writes)"),
+                awq.getMessage());
+    }
+
     /** The test's folder, kept at {@code -Darmor.gptq.keep=DIR} for running the CLI on it by hand; else a temporary one. */
     private static Path keptOrTemp(Path tmp) throws Exception {
         String keep = System.getProperty("armor.gptq.keep");
