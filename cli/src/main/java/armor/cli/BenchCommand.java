@@ -9,7 +9,11 @@ import armor.bench.RandomWeights;
 import armor.runtime.config.ConfigReader;
 import armor.runtime.config.ModelConfig;
 import armor.runtime.kernels.Parallel;
+import armor.runtime.model.DecoderLayer;
 import armor.runtime.model.Model;
+import armor.runtime.quant.GptqConfig;
+import armor.runtime.quant.GptqWeights;
+import armor.runtime.quant.QuantizationConfig;
 import armor.runtime.safetensors.CheckpointWeights;
 import armor.runtime.safetensors.WeightSource;
 import armor.runtime.sparse.CompressedTensorsConfig;
@@ -47,7 +51,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "random-weight model shape when --model is not given: llama-3.2-1b (default), qwen2.5-0.5b, qwen2.5-1.5b, llama-2-7b")
     String preset;
 
-    @Option(names = "--model", description = "benchmark this model folder instead of a random preset (a dense folder, compressed-tensors dense 2:4 included, gets all kinds; a pruned or compressed-tensors sparse-24-bitmask one is run as stored)")
+    @Option(names = "--model", description = "benchmark this model folder instead of a random preset (a dense folder, compressed-tensors dense 2:4 included, gets all kinds; a pruned, quantized (int8, 4-bit, GPTQ) or compressed-tensors sparse-24-bitmask one is run as stored)")
     Path model;
 
     @Option(names = "--dtype", defaultValue = "bf16", description = "weight dtype of the random preset: bf16 (default), f16, f32")
@@ -111,6 +115,7 @@ public final class BenchCommand implements Callable<Integer> {
             ModelConfig config = ConfigReader.read(model);
             var root = new ObjectMapper().readTree(model.resolve("config.json").toFile());
             CompressedTensorsConfig ct = CompressedTensorsConfig.read(model).orElse(null);
+            GptqConfig gptq = GptqConfig.read(model).orElse(null);
             try (CheckpointWeights weights = CheckpointWeights.open(model)) {
                 dtypeName = config.dtype();
                 if (ct != null && ct.layout() == CompressedTensorsConfig.Layout.BITMASK_24) {
@@ -123,6 +128,14 @@ public final class BenchCommand implements Callable<Integer> {
                     String format = SparsityConfig.fromJson(root.get(SparsityConfig.KEY), model + "/config.json").format();
                     System.err.println("armor: " + model + " is a " + format + " checkpoint: benchmarking it as stored");
                     results.addAll(KindComparison.measure(List.of(variant(format, config, weights)), settings,
+                            line -> System.err.println("armor: " + line)));
+                } else if (gptq != null || QuantizationConfig.isQuantized(root)) {
+                    // int8 or 4-bit weights (armor's, compressed-tensors', GPTQ's): the kinds would quantize again
+                    WeightSource stored = GptqWeights.of(weights, gptq);
+                    KindComparison.Variant asStored = variant(null, config, stored);
+                    System.err.println("armor: " + model + " is a " + (gptq != null ? gptq.describe() : "quantized") + " checkpoint: "
+                            + "benchmarking it as stored (" + asStored.kind() + ")");
+                    results.addAll(KindComparison.measure(List.of(asStored), settings,
                             line -> System.err.println("armor: " + line)));
                 } else {
                     measureKinds(config, weights, settings, results);
@@ -164,9 +177,11 @@ public final class BenchCommand implements Callable<Integer> {
         out.addAll(KindComparison.measure(variants, s, line -> System.err.println("armor: " + line)));
     }
 
+    /** The model on {@code w} under the name {@code kind}, or, when that is null, the kind its first projection loaded as. */
     private static KindComparison.Variant variant(String kind, ModelConfig config, WeightSource w) {
         // Model.of, not load: the weights are owned by the caller and must outlive the model
         Model m = Model.of(config, w);
+        if (kind == null) kind = m.decoder().layer(0).linear(DecoderLayer.PROJECTIONS.getFirst()).format().kind();
         long perToken = m.decoder().weightBytesPerToken();
         long embedding = w.tensor("model.embed_tokens.weight").data().byteSize()
                 + (w.has("model.embed_tokens.weight_scale") ? w.tensor("model.embed_tokens.weight_scale").data().byteSize() : 0);

@@ -163,6 +163,17 @@ class GptqCommandsTest {
         assertEquals(greedy(twin), greedy(dense));
     }
 
+    /** bench on a GPTQ folder runs it as stored, as dense-int4 (it used to fail reading qweight without the GPTQ config). */
+    @Test
+    void benchRunsAGptqFolderAsStored(@TempDir Path tmp) {
+        RuntimeCommandsTest.Run r = run("bench", "--model", gptq.toString(), "--tokens", "2", "--repetitions", "1", "--warmup", "1",
+                "--prompt-tokens", "2", "--prefill-tokens", "4", "--prefill-repetitions", "1", "--bandwidth-mb", "8",
+                "--json", tmp.resolve("b.json").toString(), "--chart", tmp.resolve("b.png").toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains(": benchmarking it as stored (dense-int4)"), r.err());
+        assertEquals(1, r.out().lines().filter(l -> l.startsWith("| dense-int4 |")).count(), r.out());
+    }
+
     @Test
     void quantizeAndPruneRefuseAGptqFolderAndWriteNothing(@TempDir Path tmp) {
         Path out = tmp.resolve("out");
