@@ -68,21 +68,23 @@ public final class DenseInt4MatMul {
             int o = rb * words * ROWS, so = rb * groups * ROWS, j = 0;
             for (int g = 0; g < groups; g++, so += ROWS) {
                 int jEnd = Math.min(words, j + wordsPerGroup);
-                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F);
+                // four accumulators: with two, each word's eight multiply-adds were two chains of four dependent FMAs,
+                // and the kernel waited on FMA latency rather than issuing (the nibble work is independent)
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
                 for (; j < jEnd; j++, o += ROWS) {
                     IntVector v = IntVector.fromArray(I, codes, o);
                     int c = COLS * j;
                     a0 = nibble(v, 0).fma(FloatVector.broadcast(F, xs[c]), a0);
                     a1 = nibble(v, 1).fma(FloatVector.broadcast(F, xs[c + 1]), a1);
-                    a0 = nibble(v, 2).fma(FloatVector.broadcast(F, xs[c + 2]), a0);
-                    a1 = nibble(v, 3).fma(FloatVector.broadcast(F, xs[c + 3]), a1);
+                    a2 = nibble(v, 2).fma(FloatVector.broadcast(F, xs[c + 2]), a2);
+                    a3 = nibble(v, 3).fma(FloatVector.broadcast(F, xs[c + 3]), a3);
                     a0 = nibble(v, 4).fma(FloatVector.broadcast(F, xs[c + 4]), a0);
                     a1 = nibble(v, 5).fma(FloatVector.broadcast(F, xs[c + 5]), a1);
-                    a0 = nibble(v, 6).fma(FloatVector.broadcast(F, xs[c + 6]), a0);
+                    a2 = nibble(v, 6).fma(FloatVector.broadcast(F, xs[c + 6]), a2);
                     FloatVector top = (FloatVector) v.lanewise(VectorOperators.LSHR, 28).convert(VectorOperators.I2F, 0);
-                    a1 = top.fma(FloatVector.broadcast(F, xs[c + 7]), a1);
+                    a3 = top.fma(FloatVector.broadcast(F, xs[c + 7]), a3);
                 }
-                total = a0.add(a1).fma(FloatVector.fromArray(F, scales, so), total);
+                total = a0.add(a1).add(a2.add(a3)).fma(FloatVector.fromArray(F, scales, so), total);
                 total = FloatVector.fromArray(F, offsets, so).fma(FloatVector.broadcast(F, -sums[g]), total);
             }
             storeRows(total, y, yOff, rb * ROWS, rows);
