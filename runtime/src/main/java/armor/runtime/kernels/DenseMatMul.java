@@ -36,7 +36,7 @@ public final class DenseMatMul {
 
     private DenseMatMul() {}
 
-    private static FloatVector bf16Wide(MemorySegment w, long byteOffset) {
+    static FloatVector bf16Wide(MemorySegment w, long byteOffset) {
         ShortVector s = ShortVector.fromMemorySegment(WS, w, byteOffset, LE);
         return ((IntVector) s.convertShape(VectorOperators.S2I, WI, 0)).lanewise(VectorOperators.LSHL, 16)
                 .reinterpretAsFloats();

@@ -20,10 +20,10 @@ public final class DenseLinear implements Linear {
      * {@code armor.runtime.kernels}: one token, a few tokens (below {@link DenseGemm#MIN_TOKENS}), many tokens. Each
      * call covers a range of output rows, so choosing through this record costs one call per range, never one per weight.
      */
-    record Kernels(MatVec decode, MatMat smallBatch, MatMat prefill) {
-        static final Kernels BF16 = new Kernels(DenseMatMul::bf16MatVec, DenseMatMul::bf16MatMat, DenseGemm::bf16);
-        static final Kernels F16 = new Kernels(DenseMatMul::f16MatVec, DenseMatMul::f16MatMat, DenseGemm::f16);
-        static final Kernels F32 = new Kernels(DenseMatMul::f32MatVec, DenseMatMul::f32MatMat, DenseGemm::f32);
+    record Kernels(MatVec decode, MatMat smallBatch, MatMat prefill, int prefillTokens) {
+        static final Kernels BF16 = new Kernels(DenseMatMul::bf16MatVec, DenseMatMul::bf16MatMat, DenseGemm::bf16Batch, DenseGemm.LANES_MIN_TOKENS);
+        static final Kernels F16 = new Kernels(DenseMatMul::f16MatVec, DenseMatMul::f16MatMat, DenseGemm::f16, DenseGemm.MIN_TOKENS);
+        static final Kernels F32 = new Kernels(DenseMatMul::f32MatVec, DenseMatMul::f32MatMat, DenseGemm::f32, DenseGemm.MIN_TOKENS);
 
         /** Rows [rowFrom, rowTo) of y = W x for one token. */
         interface MatVec {
@@ -98,7 +98,7 @@ public final class DenseLinear implements Linear {
             Kernels.MatVec k = kernels.decode();
             rows = (a, b) -> k.rows(w, in, x, y, a, b);
         } else {
-            Kernels.MatMat k = tokens >= DenseGemm.MIN_TOKENS ? kernels.prefill() : kernels.smallBatch();
+            Kernels.MatMat k = tokens >= kernels.prefillTokens() ? kernels.prefill() : kernels.smallBatch();
             rows = (a, b) -> k.rows(w, in, out, x, y, tokens, a, b);
         }
         // Tiny products (small models) cost less than handing work to another thread.

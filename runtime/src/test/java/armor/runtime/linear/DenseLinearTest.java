@@ -52,10 +52,12 @@ class DenseLinearTest {
     @ParameterizedTest
     @CsvSource({"F32,1,37,19", "F32,5,64,33", "F32,9,100,3", "BF16,1,64,40", "BF16,1,37,19", "BF16,4,64,17",
             "BF16,7,96,33", "BF16,70,40,5", "BF16,36,45,6", "BF16,34,24,7", "F16,1,37,9", "F16,6,64,20",
-            // the small-batch kernels up to 63 tokens
+            // the small-batch kernels up to 63 tokens (bf16: up to 15, then DenseGemm.bf16Lanes)
             "F32,16,37,19", "F32,23,300,70", "BF16,17,520,33", "BF16,40,33,200", "F16,16,37,9", "F16,29,270,65",
             // DenseGemm (≥ 64 tokens): token tails, row counts off the 16/64 panel, k past one 256-column slice
-            "F32,64,64,130", "F32,67,300,70", "BF16,65,520,33", "BF16,71,33,200", "F16,64,37,9", "F16,69,270,65"})
+            "F32,64,64,130", "F32,67,300,70", "BF16,65,520,33", "BF16,71,33,200", "F16,64,37,9", "F16,69,270,65",
+            // bf16 from 128 tokens: the transposing panels (16-127: token lanes, DenseGemm.bf16Lanes)
+            "BF16,128,300,70", "BF16,131,40,66"})
     void matchesBruteForce(DType dtype, int tokens, int in, int out) {
         SplittableRandom rnd = new SplittableRandom(in * 31L + out);
         double[] w = new double[out * in];
