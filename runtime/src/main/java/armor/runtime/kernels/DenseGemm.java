@@ -16,7 +16,9 @@ import java.nio.ByteOrder;
  * dequantized once into float32, transposed ({@code panel[k·rows + r]}), and {@link BlockGemm}'s register tiles
  * (6 tokens × 2 vectors of rows on AVX2, 8 × 2 on AVX-512) run every token through it while it sits in L1/L2: each
  * weight is converted once per call instead of once per four tokens, and the tiles issue two loads and one
- * broadcast per twelve FMAs.
+ * broadcast per twelve FMAs. The transposing fill costs about five cycles a weight, so it pays only from
+ * {@link #MIN_TOKENS} tokens; bf16 batches of 16–127 tokens take {@link #bf16Lanes} instead (tokens in lanes, the
+ * weights widened without a transpose).
  *
  * <p>Each output is one fused multiply-add chain over k in order, whatever the tile or the thread count, so the
  * result depends on the rows' split into {@link Parallel} chunks only through which rows fall in the scalar tail,

@@ -17,7 +17,7 @@ import java.lang.foreign.MemorySegment;
 public final class DenseLinear implements Linear {
     /**
      * The kernels that multiply a dense weight of one float element type, plain static methods of
-     * {@code armor.runtime.kernels}: one token, a few tokens (below {@link DenseGemm#MIN_TOKENS}), many tokens. Each
+     * {@code armor.runtime.kernels}: one token, a few tokens (below {@code prefillTokens}), many tokens. Each
      * call covers a range of output rows, so choosing through this record costs one call per range, never one per weight.
      */
     record Kernels(MatVec decode, MatMat smallBatch, MatMat prefill, int prefillTokens) {
