@@ -115,30 +115,30 @@ public final class BenchCommand implements Callable<Integer> {
             ModelConfig config = ConfigReader.read(model);
             var root = new ObjectMapper().readTree(model.resolve("config.json").toFile());
             CompressedTensorsConfig ct = CompressedTensorsConfig.read(model).orElse(null);
-            GptqConfig gptq = GptqConfig.read(model).orElse(null);
+            GptqConfig gptq = GptqConfig.read(model, root).orElse(null);
             try (CheckpointWeights weights = CheckpointWeights.open(model)) {
                 dtypeName = config.dtype();
+                // a folder that is not dense float runs as stored: the kinds would prune or quantize it again
+                String stored = null, kind = null; // what it is, and its kind's name (null: the kind it loads as)
+                WeightSource source = weights;
                 if (ct != null && ct.layout() == CompressedTensorsConfig.Layout.BITMASK_24) {
-                    // its projections exist only as 2:4: run them as stored, through the view the runtime loads
-                    System.err.println("armor: " + model + " is a " + ct.describe() + " checkpoint: benchmarking it as stored");
-                    WeightSource view = Sparse24View.of(weights, ct, SparseMode.AUTO, config.architecture().hfName());
-                    results.addAll(KindComparison.measure(List.of(variant("2:4", config, view)), settings,
-                            line -> System.err.println("armor: " + line)));
+                    // its projections exist only as 2:4: through the view the runtime loads
+                    stored = ct.describe();
+                    kind = "2:4";
+                    source = Sparse24View.of(weights, ct, SparseMode.AUTO, config.architecture().hfName());
                 } else if (root.has(SparsityConfig.KEY)) {
-                    String format = SparsityConfig.fromJson(root.get(SparsityConfig.KEY), model + "/config.json").format();
-                    System.err.println("armor: " + model + " is a " + format + " checkpoint: benchmarking it as stored");
-                    results.addAll(KindComparison.measure(List.of(variant(format, config, weights)), settings,
-                            line -> System.err.println("armor: " + line)));
-                } else if (gptq != null || QuantizationConfig.isQuantized(root)) {
-                    // int8 or 4-bit weights (armor's, compressed-tensors', GPTQ's): the kinds would quantize again
-                    WeightSource stored = GptqWeights.of(weights, gptq);
-                    KindComparison.Variant asStored = variant(null, config, stored);
-                    System.err.println("armor: " + model + " is a " + (gptq != null ? gptq.describe() : "quantized") + " checkpoint: "
-                            + "benchmarking it as stored (" + asStored.kind() + ")");
-                    results.addAll(KindComparison.measure(List.of(asStored), settings,
-                            line -> System.err.println("armor: " + line)));
-                } else {
+                    stored = kind = SparsityConfig.fromJson(root.get(SparsityConfig.KEY), model + "/config.json").format();
+                } else if (gptq != null || QuantizationConfig.isQuantized(root)) { // int8 or 4-bit: armor's, compressed-tensors', GPTQ's
+                    stored = gptq != null ? gptq.describe() : "quantized";
+                    source = GptqWeights.of(weights, gptq);
+                }
+                if (stored == null) {
                     measureKinds(config, weights, settings, results);
+                } else {
+                    KindComparison.Variant asStored = variant(kind, config, source);
+                    System.err.println("armor: " + model + " is a " + stored + " checkpoint: benchmarking it as stored ("
+                            + asStored.kind() + ")");
+                    results.addAll(KindComparison.measure(List.of(asStored), settings, line -> System.err.println("armor: " + line)));
                 }
             }
         } else {

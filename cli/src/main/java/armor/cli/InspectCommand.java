@@ -97,7 +97,7 @@ public final class InspectCommand implements Callable<Integer> {
         } catch (IOException e) {
             throw new UncheckedIOException(model.resolve("config.json") + ": " + e.getMessage(), e);
         }
-        GptqConfig gptq = GptqConfig.read(model).orElse(null);
+        GptqConfig gptq = GptqConfig.read(model, root).orElse(null);
         boolean fourBit = QuantizationConfig.bits(root) == 4;
         if (gptq == null && !fourBit && !Int8Tensors.anyInt8(w)) return;
         if (gptq != null) { // AutoGPTQ / GPTQModel: runs as dense-int4

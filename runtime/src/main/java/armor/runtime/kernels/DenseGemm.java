@@ -82,24 +82,24 @@ public final class DenseGemm {
     public static final int LANES_MIN_TOKENS = 16, LANES_MAX_TOKENS = 128;
     /** Vector lanes of {@link DenseMatMul#bf16Wide}: the row conversion's step. */
     private static final int WL = Sparse24Kernels.PF.length();
-    /** Rows per panel of {@link #tokenLanes}. */
+    /** Rows per panel of {@link #bf16Lanes}. */
     private static final int LANE_ROWS = 48;
-    /** Tokens are padded to a multiple of this in {@link #tokenLanes}: two vectors, BlockGemm's tile width. */
+    /** Tokens are padded to a multiple of this in {@link #bf16Lanes}: two vectors, BlockGemm's tile width. */
     private static final int TOKEN_PAD = 2 * FloatVector.SPECIES_PREFERRED.length();
 
-    /**
-     * Weights in bfloat16 times a batch of tokens with the tokens in vector lanes: x is transposed once
-     * ({@code xT[k·tp + t]}), each panel of {@link #LANE_ROWS} rows × {@link #KC} columns is widened to float32 row by
-     * row (contiguous vector loads, no transpose: about half a cycle a weight, against five for the transposing fill
-     * of {@link #multiply}), and {@link BlockGemm}'s tiles run rows × token vectors. Pays from fewer tokens than
-     * {@link #bf16} (see {@link #LANES_MIN_TOKENS}).
-     */
     /** Weights in bfloat16 times {@link #LANES_MIN_TOKENS} tokens or more: token lanes below {@link #LANES_MAX_TOKENS}, else panels. */
     public static void bf16Batch(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
         if (tokens < LANES_MAX_TOKENS) bf16Lanes(w, in, out, x, y, tokens, rowFrom, rowTo);
         else bf16(w, in, out, x, y, tokens, rowFrom, rowTo);
     }
 
+    /**
+     * Weights in bfloat16 times a batch of tokens with the tokens in vector lanes: x is transposed once per call, that is
+     * per row range ({@code xT[k·tp + t]}), each panel of {@link #LANE_ROWS} rows × {@link #KC} columns is widened to
+     * float32 row by row (contiguous vector loads, no transpose: about half a cycle a weight, against five for the
+     * transposing fill of {@link #multiply}), and {@link BlockGemm}'s tiles run rows × token vectors. Pays from fewer
+     * tokens than {@link #bf16} (see {@link #LANES_MIN_TOKENS}).
+     */
     public static void bf16Lanes(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
         int tp = (tokens + TOKEN_PAD - 1) / TOKEN_PAD * TOKEN_PAD;
         float[] xT = new float[in * tp];
@@ -114,7 +114,7 @@ public final class DenseGemm {
                     long first = (long) (r0 + j) * in + k0;
                     int d = j * kc, k = 0;
                     for (; k + WL <= kc; k += WL) DenseMatMul.bf16Wide(w, 2 * (first + k)).intoArray(panel, d + k);
-                    for (; k < kc; k++) panel[d + k] = Float.intBitsToFloat(w.get(SHORT, 2 * (first + k)) << 16);
+                    for (; k < kc; k++) panel[d + k] = HalfFloat.bf16ToFloat(w.get(SHORT, 2 * (first + k)));
                 }
                 BlockGemm.gemm(rows, tp, kc, panel, 0, kc, 1, xT, k0 * tp, tp, acc, 0, tp, k0 > 0);
             }

@@ -23,4 +23,30 @@ public final class HalfFloat {
     public static short floatToF16(float f) {
         return Float.floatToFloat16(f);
     }
+
+    /** One of the roundings above ({@link #floatToBf16}, {@link #floatToF16}), for code that keeps either type. */
+    @FunctionalInterface
+    public interface Round {
+        short round(float f);
+    }
+
+    /** One of the widenings above ({@link #bf16ToFloat}, {@link #f16ToFloat}). */
+    @FunctionalInterface
+    public interface Widen {
+        float widen(short bits);
+    }
+
+    /** Every value rounded to the 16-bit type (load-time packing, not a kernel). */
+    public static short[] round(float[] values, Round type) {
+        short[] w = new short[values.length];
+        for (int i = 0; i < w.length; i++) w[i] = type.round(values[i]);
+        return w;
+    }
+
+    /** Every stored value widened to float32; exact. */
+    public static float[] widen(short[] bits, Widen type) {
+        float[] v = new float[bits.length];
+        for (int i = 0; i < v.length; i++) v[i] = type.widen(bits[i]);
+        return v;
+    }
 }

@@ -31,10 +31,12 @@ public final class BlockDiagonal {
      * kernels are plain static methods of {@code armor.runtime.kernels}, called once per block.
      */
     record Kernels<W>(Pack<W> pack, Read<W> read, Widen<W> widen, Block<W> decode, Block<W> tokens) {
-        static final Kernels<short[]> BF16 = new Kernels<>((v, b) -> toBf16(v), BlockDiagonal::shorts, BlockDiagonal::fromBf16,
+        static final Kernels<short[]> BF16 = new Kernels<>((v, b) -> HalfFloat.round(v, HalfFloat::floatToBf16), BlockDiagonal::shorts,
+                w -> HalfFloat.widen(w, HalfFloat::bf16ToFloat),
                 (w, b, k, x, xOff, xStride, y, yOff, yStride, tokens) -> BlockDiagonalKernels.matVecBf16(w, b, k, x, xOff, y, yOff),
                 BlockDiagonalKernels::matMatBf16);
-        static final Kernels<short[]> F16 = new Kernels<>((v, b) -> toF16(v), BlockDiagonal::shorts, BlockDiagonal::fromF16,
+        static final Kernels<short[]> F16 = new Kernels<>((v, b) -> HalfFloat.round(v, HalfFloat::floatToF16), BlockDiagonal::shorts,
+                w -> HalfFloat.widen(w, HalfFloat::f16ToFloat),
                 BlockDiagonalKernels::applyF16, BlockDiagonalKernels::applyF16);
         static final Kernels<float[]> F32 = new Kernels<>((v, b) -> v.clone(), BlockDiagonal::floats, float[]::clone,
                 BlockDiagonalKernels::applyF32, BlockDiagonalKernels::applyF32);
@@ -138,30 +140,6 @@ public final class BlockDiagonal {
         if ((long) blocks * b * b > Integer.MAX_VALUE - 16)
             throw new IllegalArgumentException("block-diagonal " + blocks + "×" + b + "×" + b + " is too large");
         return e;
-    }
-
-    private static short[] toBf16(float[] values) {
-        short[] w = new short[values.length];
-        for (int i = 0; i < w.length; i++) w[i] = HalfFloat.floatToBf16(values[i]);
-        return w;
-    }
-
-    private static short[] toF16(float[] values) {
-        short[] w = new short[values.length];
-        for (int i = 0; i < w.length; i++) w[i] = HalfFloat.floatToF16(values[i]);
-        return w;
-    }
-
-    private static float[] fromBf16(short[] w) {
-        float[] v = new float[w.length];
-        for (int i = 0; i < v.length; i++) v[i] = HalfFloat.bf16ToFloat(w[i]);
-        return v;
-    }
-
-    private static float[] fromF16(short[] w) {
-        float[] v = new float[w.length];
-        for (int i = 0; i < v.length; i++) v[i] = HalfFloat.f16ToFloat(w[i]);
-        return v;
     }
 
     private static short[] shorts(MemorySegment data, int n) {

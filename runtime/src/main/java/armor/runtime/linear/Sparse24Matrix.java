@@ -31,18 +31,9 @@ public final class Sparse24Matrix implements SparseCore {
      */
     record Kernels<W>(IntFunction<W> allocate, Put<W> put, Load<W> load, Get<W> get, Decode<W> decode, Four<W> four,
                       Prefill<W> prefill) {
-        static final Kernels<int[]> BF16 = new Kernels<>(slots -> new int[slots * 8],
-                (v, slot, lane, v0, v1) -> putBits(v, slot, lane, HalfFloat.floatToBf16(v0), HalfFloat.floatToBf16(v1)),
-                Kernels::loadBits, (v, slot, lane, second) -> HalfFloat.bf16ToFloat(bits(v, slot, lane, second)),
-                Sparse24Kernels::decodeBf16, Sparse24Kernels::decodeBf16Four,
-                (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
-                        Sparse24Kernels.prefill(v, null, false, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
-        static final Kernels<int[]> F16 = new Kernels<>(slots -> new int[slots * 8],
-                (v, slot, lane, v0, v1) -> putBits(v, slot, lane, HalfFloat.floatToF16(v0), HalfFloat.floatToF16(v1)),
-                Kernels::loadBits, (v, slot, lane, second) -> HalfFloat.f16ToFloat(bits(v, slot, lane, second)),
-                Sparse24Kernels::decodeF16, null,
-                (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
-                        Sparse24Kernels.prefill(v, null, true, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
+        static final Kernels<int[]> BF16 = half(HalfFloat::floatToBf16, HalfFloat::bf16ToFloat, false,
+                Sparse24Kernels::decodeBf16, Sparse24Kernels::decodeBf16Four);
+        static final Kernels<int[]> F16 = half(HalfFloat::floatToF16, HalfFloat::f16ToFloat, true, Sparse24Kernels::decodeF16, null);
         static final Kernels<float[]> F32 = new Kernels<>(slots -> new float[slots * 16],
                 (v, slot, lane, v0, v1) -> {
                     v[slot * 16 + lane] = v0;
@@ -56,6 +47,16 @@ public final class Sparse24Matrix implements SparseCore {
                 Sparse24Kernels::decodeF32, null,
                 (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
                         Sparse24Kernels.prefill(null, v, false, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
+
+        /** A 16-bit type: both kept values of a row and group in one {@code int}, the low half first. */
+        private static Kernels<int[]> half(HalfFloat.Round round, HalfFloat.Widen widen, boolean f16, Decode<int[]> decode,
+                                           Four<int[]> four) {
+            return new Kernels<>(slots -> new int[slots * 8],
+                    (v, slot, lane, v0, v1) -> putBits(v, slot, lane, round.round(v0), round.round(v1)),
+                    Kernels::loadBits, (v, slot, lane, second) -> widen.widen(bits(v, slot, lane, second)), decode, four,
+                    (v, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to) ->
+                            Sparse24Kernels.prefill(v, null, f16, meta, groups, xt, tp, tokens, y, yStride, yOff, from, to));
+        }
 
         private static void putBits(int[] v, int slot, int lane, short v0, short v1) {
             v[slot * 8 + lane] = (v0 & 0xffff) | (v1 << 16);

@@ -45,9 +45,12 @@ public record GptqConfig(String where, int groupSize, boolean sym, String checkp
      * {@code dir/quantize_config.json} (older AutoGPTQ folders); empty when neither declares GPTQ weights.
      */
     public static Optional<GptqConfig> read(Path dir) {
-        Path cfg = dir.resolve("config.json");
-        JsonNode root = ConfigReader.readJson(cfg);
-        if (root != null && root.has(KEY)) return fromJson(root, cfg.toString());
+        return read(dir, ConfigReader.readJson(dir.resolve("config.json")));
+    }
+
+    /** As {@link #read(Path)}, with {@code dir/config.json} already parsed into {@code root} (null when absent). */
+    public static Optional<GptqConfig> read(Path dir, JsonNode root) {
+        if (root != null && root.has(KEY)) return fromJson(root, dir.resolve("config.json").toString());
         Path legacy = dir.resolve(LEGACY_FILE);
         if (!Files.isRegularFile(legacy)) return Optional.empty();
         JsonNode q = ConfigReader.readJson(legacy);
