@@ -24,7 +24,7 @@ class Int4LinearTest {
     private static final int[][] SPARSE_SHAPES = {{37, 204, 204}, {21, 96, 32}, {45, 256, 64}, {13, 100, 100}, {17, 384, 128}};
     /** One token, a few, batches, and whole prefill tiles plus a ragged rest (short, and long enough to dequantize). */
     private static final int[] TOKENS = {1, 3, 5, 9, 17, armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 5,
-            armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 17};
+            armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 17, 3 * armor.runtime.kernels.Sparse24Kernels.TOKEN_TILE + 5};
 
     private static float[] gaussian(Random rnd, int n) {
         float[] v = new float[n];

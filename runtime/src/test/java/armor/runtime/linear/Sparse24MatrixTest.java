@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.kernels.Sparse24Kernels;
 import armor.runtime.tensor.DType;
 import org.junit.jupiter.api.Test;
 
@@ -72,8 +73,9 @@ class Sparse24MatrixTest {
         // rows not a multiple of 8 (tail lanes), odd group counts, cols not a multiple of 8, splits across threads
         // 11×2056: 514 groups, more than one column chunk of the prefill kernel (512 groups)
         int[][] shapes = {{1, 4}, {7, 12}, {8, 8}, {13, 20}, {33, 44}, {64, 36}, {129, 260}, {250, 516}, {11, 2056}};
-        // bf16 below 64 tokens: four-token decode passes plus single tokens; from 64: prefill tiles, then the same
-        int[] tokenCounts = {1, 2, 3, 5, 8, 9, 31, 63, 64, 65, 71, 100, 130};
+        // bf16 below a token tile: four-token decode passes plus single tokens; from one: prefill tiles (double tiles
+        // first, then single ones, then 8-token ones for f16/f32), then the same
+        int[] tokenCounts = {1, 2, 3, 5, 8, 9, 31, 63, 64, 65, 71, 100, 130, 3 * Sparse24Kernels.TOKEN_TILE + 9};
         for (DType dt : new DType[] {DType.BF16, DType.F16, DType.F32}) {
             for (int[] s : shapes) {
                 Masked m = Masked.random(rnd, s[0], s[1]);
