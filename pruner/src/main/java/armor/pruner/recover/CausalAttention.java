@@ -61,12 +61,8 @@ final class CausalAttention {
                         sum += e;
                     }
                     float inv = 1f / sum;
-                    int oo = row * qDim + h * hd;
-                    java.util.Arrays.fill(out, oo, oo + hd, 0f);
-                    for (j = 0; j <= i; j++) {
-                        p[po + j] *= inv;
-                        AttentionKernels.axpy(p[po + j], v, (s * length + j) * kvDim + kvo, out, oo, hd);
-                    }
+                    for (j = 0; j <= i; j++) p[po + j] *= inv;
+                    AttentionKernels.weightedSum(p, po, i + 1, v, s * length * kvDim + kvo, kvDim, out, row * qDim + h * hd, hd);
                 }
             }
         });

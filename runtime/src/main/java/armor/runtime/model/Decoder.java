@@ -295,9 +295,8 @@ public final class Decoder {
                     sum += e;
                 }
                 float inv = 1f / sum;
-                int ao = i * qDim + h * hd;
-                for (int d = 0; d < hd; d++) att[ao + d] = 0;
-                for (int t = 0; t < len; t++) AttentionKernels.axpy(scores[t] * inv, values, t * kvDim + kvo, att, ao, hd);
+                for (int t = 0; t < len; t++) scores[t] *= inv;
+                AttentionKernels.weightedSum(scores, 0, len, values, kvo, kvDim, att, i * qDim + h * hd, hd);
             }
         };
         // Short contexts of small models cost less than handing work to another thread.
