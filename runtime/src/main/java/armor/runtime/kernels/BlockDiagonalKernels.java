@@ -8,12 +8,42 @@ import jdk.incubator.vector.VectorSpecies;
  * Batched small dense kernels for a block-diagonal matrix stored as {@code (blocks, b, b)} row-major blocks:
  * {@code y_t[kb + i] = Σ_j M_k[i, j] · x_t[kb + j]} for one block k and a run of tokens. Each block row is widened
  * once in registers and used for four tokens at a time, so the b×b block (32 KiB at b = 128, bf16) is read from
- * cache, not memory, for every token after the first.
+ * cache, not memory, for every token after the first. From {@link #GEMM_TOKENS} tokens (prefill, ARMOR's A' and B'
+ * of a long prompt) the block is widened once, transposed, into {@link BlockGemm}'s register tiles instead.
  */
 public final class BlockDiagonalKernels {
     private static final VectorSpecies<Float> F = Sparse24Kernels.F;
 
     private BlockDiagonalKernels() {}
+
+    /**
+     * Tokens from which the several-token kernels widen the block once, transposed, and run {@link BlockGemm}'s
+     * register tiles over it (tokens × rows of the block, x read in place): the four-token kernel keeps four FMA chains
+     * and sums each row's lanes per pass, about half the tiles' rate, while the transposing widening (b² scalar
+     * steps a block) is paid back only over many tokens.
+     */
+    public static final int GEMM_TOKENS = 32;
+
+    /**
+     * Block k of int8 blocks ({@code q} row-major over all blocks' rows, one scale per row) for {@link #GEMM_TOKENS}
+     * tokens or more, dequantized once into its float32 transpose.
+     */
+    public static void gemmInt8(byte[] q, float[] scales, int b, int k, float[] x, int xOff, int xStride,
+                                float[] y, int yOff, int yStride, int tokens) {
+        float[] wt = new float[b * b];
+        for (int i = 0, r = k * b; i < b; i++, r++) {
+            float scale = scales[r];
+            for (int j = 0; j < b; j++) wt[j * b + i] = q[r * b + j] * scale;
+        }
+        gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+    }
+
+    /** Block k for {@code tokens} tokens, from its float32 transpose {@code wt[j·b + i] = M_k[i, j]}. */
+    private static void gemm(float[] wt, int b, int k, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride,
+                             int tokens) {
+        int kb = k * b;
+        BlockGemm.gemm(tokens, b, b, x, xOff + kb, xStride, 1, wt, 0, b, y, yOff + kb, yStride, false);
+    }
 
     /**
      * One token, bf16 blocks: y[yOff + kb + i] = Σ_j M_k[i, j] · x[xOff + kb + j]. Four rows per pass share each x
@@ -65,6 +95,13 @@ public final class BlockDiagonalKernels {
      */
     public static void matMatBf16(short[] w, int b, int k, float[] x, int xOff, int xStride,
                                   float[] y, int yOff, int yStride, int tokens) {
+        if (tokens >= GEMM_TOKENS) {
+            float[] wt = new float[b * b];
+            for (int i = 0, wr = k * b * b; i < b; i++, wr += b)
+                for (int j = 0; j < b; j++) wt[j * b + i] = HalfFloat.bf16ToFloat(w[wr + j]);
+            gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            return;
+        }
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
@@ -105,6 +142,13 @@ public final class BlockDiagonalKernels {
      */
     public static void applyF16(short[] w, int b, int k, float[] x, int xOff, int xStride,
                                 float[] y, int yOff, int yStride, int tokens) {
+        if (tokens >= GEMM_TOKENS) {
+            float[] wt = new float[b * b];
+            for (int i = 0, wr = k * b * b; i < b; i++, wr += b)
+                for (int j = 0; j < b; j++) wt[j * b + i] = HalfFloat.f16ToFloat(w[wr + j]);
+            gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            return;
+        }
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {
@@ -156,6 +200,13 @@ public final class BlockDiagonalKernels {
     /** As {@link #applyF16} for float32 blocks. */
     public static void applyF32(float[] w, int b, int k, float[] x, int xOff, int xStride,
                                 float[] y, int yOff, int yStride, int tokens) {
+        if (tokens >= GEMM_TOKENS) {
+            float[] wt = new float[b * b];
+            for (int i = 0, wr = k * b * b; i < b; i++, wr += b)
+                for (int j = 0; j < b; j++) wt[j * b + i] = w[wr + j];
+            gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            return;
+        }
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
         int t = 0;
         for (; t + 4 <= tokens; t += 4) {

@@ -47,6 +47,10 @@ public final class BlockDiagonal {
                     DenseInt8MatMul.matVec(q.values(), q.scales(), b, b, x, xOff + kb, y, yOff, kb, kb + b);
                 },
                 (q, b, k, x, xOff, xStride, y, yOff, yStride, tokens) -> {
+                    if (tokens >= BlockDiagonalKernels.GEMM_TOKENS) {
+                        BlockDiagonalKernels.gemmInt8(q.values(), q.scales(), b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+                        return;
+                    }
                     int kb = k * b;
                     DenseInt8MatMul.matMat(q.values(), false, q.scales(), b, b, x, xOff + kb, xStride, y, yOff, yStride, tokens, kb, kb + b);
                 });

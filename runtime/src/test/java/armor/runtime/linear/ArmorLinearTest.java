@@ -1,5 +1,6 @@
 package armor.runtime.linear;
 
+import armor.runtime.kernels.BlockDiagonalKernels;
 import armor.runtime.tensor.DType;
 import org.junit.jupiter.api.Test;
 
@@ -92,15 +93,15 @@ class ArmorLinearTest {
     @Test
     void blockDiagonalMatchesPlainProductOnOddBlockSizesInEveryDtype() {
         // b not a multiple of the 4-row pass or the 8-lane vector; 1 token (the decode kernel), 5 and 6 (four-token
-        // passes plus a remainder); the reference uses the stored (rounded) block values, so only float32
-        // accumulation order differs
+        // passes plus a remainder), GEMM_TOKENS + 3 (the transposed block through BlockGemm's tiles and their edges);
+        // the reference uses the stored (rounded) block values, so only float32 accumulation order differs
         Random rnd = new Random(2);
         for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
             for (int b : new int[] {4, 6, 12, 13, 20, 32}) {
                 int nb = 3, n = nb * b;
                 BlockDiagonal d = BlockDiagonal.fromFloats(gaussian(rnd, nb * b * b, 1), nb, b, dt);
                 double[][] dense = blockDiag(d.toFloats(), nb, b);
-                for (int tokens : new int[] {1, 5, 6}) {
+                for (int tokens : new int[] {1, 5, 6, BlockDiagonalKernels.GEMM_TOKENS + 3}) {
                     float[] x = gaussian(rnd, tokens * n, 1);
                     float[] y = new float[tokens * n];
                     d.apply(x, n, y, n, tokens);
