@@ -38,6 +38,14 @@ public final class BlockDiagonalKernels {
         gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
     }
 
+    /** Block k of 16-bit blocks widened to its float32 transpose, {@code wt[j·b + i] = M_k[i, j]}. */
+    private static float[] transposed(short[] w, int b, int k, HalfFloat.Widen type) {
+        float[] wt = new float[b * b];
+        for (int i = 0, wr = k * b * b; i < b; i++, wr += b)
+            for (int j = 0; j < b; j++) wt[j * b + i] = type.widen(w[wr + j]);
+        return wt;
+    }
+
     /** Block k for {@code tokens} tokens, from its float32 transpose {@code wt[j·b + i] = M_k[i, j]}. */
     private static void gemm(float[] wt, int b, int k, float[] x, int xOff, int xStride, float[] y, int yOff, int yStride,
                              int tokens) {
@@ -96,10 +104,7 @@ public final class BlockDiagonalKernels {
     public static void matMatBf16(short[] w, int b, int k, float[] x, int xOff, int xStride,
                                   float[] y, int yOff, int yStride, int tokens) {
         if (tokens >= GEMM_TOKENS) {
-            float[] wt = new float[b * b];
-            for (int i = 0, wr = k * b * b; i < b; i++, wr += b)
-                for (int j = 0; j < b; j++) wt[j * b + i] = HalfFloat.bf16ToFloat(w[wr + j]);
-            gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            gemm(transposed(w, b, k, HalfFloat::bf16ToFloat), b, k, x, xOff, xStride, y, yOff, yStride, tokens);
             return;
         }
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
@@ -143,10 +148,7 @@ public final class BlockDiagonalKernels {
     public static void applyF16(short[] w, int b, int k, float[] x, int xOff, int xStride,
                                 float[] y, int yOff, int yStride, int tokens) {
         if (tokens >= GEMM_TOKENS) {
-            float[] wt = new float[b * b];
-            for (int i = 0, wr = k * b * b; i < b; i++, wr += b)
-                for (int j = 0; j < b; j++) wt[j * b + i] = HalfFloat.f16ToFloat(w[wr + j]);
-            gemm(wt, b, k, x, xOff, xStride, y, yOff, yStride, tokens);
+            gemm(transposed(w, b, k, HalfFloat::f16ToFloat), b, k, x, xOff, xStride, y, yOff, yStride, tokens);
             return;
         }
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
