@@ -46,7 +46,7 @@ public class LinearKernelsBench {
     MemorySegment dense;
     Sparse24Matrix core;
     BlockDiagonal blocks;
-    float[] x, xp, y, xs, xt, ys, u;
+    float[] x, xp, y, xs, xt, ys, u, us;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -72,6 +72,7 @@ public class LinearKernelsBench {
         int tp = Sparse24Kernels.roundUp(prefillTokens, 8);
         xt = Sparse24Kernels.transpose(xs, 0, prefillTokens, cols, tp);
         ys = new float[prefillTokens * rows];
+        us = new float[prefillTokens * cols];
     }
 
     @Benchmark
@@ -91,6 +92,13 @@ public class LinearKernelsBench {
     public void blockDiagonalDecode(Blackhole bh) {
         for (int k = 0; k < blocks.blocks(); k++) blocks.applyBlock(k, x, 0, cols, u, 0, cols, 1);
         bh.consume(u);
+    }
+
+    /** The B' product of an ARMOR layer for a prompt: from BlockDiagonalKernels.GEMM_TOKENS tokens, BlockGemm tiles per block. */
+    @Benchmark
+    public void blockDiagonalPrefill(Blackhole bh) {
+        for (int k = 0; k < blocks.blocks(); k++) blocks.applyBlock(k, xs, 0, cols, us, 0, cols, prefillTokens);
+        bh.consume(us);
     }
 
     @Benchmark
