@@ -99,7 +99,7 @@ public enum WeightFormat {
                 "DenseInt8MatMul.dequantizePanel + DenseGemm.multiply");
         static final Kernels DENSE_INT4 = new Kernels("DenseInt4MatMul.decode", "DenseInt4MatMul.dequantizeBlock + DenseInt4MatMul.blockTimesTokens",
                 "DenseInt4MatMul.dequantizePanel + DenseGemm.multiply");
-        static final Kernels TWO_FOUR_INT4 = new Kernels("Sparse24Int4Kernels.decode", "Sparse24Int4Kernels.decode",
+        static final Kernels TWO_FOUR_INT4 = new Kernels("Sparse24Int4Kernels.decode", "Sparse24Int4Kernels.decodeFour",
                 "Sparse24Int4Kernels.toFloatLayout + Sparse24Kernels.prefill");
         static final Kernels TWO_FOUR_BF16 = new Kernels("Sparse24Kernels.decodeBf16", "Sparse24Kernels.decodeBf16Four", "Sparse24Kernels.prefill");
         static final Kernels TWO_FOUR_INT8 = new Kernels("Sparse24Int8Kernels.decode", "Sparse24Int8Kernels.decodeFour",
