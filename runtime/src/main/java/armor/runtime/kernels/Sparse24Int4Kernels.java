@@ -86,8 +86,8 @@ public final class Sparse24Int4Kernels {
     /**
      * Four tokens, row blocks [rbFrom, rbTo): as {@link #decode} for the inputs at {@code xp[xOff + q·cp ..]}
      * ({@code q < 4}, each padded as decode's x) into {@code y[yOff + q·yStride + r]}. Each kept value's widening and
-     * its lane permute's indices are computed once and used for the four tokens (one permute and one FMA a token),
-     * so a batch of 4–15 tokens costs about a third of one decode pass a token instead of a whole one.
+     * its lane permute's indices are computed once and used for the four tokens (one permute and one FMA a token;
+     * the permutes then bound it): one 8192 × 2048 layer, 2 threads, 8 tokens 4.1 ms against 5.1 decoded one by one.
      */
     public static void decodeFour(int[] vals, short[] meta, float[] scales, float[] zeroScales, int words, int scaleGroups,
                                   int wordsPerScale, float[] xp, int xOff, int cp, float[] y, int yOff, int yStride,
