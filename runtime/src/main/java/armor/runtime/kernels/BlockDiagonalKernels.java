@@ -25,11 +25,17 @@ public final class BlockDiagonalKernels {
     public static final int GEMM_TOKENS = 32;
 
     /**
-     * Block k of int8 blocks ({@code q} row-major over all blocks' rows, one scale per row) for {@link #GEMM_TOKENS}
-     * tokens or more, dequantized once into its float32 transpose.
+     * Several tokens, int8 blocks ({@code q} row-major over all blocks' rows, one scale per row): {@link
+     * DenseInt8MatMul#matMat} on the block's rows, or from {@link #GEMM_TOKENS} tokens the block dequantized once into
+     * its float32 transpose for {@link BlockGemm}.
      */
-    public static void gemmInt8(byte[] q, float[] scales, int b, int k, float[] x, int xOff, int xStride,
-                                float[] y, int yOff, int yStride, int tokens) {
+    public static void matMatInt8(byte[] q, float[] scales, int b, int k, float[] x, int xOff, int xStride,
+                                  float[] y, int yOff, int yStride, int tokens) {
+        if (tokens < GEMM_TOKENS) {
+            int kb = k * b;
+            DenseInt8MatMul.matMat(q, false, scales, b, b, x, xOff + kb, xStride, y, yOff, yStride, tokens, kb, kb + b);
+            return;
+        }
         float[] wt = new float[b * b];
         for (int i = 0, r = k * b; i < b; i++, r++) {
             float scale = scales[r];

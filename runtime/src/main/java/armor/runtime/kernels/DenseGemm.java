@@ -77,7 +77,8 @@ public final class DenseGemm {
      * Tokens from which {@link #bf16Batch} takes {@link #bf16Lanes} instead of the small-batch kernel, and up to which
      * (exclusive) it keeps it before {@link #bf16}'s panels. bench-layers (llama-3.2-1b layer, AVX2 EPYC, 2 threads),
      * bf16 whole layer: 16 tokens 26.4 ms against 29.2 (small batch); 64 tokens 89.8 against 110.7 (panels); 256 tokens
-     * 376 against 329 (panels: x transposed per row range and its token lanes outgrow L1 there).
+     * 376 against 329 (panels: the token lanes of x outgrow L1 there; measured with x transposed per row range, since
+     * moved to once per product).
      */
     public static final int LANES_MIN_TOKENS = 16, LANES_MAX_TOKENS = 128;
     /** Vector lanes of {@link DenseMatMul#bf16Wide}: the row conversion's step. */
@@ -87,24 +88,28 @@ public final class DenseGemm {
     /** Tokens are padded to a multiple of this in {@link #bf16Lanes}: two vectors, BlockGemm's tile width. */
     private static final int TOKEN_PAD = 2 * FloatVector.SPECIES_PREFERRED.length();
 
-    /** Weights in bfloat16 times {@link #LANES_MIN_TOKENS} tokens or more: token lanes below {@link #LANES_MAX_TOKENS}, else panels. */
-    public static void bf16Batch(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
-        if (tokens < LANES_MAX_TOKENS) bf16Lanes(w, in, out, x, y, tokens, rowFrom, rowTo);
-        else bf16(w, in, out, x, y, tokens, rowFrom, rowTo);
-    }
-
     /**
-     * Weights in bfloat16 times a batch of tokens with the tokens in vector lanes: x is transposed once per call, that is
-     * per row range ({@code xT[k·tp + t]}), each panel of {@link #LANE_ROWS} rows × {@link #KC} columns is widened to
-     * float32 row by row (contiguous vector loads, no transpose: about half a cycle a weight, against five for the
-     * transposing fill of {@link #multiply}), and {@link BlockGemm}'s tiles run rows × token vectors. Pays from fewer
-     * tokens than {@link #bf16} (see {@link #LANES_MIN_TOKENS}).
+     * Weights in bfloat16 times {@link #LANES_MIN_TOKENS} tokens or more, bound once per product and run per range of
+     * rows: token lanes below {@link #LANES_MAX_TOKENS} (x transposed here, once for every range), else panels.
      */
-    public static void bf16Lanes(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo) {
+    public static Parallel.RangeBody bf16Batch(MemorySegment w, int in, int out, float[] x, float[] y, int tokens) {
+        if (tokens >= LANES_MAX_TOKENS) return (rowFrom, rowTo) -> bf16(w, in, out, x, y, tokens, rowFrom, rowTo);
         int tp = (tokens + TOKEN_PAD - 1) / TOKEN_PAD * TOKEN_PAD;
         float[] xT = new float[in * tp];
         for (int t = 0; t < tokens; t++)
             for (int k = 0; k < in; k++) xT[k * tp + t] = x[t * in + k];
+        return (rowFrom, rowTo) -> bf16Lanes(w, in, out, xT, tp, y, tokens, rowFrom, rowTo);
+    }
+
+    /**
+     * Weights in bfloat16 times a batch of tokens with the tokens in vector lanes, from x transposed by {@link #bf16Batch}
+     * ({@code xT[k·tp + t]}, tokens padded to {@code tp}): each panel of {@link #LANE_ROWS} rows × {@link #KC} columns is
+     * widened to float32 row by row (contiguous vector loads, no transpose: about half a cycle a weight, against five
+     * for the transposing fill of {@link #multiply}), and {@link BlockGemm}'s tiles run rows × token vectors. Pays from
+     * fewer tokens than {@link #bf16} (see {@link #LANES_MIN_TOKENS}).
+     */
+    public static void bf16Lanes(MemorySegment w, int in, int out, float[] xT, int tp, float[] y, int tokens, int rowFrom,
+                                 int rowTo) {
         float[] panel = new float[LANE_ROWS * KC], acc = new float[LANE_ROWS * tp];
         for (int r0 = rowFrom; r0 < rowTo; r0 += LANE_ROWS) {
             int rows = Math.min(LANE_ROWS, rowTo - r0);

@@ -46,14 +46,8 @@ public final class BlockDiagonal {
                     int kb = k * b;
                     DenseInt8MatMul.matVec(q.values(), q.scales(), b, b, x, xOff + kb, y, yOff, kb, kb + b);
                 },
-                (q, b, k, x, xOff, xStride, y, yOff, yStride, tokens) -> {
-                    if (tokens >= BlockDiagonalKernels.GEMM_TOKENS) {
-                        BlockDiagonalKernels.gemmInt8(q.values(), q.scales(), b, k, x, xOff, xStride, y, yOff, yStride, tokens);
-                        return;
-                    }
-                    int kb = k * b;
-                    DenseInt8MatMul.matMat(q.values(), false, q.scales(), b, b, x, xOff + kb, xStride, y, yOff, yStride, tokens, kb, kb + b);
-                });
+                (q, b, k, x, xOff, xStride, y, yOff, yStride, tokens) ->
+                        BlockDiagonalKernels.matMatInt8(q.values(), q.scales(), b, k, x, xOff, xStride, y, yOff, yStride, tokens));
 
         /** Float32 values of blocks of size b as stored values. */
         interface Pack<W> {

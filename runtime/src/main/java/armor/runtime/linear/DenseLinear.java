@@ -20,10 +20,10 @@ public final class DenseLinear implements Linear {
      * {@code armor.runtime.kernels}: one token, a few tokens (below {@code prefillTokens}), many tokens. Each
      * call covers a range of output rows, so choosing through this record costs one call per range, never one per weight.
      */
-    record Kernels(MatVec decode, MatMat smallBatch, MatMat prefill, int prefillTokens) {
+    record Kernels(MatVec decode, MatMat smallBatch, Batch prefill, int prefillTokens) {
         static final Kernels BF16 = new Kernels(DenseMatMul::bf16MatVec, DenseMatMul::bf16MatMat, DenseGemm::bf16Batch, DenseGemm.LANES_MIN_TOKENS);
-        static final Kernels F16 = new Kernels(DenseMatMul::f16MatVec, DenseMatMul::f16MatMat, DenseGemm::f16, DenseGemm.MIN_TOKENS);
-        static final Kernels F32 = new Kernels(DenseMatMul::f32MatVec, DenseMatMul::f32MatMat, DenseGemm::f32, DenseGemm.MIN_TOKENS);
+        static final Kernels F16 = new Kernels(DenseMatMul::f16MatVec, DenseMatMul::f16MatMat, Batch.of(DenseGemm::f16), DenseGemm.MIN_TOKENS);
+        static final Kernels F32 = new Kernels(DenseMatMul::f32MatVec, DenseMatMul::f32MatMat, Batch.of(DenseGemm::f32), DenseGemm.MIN_TOKENS);
 
         /** Rows [rowFrom, rowTo) of y = W x for one token. */
         interface MatVec {
@@ -33,6 +33,19 @@ public final class DenseLinear implements Linear {
         /** Rows [rowFrom, rowTo) of every token's y = W x. */
         interface MatMat {
             void rows(MemorySegment w, int in, int out, float[] x, float[] y, int tokens, int rowFrom, int rowTo);
+        }
+
+        /**
+         * Every token's y = W x, bound once per product (where a kernel lays x out once for all its ranges of rows),
+         * then run per range of rows.
+         */
+        interface Batch {
+            Parallel.RangeBody bind(MemorySegment w, int in, int out, float[] x, float[] y, int tokens);
+
+            /** A kernel with nothing to do once per product. */
+            static Batch of(MatMat kernel) {
+                return (w, in, out, x, y, tokens) -> (rowFrom, rowTo) -> kernel.rows(w, in, out, x, y, tokens, rowFrom, rowTo);
+            }
         }
     }
 
@@ -97,8 +110,10 @@ public final class DenseLinear implements Linear {
         if (tokens == 1) {
             Kernels.MatVec k = kernels.decode();
             rows = (a, b) -> k.rows(w, in, x, y, a, b);
+        } else if (tokens >= kernels.prefillTokens()) {
+            rows = kernels.prefill().bind(w, in, out, x, y, tokens);
         } else {
-            Kernels.MatMat k = tokens >= kernels.prefillTokens() ? kernels.prefill() : kernels.smallBatch();
+            Kernels.MatMat k = kernels.smallBatch();
             rows = (a, b) -> k.rows(w, in, out, x, y, tokens, a, b);
         }
         // Tiny products (small models) cost less than handing work to another thread.

@@ -131,8 +131,8 @@ public final class Sparse24Int4Matrix implements SparseCore {
     }
 
     @Override
-    public float[] inputBuffer() {
-        return new float[words * Sparse24Int4Kernels.COLS];
+    public int paddedCols() {
+        return words * Sparse24Int4Kernels.COLS;
     }
 
     @Override
@@ -155,15 +155,15 @@ public final class Sparse24Int4Matrix implements SparseCore {
             float[] xt = Sparse24Kernels.transpose(x, 0, prefilled, cols, tp);
             int blocks8 = (rows + 7) / 8;
             Parallel.forRange(blocks8, PREFILL_ROWS / 8, (from, to) -> prefill(xt, tp, prefilled, y, from, to));
-            if (prefilled < tokens) {
-                int rest = tokens - prefilled;
-                float[] xr = java.util.Arrays.copyOfRange(x, prefilled * cols, tokens * cols), yr = new float[rest * rows];
-                multiplyRest(xr, yr, rest);
-                System.arraycopy(yr, 0, y, prefilled * rows, rest * rows);
-            }
-            return;
         }
-        multiplyRest(x, y, tokens);
+        int t = prefilled, quads = (tokens - t) / 4;
+        if (quads > 0) multiplyInFours(x, y, t, quads);
+        float[] xp = inputBuffer();
+        for (t += 4 * quads; t < tokens; t++) {
+            System.arraycopy(x, t * cols, xp, 0, cols);
+            int yOff = t * rows;
+            Parallel.forRange(rowBlocks, GRAIN, (a, b) -> decodeRowBlocks(xp, y, yOff, a, b));
+        }
     }
 
     /** 8-row blocks [b8From, b8To) through {@link Sparse24Kernels#prefillDequantized}, {@link #PREFILL_ROWS} rows a chunk. */
@@ -173,26 +173,10 @@ public final class Sparse24Int4Matrix implements SparseCore {
                 words, scaleGroups, wordsPerScale, groups, rows, b0, b1, v32, m32), rows, groups, PREFILL_ROWS / 8, b8From, b8To, xt, tp, tokens, y);
     }
 
-    /** Four tokens a pass ({@link Sparse24Int4Kernels#decodeFour}), then the last 1–3 one by one. */
-    private void multiplyRest(float[] x, float[] y, int tokens) {
-        int quads = tokens / 4, cp = words * Sparse24Int4Kernels.COLS;
-        if (quads > 0) {
-            float[] xq = new float[4 * quads * cp];
-            for (int t = 0; t < 4 * quads; t++) System.arraycopy(x, t * cols, xq, t * cp, cols);
-            // row block outermost: its codes stay in cache while every quad of tokens reads them
-            Parallel.forRange(rowBlocks, GRAIN, (a, b) -> {
-                for (int rb = a; rb < b; rb++)
-                    for (int q = 0; q < quads; q++)
-                        Sparse24Int4Kernels.decodeFour(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale,
-                                xq, 4 * q * cp, cp, y, 4 * q * rows, rows, rows, rb, rb + 1);
-            });
-        }
-        float[] xp = inputBuffer();
-        for (int t = 4 * quads; t < tokens; t++) {
-            System.arraycopy(x, t * cols, xp, 0, cols);
-            int yOff = t * rows;
-            Parallel.forRange(rowBlocks, GRAIN, (a, b) -> decodeRowBlocks(xp, y, yOff, a, b));
-        }
+    @Override
+    public void decodeFourRowBlock(float[] xp, int xOff, float[] y, int yOff, int rb) {
+        Sparse24Int4Kernels.decodeFour(vals, positions, scales, zeroScales, words, scaleGroups, wordsPerScale, xp, xOff,
+                paddedCols(), y, yOff, rows, rows, rb, rb + 1);
     }
 
     @Override

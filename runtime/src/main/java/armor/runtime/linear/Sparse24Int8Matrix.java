@@ -140,13 +140,9 @@ public final class Sparse24Int8Matrix implements SparseCore {
     }
 
     /** Length of a padded input row: a multiple of 8, plus a whole row block's vector for the last pair's load. */
-    private int paddedCols() {
-        return Sparse24Kernels.roundUp(cols, 8) + blockRows;
-    }
-
     @Override
-    public float[] inputBuffer() {
-        return new float[paddedCols()];
+    public int paddedCols() {
+        return Sparse24Kernels.roundUp(cols, 8) + blockRows;
     }
 
     /**
@@ -178,16 +174,9 @@ public final class Sparse24Int8Matrix implements SparseCore {
                 scaleGroups, pairsPerScale, b0, b1, v32, m32), rows, groups, PREFILL_ROWS / 8, b8From, b8To, xt, tp, tokens, y);
     }
 
-    /** Tokens [t0, t0 + 4*quads) with {@link Sparse24Int8Kernels#decodeFour}, row block outermost (its weights stay in cache). */
-    private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
-        int cp = paddedCols();
-        float[] xp = new float[4 * quads * cp];
-        for (int t = 0; t < 4 * quads; t++) System.arraycopy(x, (t0 + t) * cols, xp, t * cp, cols);
-        Parallel.forRange(rowBlocks, 2, (from, to) -> {
-            for (int rb = from; rb < to; rb++)
-                for (int q = 0; q < quads; q++)
-                    Sparse24Int8Kernels.decodeFour(vals, meta, scales, pairs, scaleGroups, pairsPerScale, xp, 4 * q * cp, cp,
-                            y, (t0 + 4 * q) * rows, rows, rows, rb, rb + 1);
-        });
+    @Override
+    public void decodeFourRowBlock(float[] xp, int xOff, float[] y, int yOff, int rb) {
+        Sparse24Int8Kernels.decodeFour(vals, meta, scales, pairs, scaleGroups, pairsPerScale, xp, xOff, paddedCols(), y, yOff,
+                rows, rows, rb, rb + 1);
     }
 }

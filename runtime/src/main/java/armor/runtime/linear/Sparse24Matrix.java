@@ -278,14 +278,9 @@ public final class Sparse24Matrix implements SparseCore {
     }
 
     /** Length of a padded input row: a multiple of 8. */
-    private int paddedCols() {
-        return Sparse24Kernels.roundUp(cols, 8);
-    }
-
-    /** A zeroed input row as the decode kernel reads it ({@link #paddedCols()} long), for a caller that fills it itself. */
     @Override
-    public float[] inputBuffer() {
-        return new float[paddedCols()];
+    public int paddedCols() {
+        return Sparse24Kernels.roundUp(cols, 8);
     }
 
     /** x[xOff..xOff+cols) copied into an array padded with zeros to {@link #paddedCols()}, as the decode kernel reads it. */
@@ -316,17 +311,10 @@ public final class Sparse24Matrix implements SparseCore {
         for (t += 4 * quads; t < tokens; t++) decode(x, t * cols, y, t * rows);
     }
 
-    /** Tokens [t0, t0 + 4*quads) of {@link #multiply} with the type's four-token decode kernel. */
-    private void multiplyInFours(float[] x, float[] y, int t0, int quads) {
-        int cp = paddedCols();
-        float[] xp = new float[4 * quads * cp];
-        for (int t = 0; t < 4 * quads; t++) System.arraycopy(x, (t0 + t) * cols, xp, t * cp, cols);
-        // row block outermost: its rows of weights stay in cache while every quad of tokens reads them
-        Parallel.forRange(rowBlocks, 2, (from, to) -> {
-            for (int rb = from; rb < to; rb++)
-                for (int q = 0; q < quads; q++)
-                    values.decodeFour(meta, groups, xp, 4 * q * cp, cp, y, (t0 + 4 * q) * rows, rows, rows, rb, rb + 1);
-        });
+    /** The type's four-token decode kernel (bf16 only: {@link #multiply} gives f16 and f32 batches to prefill). */
+    @Override
+    public void decodeFourRowBlock(float[] xp, int xOff, float[] y, int yOff, int rb) {
+        values.decodeFour(meta, groups, xp, xOff, paddedCols(), y, yOff, rows, rows, rb, rb + 1);
     }
 
     /** Single-threaded prefill of rows [from, to) from the transposed input (see {@link Sparse24Kernels#prefill}). */

@@ -58,7 +58,7 @@ public enum WeightFormat {
             Kernels.TWO_FOUR_INT8, false, false),
     ARMOR_INT8(ARMOR, INT8, SparseLinearLoader::load, WeightFormat::packArmor,
             new Kernels(Kernels.TWO_FOUR_INT8.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT8.smallBatch()
-                    + ", A' and B' DenseInt8MatMul.matMat", Kernels.TWO_FOUR_INT8.prefill() + ", A' and B' DenseInt8MatMul.matMat"), false, false),
+                    + ", A' and B' BlockDiagonalKernels.matMatInt8", Kernels.TWO_FOUR_INT8.prefill() + ", A' and B' BlockDiagonalKernels.matMatInt8"), false, false),
     // 4-bit codes with group scales (and zero points): compressed-tensors' pack-quantized tensors (Int4Tensors) or GPTQ's
     // qweight/qzeros/scales (GptqTensors), both read into an Int4Matrix; packed from floats symmetric, as
     // `armor quantize --bits 4` writes by default
@@ -71,7 +71,7 @@ public enum WeightFormat {
     // core itself (stories15M, block 16: 8.8 % extra parameters at 4 bytes against 0.375 bytes a weight for the core)
     ARMOR_INT4(ARMOR, INT4, SparseLinearLoader::loadInt4, WeightFormat::packArmor,
             new Kernels(Kernels.TWO_FOUR_INT4.decode() + ", A' and B' DenseInt8MatMul.matVec", Kernels.TWO_FOUR_INT4.smallBatch()
-                    + ", A' and B' DenseInt8MatMul.matMat", Kernels.TWO_FOUR_INT4.prefill() + ", A' and B' DenseInt8MatMul.matMat"), false, false),
+                    + ", A' and B' BlockDiagonalKernels.matMatInt8", Kernels.TWO_FOUR_INT4.prefill() + ", A' and B' BlockDiagonalKernels.matMatInt8"), false, false),
     // compressed-tensors' float-quantized weights (P.weight in e4m3 with P.weight_scale): Fp8Weights dequantizes them to
     // float32 when a folder opens, and where their values are 2:4 Sparse24View presents them as a TWO_FOUR_F32 core;
     // so the loader only sees raw fp8 from an unwrapped source, and then refuses its dtype
