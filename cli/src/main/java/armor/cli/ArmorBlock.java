@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
 /**
- * The {@code --block} option (a mixin) of {@code prune} and {@code prune-serve}: {@code auto} (the default,
- * {@link BlockRule#auto} on the model's projection shapes) or a block size, a positive multiple of 4.
+ * ARMOR's options (a mixin) of {@code prune} and {@code prune-serve}: {@code --block}, {@code auto} (the default,
+ * {@link BlockRule#auto} on the model's projection shapes) or a block size, a positive multiple of 4; and
+ * {@code --refit}/{@code --no-refit} ({@link armor.pruner.armor.ArmorRefit}).
  */
 final class ArmorBlock {
     static final String AUTO = "auto";
@@ -22,6 +23,12 @@ final class ArmorBlock {
             + "the largest b ≤ 128 whose A' and B' add at most 10 %% to the pruned projections' parameters, else 4) "
             + "or a multiple of 4")
     String value = AUTO;
+
+    @Option(names = "--refit", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "ARMOR: after the block coordinate descent, refit A', the kept values and B' on the full "
+                    + "layer loss tr(E·XᵀX·Eᵀ), layer by layer on the refitted layers' outputs, masks fixed (default; "
+                    + "docs/pruner.md). --no-refit: the paper's algorithm alone")
+    boolean refit = true;
 
     /** Checks the option's form: a usage error (exit 2) unless {@code auto} or a positive multiple of 4. */
     void check(CommandSpec spec) {

@@ -147,7 +147,7 @@ public final class PruneCommand implements Callable<Integer> {
         int b = method == PruneMethod.ARMOR && Files.isDirectory(model)
                 ? block.resolve(ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
         PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, dest,
-                threads == null ? Parallel.threads() : threads, int8);
+                threads == null ? Parallel.threads() : threads, int8, block.refit);
         try {
             if (plan) {
                 printPlan(Pruner.plan(job, new PruneReporter()));
@@ -193,7 +193,7 @@ public final class PruneCommand implements Callable<Integer> {
         if (!Files.exists(pruned)) {
             int b = method == PruneMethod.ARMOR ? block.resolve(ConfigReader.read(model), System.err) : BlockRule.AUTO_MAX;
             PruneJob job = new PruneJob(model, method, calib, samples, seq, windows, iters, b, seed, pruned,
-                    threads == null ? Parallel.threads() : threads, null);
+                    threads == null ? Parallel.threads() : threads, null, block.refit);
             try {
                 printSummary(Pruner.run(job, RunStage.whole(), new PruneReporter()));
             } catch (PruneUsageException e) {

@@ -139,7 +139,7 @@ public final class PruneServeCommand implements Callable<Integer> {
             System.err.printf("armor: %s: %d windows of %d tokens; calibrating on windows %s, scoring windows %s%n",
                     calib, split.scored().to(), window, split.calibration(), split.scored());
             b = m == PruneMethod.ARMOR ? block.resolve(dense.config(), System.err) : BlockRule.AUTO_MAX;
-            identity = PruneServeIdentity.of(dir, m, calib, split.calibration().toString(), split.seq(), iters, b, seed, quantize.quantize,
+            identity = PruneServeIdentity.of(dir, m, calib, split.calibration().toString(), split.seq(), iters, b, block.refit, seed, quantize.quantize,
                     quantize.groupSize, split.scored().toString());
             reuse = identity.reuse(target, out != null, System.err); // before any measuring
             before = measure("dense", dense, split);
@@ -153,7 +153,7 @@ public final class PruneServeCommand implements Callable<Integer> {
 
         if (!reuse) {
             PruneJob job = new PruneJob(model, m, calib, samples, split.seq(), split.calibration().toString(), iters, b, seed,
-                    target, Parallel.threads(), int8);
+                    target, Parallel.threads(), int8, block.refit);
             try {
                 Pruner.run(job, new PruneReporter());
                 identity.write(target); // what the folder was made from, for the next run to compare

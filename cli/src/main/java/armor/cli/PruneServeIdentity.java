@@ -59,7 +59,7 @@ public record PruneServeIdentity(ModelFiles model, String method, Map<String, St
      * iterations and block for the others; calibration, windows and seed for methods that use no data).
      */
     static PruneServeIdentity of(Path model, PruneMethod method, Path calib, String calibrationWindows, int seq,
-                                 int iterations, int block, long seed, String quantize, Integer groupSize,
+                                 int iterations, int block, boolean refit, long seed, String quantize, Integer groupSize,
                                  String heldOut) {
         Map<String, String> options = new TreeMap<>();
         options.put("--quantize", Objects.toString(quantize, "none"));
@@ -67,6 +67,7 @@ public record PruneServeIdentity(ModelFiles model, String method, Map<String, St
         if (method == PruneMethod.ARMOR) {
             options.put("--iters", String.valueOf(iterations));
             options.put("--block", String.valueOf(block));
+            options.put("--refit", String.valueOf(refit));
         }
         FileIdentity calibration = null;
         if (method.needsData()) {

@@ -85,11 +85,11 @@ class PruneServeIdentityTest {
     void prunesServesOwnDefaultFolderAgainButRefusesAnOutItWasGiven() throws Exception {
         Path out = tmp.resolve("default");
         PruneServeIdentity old = PruneServeIdentity.of(STORIES, armor.pruner.run.PruneMethod.WANDA, TEXT, "0:2", 64,
-                2000, 128, 0, null, null, "10:12");
+                2000, 128, true, 0, null, null, "10:12");
         Files.createDirectory(out);
         old.write(out);
         PruneServeIdentity now = PruneServeIdentity.of(STORIES, armor.pruner.run.PruneMethod.WANDA, TEXT, "0:2", 64,
-                2000, 128, 7, null, null, "10:12");
+                2000, 128, true, 7, null, null, "10:12");
         assertEquals(List.of("--seed 0, this run 7"), old.differences(now));
         assertEquals(old, PruneServeIdentity.read(out), "read back as the same record");
 

@@ -12,9 +12,18 @@ import java.nio.file.Path;
  *                for the spec's random sampling of {@code samples} sequences
  * @param threads worker threads (matrices are spread over them)
  * @param quantize write the checkpoint with int8 weights as this says, or null for the model dtype
+ * @param refit   ARMOR only: refit A', the kept values and B' on the full layer loss after the block coordinate
+ *                descent ({@code armor.pruner.armor.ArmorRefit}); false runs the paper's algorithm alone
  */
 public record PruneJob(Path model, PruneMethod method, Path calib, int samples, int seq, String windows,
-                       int iterations, int block, long seed, Path out, int threads, Int8Scheme quantize) {
+                       int iterations, int block, long seed, Path out, int threads, Int8Scheme quantize,
+                       boolean refit) {
+
+    /** A job with ARMOR's refit (the default of {@code armor prune}). */
+    public PruneJob(Path model, PruneMethod method, Path calib, int samples, int seq, String windows,
+                    int iterations, int block, long seed, Path out, int threads, Int8Scheme quantize) {
+        this(model, method, calib, samples, seq, windows, iterations, block, seed, out, threads, quantize, true);
+    }
 
     /** A job that writes the model dtype (no quantization). */
     public PruneJob(Path model, PruneMethod method, Path calib, int samples, int seq, String windows,
@@ -40,6 +49,7 @@ public record PruneJob(Path model, PruneMethod method, Path calib, int samples, 
         if (method == PruneMethod.ARMOR) {
             s.append("iterations ").append(iterations).append('\n');
             s.append("block ").append(block).append('\n');
+            s.append("refit ").append(refit).append('\n');
         }
         return s.toString();
     }

@@ -1,6 +1,7 @@
 package armor.pruner.run;
 
 import armor.pruner.armor.ArmorOptimizer;
+import armor.pruner.armor.ArmorRefit;
 import armor.pruner.armor.ArmorSettings;
 import armor.pruner.armor.BlockRule;
 import armor.pruner.armor.Overhead;
@@ -14,6 +15,9 @@ import armor.pruner.method.Wanda;
 import armor.pruner.nowag.NoWagNormalization;
 import armor.pruner.nowag.ProxyLoss;
 import armor.runtime.kernels.TensorFloats;
+import armor.runtime.linear.ArmorLinear;
+import armor.runtime.linear.BlockDiagonal;
+import armor.runtime.linear.Linear;
 import armor.runtime.linear.LinearLoader;
 import armor.runtime.linear.Sparse24Core;
 import armor.runtime.linear.Sparse24Linear;
@@ -182,6 +186,9 @@ public final class Pruner {
                 pruneSequential(model, mine, done, work, calib);
             } else if (done.size() < mine.size()) {
                 pruneIndependent(model, mine, done, work, inputs(statistics(model, calib, work, null)));
+            }
+            if (stage.kind() == RunStage.Kind.WHOLE && job.method() == PruneMethod.ARMOR && job.refit()) {
+                refit(model, mine, done, work, calib);
             }
             List<LinearResult> results = new ArrayList<>();
             for (Target t : mine) results.add(done.get(t.prefix()));
@@ -519,21 +526,100 @@ public final class Pruner {
     private static void install(Model model, Target t, LinearResult r) {
         float[] bias = LinearLoader.bias(model.weights(), t.prefix(), t.rows());
         Sparse24Core core = Sparse24Core.fromMask(r.values(), r.mask().toBooleans(), t.rows(), t.cols());
-        model.decoder().layer(t.layer()).setLinear(t.projection(),
-                new Sparse24Linear(Sparse24Matrix.fromCore(core, t.dtype()), bias));
+        Sparse24Matrix matrix = Sparse24Matrix.fromCore(core, t.dtype());
+        Linear linear = !r.isArmor() ? new Sparse24Linear(matrix, bias)
+                : new ArmorLinear(matrix, BlockDiagonal.fromFloats(r.a(), t.rows() / r.blockOut(), r.blockOut(), t.dtype()),
+                        BlockDiagonal.fromFloats(r.b(), t.cols() / r.blockIn(), r.blockIn(), t.dtype()), bias);
+        model.decoder().layer(t.layer()).setLinear(t.projection(), linear);
     }
 
     /** Prunes the targets not yet done, matrices spread over the worker threads, largest first. */
     private void pruneIndependent(Model model, List<Target> targets, Map<String, LinearResult> done, WorkFolder work,
                                   Inputs stats) {
-        List<Target> todo = new ArrayList<>(targets.stream().filter(t -> !done.containsKey(t.prefix())).toList());
+        List<Target> todo = targets.stream().filter(t -> !done.containsKey(t.prefix())).toList();
         if (todo.isEmpty()) return;
-        todo.sort(Comparator.comparingLong((Target t) -> (long) t.rows() * t.cols()).reversed());
         boolean armor = job.method() == PruneMethod.ARMOR;
         long total = armor ? (long) job.iterations() * todo.size() : todo.size();
         AtomicLong progress = new AtomicLong();
         long start = System.nanoTime();
-        int threads = Math.max(1, Math.min(job.threads(), todo.size()));
+        for (LinearResult r : onWorkers(todo, t -> {
+            LinearResult r = pruneOne(model, t, stats, progress, total);
+            work.save(r);
+            return r;
+        }, (r, t) -> line(r, t))) {
+            done.put(r.prefix(), r);
+        }
+        rep.info(String.format(Locale.ROOT, "%s: %d projections in %.1f s", job.method().cliName(), todo.size(),
+                (System.nanoTime() - start) / 1e9));
+    }
+
+    /**
+     * ARMOR's refit on the full layer loss ({@link ArmorRefit}), layer by layer: layer ℓ's Gram matrices come from
+     * the model whose layers before ℓ are already refitted, so each projection is fitted to the inputs it will see.
+     * Each refitted projection is saved in the work folder ({@value #REFIT}prefix), so a rerun after a kill resumes.
+     */
+    private void refit(Model model, List<Target> targets, Map<String, LinearResult> done, WorkFolder work,
+                       CalibrationSet calib) {
+        long start = System.nanoTime();
+        int layers = model.config().numLayers();
+        for (int l = 0; l < layers; l++) {
+            final int layer = l;
+            List<Target> mine = targets.stream().filter(t -> t.layer() == layer).toList();
+            List<Target> todo = new ArrayList<>();
+            for (Target t : mine) {
+                if (work.has(REFIT + t.prefix())) done.put(t.prefix(), work.load(REFIT + t.prefix(), t.prefix()));
+                else todo.add(t);
+            }
+            if (!todo.isEmpty()) {
+                ActivationStatistics stats = collect(model, calib, l, l + 1, true,
+                        "refit: calibration (layer " + l + " on refitted layers < " + l + ")");
+                AtomicLong progress = new AtomicLong();
+                for (LinearResult r : onWorkers(todo, t -> {
+                    LinearResult r = refitOne(model, t, done.get(t.prefix()), stats.input(t.layer(), t.projection()).gram());
+                    report(progress.incrementAndGet(), todo.size(), "refit layer " + layer + ": " + t.prefix());
+                    work.save(REFIT + t.prefix(), r);
+                    return r;
+                }, (r, t) -> null)) {
+                    done.put(r.prefix(), r);
+                }
+            }
+            for (Target t : mine) install(model, t, done.get(t.prefix()));
+        }
+        rep.info(String.format(Locale.ROOT, "refit: %d projections in %.1f s", targets.size(),
+                (System.nanoTime() - start) / 1e9));
+    }
+
+    private LinearResult refitOne(Model model, Target t, LinearResult armor, double[] gram) {
+        long s0 = System.nanoTime();
+        float[] w = denseWeight(model, t);
+        ArmorRefit.Result f = ArmorRefit.refit(w, t.rows(), t.cols(), armor.a(), armor.blockOut(), armor.values(),
+                armor.b(), armor.blockIn(), armor.mask(), gram, ArmorRefit.ROUNDS, ArmorRefit.CG_ITERATIONS);
+        double seconds = (System.nanoTime() - s0) / 1e9;
+        synchronized (rep) {
+            rep.progressDone();
+            rep.info(String.format(Locale.ROOT, "%-32s %5d×%-5d refit: layer loss %.5f → %.5f (%.2f s)", t.prefix(),
+                    t.rows(), t.cols(), f.lossBefore(), f.lossAfter(), seconds));
+        }
+        // the proxy losses stay the block coordinate descent's (NoWag's loss, comparable across methods)
+        return new LinearResult(t.prefix(), t.rows(), t.cols(), f.core(), armor.mask(), f.a(), armor.blockOut(),
+                f.b(), armor.blockIn(), armor.lossBefore(), armor.lossAfter(), armor.iterations(),
+                armor.seconds() + seconds);
+    }
+
+    /** A task of one projection, run on a worker. */
+    private interface ProjectionTask {
+        LinearResult run(Target t);
+    }
+
+    /**
+     * Runs {@code task} for every target on the worker threads, largest matrices first, and returns the results in
+     * the order they were given. {@code line} (when it returns a line) is logged as each one finishes.
+     */
+    private List<LinearResult> onWorkers(List<Target> targets, ProjectionTask task,
+                                         java.util.function.BiFunction<LinearResult, Target, String> line) {
+        List<Target> order = new ArrayList<>(targets);
+        order.sort(Comparator.comparingLong((Target t) -> (long) t.rows() * t.cols()).reversed());
+        int threads = Math.max(1, Math.min(job.threads(), order.size()));
         ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
             Thread th = new Thread(r, "armor-prune");
             th.setDaemon(true);
@@ -541,26 +627,25 @@ public final class Pruner {
         });
         try {
             List<Future<LinearResult>> futures = new ArrayList<>();
-            for (Target t : todo) {
+            for (Target t : order) {
                 futures.add(pool.submit(() -> {
-                    LinearResult r = pruneOne(model, t, stats, progress, total);
-                    work.save(r);
-                    synchronized (rep) {
-                        rep.progressDone();
-                        rep.info(line(r, t));
+                    LinearResult r = task.run(t);
+                    String text = line.apply(r, t);
+                    if (text != null) {
+                        synchronized (rep) {
+                            rep.progressDone();
+                            rep.info(text);
+                        }
                     }
                     return r;
                 }));
             }
-            for (int i = 0; i < futures.size(); i++) {
-                LinearResult r = result(futures.get(i));
-                done.put(r.prefix(), r);
-            }
+            List<LinearResult> results = new ArrayList<>();
+            for (Future<LinearResult> f : futures) results.add(result(f));
+            return results;
         } finally {
             pool.shutdownNow();
         }
-        rep.info(String.format(Locale.ROOT, "%s: %d projections in %.1f s", job.method().cliName(), todo.size(),
-                (System.nanoTime() - start) / 1e9));
     }
 
     /** The result of a worker's task: its own exception rethrown as it is, an interrupt as an interrupt. */
@@ -586,6 +671,9 @@ public final class Pruner {
         return String.format(Locale.ROOT, "%-32s %5d×%-5d proxy loss %.5f → %.5f (%.2f s%s)", r.prefix(), t.rows(),
                 t.cols(), r.lossBefore(), r.lossAfter(), r.seconds(), it);
     }
+
+    /** Where a refitted projection is saved in the work folder: this, then its prefix. */
+    static final String REFIT = "refit.";
 
     private LinearResult pruneOne(Model model, Target t, Inputs stats, AtomicLong progress,
                                   long total) {

@@ -210,7 +210,12 @@ public final class WorkFolder {
         return Files.isRegularFile(fileOf(prefix));
     }
 
-    public synchronized void save(LinearResult r) {
+    public void save(LinearResult r) {
+        save(r.prefix(), r);
+    }
+
+    /** Saves a result under another name than its prefix (a later stage's result of the same projection). */
+    public synchronized void save(String key, LinearResult r) {
         List<Tensor> tensors = new ArrayList<>();
         tensors.add(floats("values", r.values(), r.rows(), r.cols()));
         byte[] mask = r.mask().patternBytes();
@@ -227,7 +232,7 @@ public final class WorkFolder {
         meta.put("loss_after", Double.toString(r.lossAfter()));
         meta.put("iterations", Integer.toString(r.iterations()));
         meta.put("seconds", Double.toString(r.seconds()));
-        SafetensorsWriter.write(fileOf(r.prefix()), tensors, meta);
+        SafetensorsWriter.write(fileOf(key), tensors, meta);
     }
 
     private static Tensor floats(String name, float[] v, long... shape) {
@@ -235,7 +240,12 @@ public final class WorkFolder {
     }
 
     public LinearResult load(String prefix) {
-        Path f = fileOf(prefix);
+        return load(prefix, prefix);
+    }
+
+    /** The result saved under {@code key} ({@link #save(String, LinearResult)}), for the projection {@code prefix}. */
+    public LinearResult load(String key, String prefix) {
+        Path f = fileOf(key);
         try (Arena arena = Arena.ofConfined()) {
             SafetensorsFile file = SafetensorsFile.open(f, arena);
             Map<String, String> meta = file.metadata();
