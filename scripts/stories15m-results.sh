@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Reproduces the stories15M table of docs/results.md: karpathy's stories15M (../shared/models/stories15M-hf) dense, pruned
-# to 2:4 by magnitude, Wanda, SparseGPT and ARMOR (block auto), ARMOR and SparseGPT after recovery, and ARMOR after
+# to 2:4 by magnitude, Wanda, SparseGPT and ARMOR (block auto; the paper's algorithm alone and with armor's refit, the
+# default), ARMOR and SparseGPT after recovery, and ARMOR after
 # recovery quantized to int8. Held-out protocol: calibration on windows 0:64 of tinystories.txt (one token stream with
 # one BOS, windows of 256 tokens), perplexity on windows 64:204 of the same stream (never calibrated on).
 # Columns: held-out perplexity, ratio to dense, weight bytes read per decoded token (`armor inspect`), batch-1 decode
@@ -29,7 +30,8 @@ rows=(
   "magnitude|magnitude 2:4|prune --method magnitude"
   "wanda|Wanda 2:4|prune --method wanda"
   "sparsegpt|SparseGPT 2:4|prune --method sparsegpt"
-  "armor|ARMOR 2:4 (\`--iters $iters\`, block auto)|prune --method armor --iters $iters"
+  "armor-paper|ARMOR 2:4, the paper's algorithm alone (\`--iters $iters --no-refit\`, block auto)|prune --method armor --iters $iters --no-refit"
+  "armor|ARMOR 2:4 + refit (\`--iters $iters\`, block auto; the default)|prune --method armor --iters $iters"
   "armor-recovered|ARMOR + recovery|recover armor"
   "sparsegpt-recovered|SparseGPT + recovery|recover sparsegpt"
   "armor-recovered-int8|ARMOR + recovery, int8|quantize armor-recovered"

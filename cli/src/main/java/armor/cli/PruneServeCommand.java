@@ -162,7 +162,8 @@ public final class PruneServeCommand implements Callable<Integer> {
             }
         }
 
-        String label = (m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + ")" : m.cliName() + " 2:4") + (int8 != null ? " int8" : "");
+        String label = (m == PruneMethod.ARMOR ? "armor 2:4 (b=" + b + (block.refit ? "" : ", --no-refit") + ")"
+                : m.cliName() + " 2:4") + (int8 != null ? " int8" : "");
         List<String> heads = new ArrayList<>(List.of("dense"));
         List<Measured> cols = new ArrayList<>(List.of(before));
         if (naive != null) {
