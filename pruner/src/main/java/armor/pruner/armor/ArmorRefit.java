@@ -58,7 +58,7 @@ public final class ArmorRefit {
         this.h = new float[n * n];
         for (int i = 0; i < n; i++) {
             for (int j = 0; j <= i; j++) {
-                // ActivationStatistics fills the lower triangle and mirrors it; read both halves the same way
+                // symmetric by construction; taking one triangle keeps H exactly symmetric after rounding
                 float v = (float) (gram[i * n + j] * scale);
                 h[i * n + j] = v;
                 h[j * n + i] = v;
@@ -68,7 +68,8 @@ public final class ArmorRefit {
         for (int j = 0; j < n; j++) h[j * n + j] += (float) lambda;
         this.wh = new float[m * n];
         BlockGemm.gemm(m, n, n, w, 0, n, 1, h, 0, n, wh, 0, n, false);
-        this.norm = undamped(w);
+        double wNorm = undamped(w);
+        this.norm = wNorm > 0 ? wNorm : 1; // a zero weight (or no signal): report the absolute loss
     }
 
     /**
