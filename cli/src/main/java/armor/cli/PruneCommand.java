@@ -233,6 +233,10 @@ public final class PruneCommand implements Callable<Integer> {
         if (p.statsSeconds() > 0) {
             System.out.printf(Locale.ROOT, "calibration pass: about %.1f s (once, --stage stats)%n", p.statsSeconds());
         }
+        if (p.refitSeconds() > 0) {
+            System.out.printf(Locale.ROOT, "refit after ARMOR: about %s (one calibration pass a layer; in the "
+                    + "assembling run, on one machine; --no-refit skips it)%n", duration(p.refitSeconds()));
+        }
         System.out.printf(Locale.ROOT, "estimated wall time with %d threads per machine:%n", p.threads());
         System.out.printf(Locale.ROOT, "%8s %14s %16s%n", "shards", "wall", "busiest shard");
         for (PrunePlan.Estimate e : p.estimates()) {

@@ -187,6 +187,10 @@ class ShardedPruneTest {
         assertEquals(0, plan.exit(), plan.err());
         assertTrue(plan.out().contains("model.layers.4.mlp.down_proj") && plan.out().contains("64×172"), plan.out());
         assertTrue(plan.out().matches("(?s).*measured: ARMOR, \\d+ iterations of .* s/iteration.*"), plan.out());
+        assertTrue(plan.out().matches("(?s).*refit after ARMOR: about [0-9.]+ (s|min|h) .*"), plan.out());
+        Run noRefit = cli(args("armor", out, "--plan", "--no-refit"));
+        assertEquals(0, noRefit.exit(), noRefit.err());
+        assertFalse(noRefit.out().contains("refit"), noRefit.out());
         for (int n : new int[] {1, 2, 4, 8, 16, 32}) {
             assertTrue(plan.out().lines().anyMatch(l -> l.matches(" +" + n + " +[0-9.]+ (s|min|h).*")), n + "\n" + plan.out());
         }

@@ -8,14 +8,16 @@ import java.util.List;
  *
  * @param measured    what was measured, e.g. "ARMOR 12 iterations of model.layers.0.mlp.down_proj: 0.081 s/it"
  * @param statsSeconds the calibration pass (estimated from one sample), 0 without calibration
+ * @param refitSeconds ARMOR's refit (in the assembling run, on one machine, after every shard), 0 without it
  * @param threads     worker threads per machine (matrices run in parallel, one per thread)
  * @param shardable   false for the sequential methods (Wanda, SparseGPT), which run on one machine only
  */
-public record PrunePlan(List<Projection> projections, String measured, double statsSeconds, int threads,
+public record PrunePlan(List<Projection> projections, String measured, double statsSeconds, double refitSeconds,
+                        int threads,
                         boolean shardable, List<Estimate> estimates) {
     /** One projection: its shape and estimated seconds on one thread of this machine. */
     public record Projection(String prefix, int rows, int cols, double seconds) {}
 
-    /** Estimated wall time with {@code shards} machines like this one (calibration pass included). */
+    /** Estimated wall time with {@code shards} machines like this one (calibration pass and refit included). */
     public record Estimate(int shards, double seconds, double busiestShardSeconds) {}
 }

@@ -237,6 +237,7 @@ public final class Pruner {
             float[] h = new float[largest.cols()];
             java.util.Arrays.fill(h, 1f); // the cost does not depend on the data
             double perUnit; // seconds per unit of cost(t)
+            double refitSeconds = 0;
             String measured;
             if (job.method() == PruneMethod.ARMOR) {
                 ArmorOptimizer opt = new ArmorOptimizer(w, largest.rows(), largest.cols(), h,
@@ -256,6 +257,7 @@ public final class Pruner {
                 measured = String.format(Locale.ROOT, "ARMOR, %d iterations of %s (%d×%d): %.4f s/iteration, "
                         + "%d iterations per projection (early stopping can end sooner)", it, largest.prefix(),
                         largest.rows(), largest.cols(), perIt, job.iterations());
+                if (job.refit()) refitSeconds = refitEstimate(model, targets, largest, w, opt, statsSeconds);
             } else {
                 long s0 = System.nanoTime();
                 switch (job.method()) {
@@ -294,10 +296,33 @@ public final class Pruner {
                     double[] a = mine.stream().mapToDouble(Double::doubleValue).toArray();
                     busiest = Math.max(busiest, ShardPartition.makespan(a, threads));
                 }
-                estimates.add(new PrunePlan.Estimate(n, statsSeconds + busiest, busiest));
+                estimates.add(new PrunePlan.Estimate(n, statsSeconds + busiest + refitSeconds, busiest));
             }
-            return new PrunePlan(rows, measured, statsSeconds, threads, shardable, estimates);
+            return new PrunePlan(rows, measured, statsSeconds, refitSeconds, threads, shardable, estimates);
         }
+    }
+
+    /**
+     * The refit's wall time on this machine: one refit of the largest projection, timed (after one to compile it
+     * when that is quick), scaled by m·n² to the others and spread over the threads, plus one calibration pass a
+     * layer.
+     */
+    private double refitEstimate(Model model, List<Target> targets, Target largest, float[] w, ArmorOptimizer opt,
+                                 double passSeconds) {
+        int n = largest.cols();
+        double[] gram = new double[n * n];
+        for (int i = 0; i < n; i++) gram[i * n + i] = 1;
+        double sec = 0;
+        for (int run = 0; run < 2 && (run == 0 || sec < 2); run++) {
+            long s0 = System.nanoTime();
+            ArmorRefit.refit(w, largest.rows(), n, opt.foldedA(), opt.blockOut(), opt.core(), opt.foldedB(),
+                    opt.blockIn(), opt.mask(), gram, ArmorRefit.ROUNDS, ArmorRefit.CG_ITERATIONS);
+            sec = (System.nanoTime() - s0) / 1e9;
+        }
+        double units = 0;
+        for (Target t : targets) units += (double) t.rows() * t.cols() * t.cols();
+        double perUnit = sec / ((double) largest.rows() * n * n);
+        return perUnit * units / Math.max(1, job.threads()) + passSeconds * model.config().numLayers();
     }
 
     /** Relative cost of pruning one projection: ARMOR's iteration is 6·m·n·b multiply-adds with b per side. */
@@ -612,8 +637,9 @@ public final class Pruner {
     }
 
     /**
-     * Runs {@code task} for every target on the worker threads, largest matrices first, and returns the results in
-     * the order they were given. {@code line} (when it returns a line) is logged as each one finishes.
+     * Runs {@code task} for every target on the worker threads, largest matrices first (so the last to start are
+     * the quickest), and returns the results in that order. {@code line} (when it returns a line) is logged as each
+     * one finishes.
      */
     private List<LinearResult> onWorkers(List<Target> targets, ProjectionTask task,
                                          java.util.function.BiFunction<LinearResult, Target, String> line) {
