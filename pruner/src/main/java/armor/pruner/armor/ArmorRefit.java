@@ -1,5 +1,6 @@
 package armor.pruner.armor;
 
+import armor.pruner.method.DampedHessian;
 import armor.pruner.sparsity.Mask24;
 import armor.runtime.kernels.BlockGemm;
 
@@ -203,19 +204,8 @@ public final class ArmorRefit {
      * columns), by Cholesky in double; null when Q is not positive definite.
      */
     static double[] solveSymmetric(double[] q, int size, double[] r) {
-        double[] l = new double[size * size];
-        for (int j = 0; j < size; j++) {
-            double d = q[j * size + j];
-            for (int k = 0; k < j; k++) d -= l[j * size + k] * l[j * size + k];
-            if (!(d > 0)) return null;
-            double ljj = Math.sqrt(d);
-            l[j * size + j] = ljj;
-            for (int i = j + 1; i < size; i++) {
-                double s = q[i * size + j];
-                for (int k = 0; k < j; k++) s -= l[i * size + k] * l[j * size + k];
-                l[i * size + j] = s / ljj;
-            }
-        }
+        double[] l = DampedHessian.cholesky(q, size);
+        if (l == null) return null;
         double[] x = r.clone();
         for (int c = 0; c < size; c++) {
             for (int i = 0; i < size; i++) { // L y = r

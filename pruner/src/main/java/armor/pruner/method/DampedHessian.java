@@ -6,7 +6,7 @@ package armor.pruner.method;
  * triangular. Row j of U carries the error of column j into the later columns. Computed in double: the factorization of
  * an n×n matrix is cheap next to the statistics, and double keeps it stable for ill-conditioned Gram matrices.
  */
-final class DampedHessian {
+public final class DampedHessian {
     static final double DAMP = 0.01;
 
     private DampedHessian() {}
@@ -89,7 +89,7 @@ final class DampedHessian {
     }
 
     /** Lower Cholesky factor of a symmetric matrix, or null if it is not positive definite. */
-    static double[] cholesky(double[] A, int n) {
+    public static double[] cholesky(double[] A, int n) {
         double[] L = new double[n * n];
         for (int j = 0; j < n; j++) {
             double d = A[j * n + j];
