@@ -142,21 +142,38 @@ class ArmorRefitTest {
 
     // ---- the tests ---------------------------------------------------------------------------------------------
 
+    /** One step of the refit on (A, C, B) in place, from loss f; returns the loss after it. */
+    @FunctionalInterface
+    private interface Step {
+        double run(ArmorRefit r, float[] a, float[] c, float[] b, double f);
+    }
+
+    /**
+     * Runs {@code step} on a random problem and checks that it lowers the loss, leaves the other two parameters
+     * alone, and ends where the gradient of its own parameter ({@code which}: 0 C, 1 A, 2 B) has vanished.
+     * Returns the stepped (A, C, B).
+     */
+    private static float[][] assertStepEndsAtItsMinimum(Problem p, int which, Step step) {
+        ArmorRefit r = p.refit();
+        float[] a = p.a().clone(), c = p.c().clone(), b = p.b().clone();
+        double before = gradientNorms(p, a, c, b)[which];
+        double f0 = r.loss(a, c, b);
+        double f1 = step.run(r, a, c, b, f0);
+        assertTrue(f1 < f0, "the step lowers the loss: " + f0 + " → " + f1);
+        if (which != 1) assertArrayEquals(p.a(), a, "A untouched");
+        if (which != 0) assertArrayEquals(p.c(), c, "C untouched");
+        if (which != 2) assertArrayEquals(p.b(), b, "B untouched");
+        double after = gradientNorms(p, a, c, b)[which];
+        assertTrue(after < 1e-3 * before, "‖∂f/∂" + "CAB".charAt(which) + "‖ " + before + " → " + after);
+        return new float[][] {a, c, b};
+    }
+
     @Test
     void coreStepEndsWhereTheCoreGradientVanishes() {
         Problem p = problem(1);
-        ArmorRefit r = p.refit();
-        float[] a = p.a().clone(), c = p.c().clone(), b = p.b().clone();
-        double before = gradientNorms(p, a, c, b)[0];
-        double f0 = r.loss(a, c, b);
-        double f1 = r.stepCore(a, c, b, f0, 200);
-        assertTrue(f1 < f0, "the C step lowers the loss: " + f0 + " → " + f1);
-        assertArrayEquals(p.a(), a, "A untouched");
-        assertArrayEquals(p.b(), b, "B untouched");
+        float[] c = assertStepEndsAtItsMinimum(p, 0, (r, a, cc, b, f) -> r.stepCore(a, cc, b, f, 200))[1];
         boolean[] keep = p.mask().toBooleans();
         for (int i = 0; i < c.length; i++) if (!keep[i]) assertEquals(0f, c[i], "pruned value " + i + " stays zero");
-        double after = gradientNorms(p, a, c, b)[0];
-        assertTrue(after < 1e-3 * before, "‖∂f/∂C‖ " + before + " → " + after);
     }
 
     @Test
@@ -178,28 +195,12 @@ class ArmorRefitTest {
 
     @Test
     void aStepIsTheExactBlockSolution() {
-        Problem p = problem(4);
-        ArmorRefit r = p.refit();
-        float[] a = p.a().clone(), c = p.c().clone(), b = p.b().clone();
-        double before = gradientNorms(p, a, c, b)[1];
-        double f0 = r.loss(a, c, b);
-        assertTrue(r.stepA(a, c, b, f0) < f0);
-        assertArrayEquals(p.c(), c, "C untouched");
-        double after = gradientNorms(p, a, c, b)[1];
-        assertTrue(after < 1e-3 * before, "‖∂f/∂A‖ " + before + " → " + after);
+        assertStepEndsAtItsMinimum(problem(4), 1, (r, a, c, b, f) -> r.stepA(a, c, b, f));
     }
 
     @Test
     void bStepEndsWhereTheBlockGradientVanishes() {
-        Problem p = problem(5);
-        ArmorRefit r = p.refit();
-        float[] a = p.a().clone(), c = p.c().clone(), b = p.b().clone();
-        double before = gradientNorms(p, a, c, b)[2];
-        double f0 = r.loss(a, c, b);
-        assertTrue(r.stepB(a, c, b, f0, 200) < f0);
-        assertArrayEquals(p.a(), a, "A untouched");
-        double after = gradientNorms(p, a, c, b)[2];
-        assertTrue(after < 1e-3 * before, "‖∂f/∂B‖ " + before + " → " + after);
+        assertStepEndsAtItsMinimum(problem(5), 2, (r, a, c, b, f) -> r.stepB(a, c, b, f, 200));
     }
 
     @Test
