@@ -106,8 +106,7 @@ public final class ArmorRefit {
 
     /** {@code E = W − A·C·B}. */
     float[] error(float[] A, float[] C, float[] B) {
-        float[] cb = rightBlocks(C, m, n, B, bIn, false);
-        float[] e = leftBlocks(A, bOut, cb, m, n, false);
+        float[] e = ArmorOptimizer.reconstruct(A, C, B, m, n, bOut, bIn);
         for (int i = 0; i < e.length; i++) e[i] = w[i] - e[i];
         return e;
     }

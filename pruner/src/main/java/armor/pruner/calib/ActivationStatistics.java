@@ -100,6 +100,12 @@ public final class ActivationStatistics implements ActivationObserver {
         };
     }
 
+    /** Layers after the last collected one need not run. */
+    @Override
+    public int lastLayer() {
+        return endLayer - 1;
+    }
+
     @Override
     public void observe(int layer, String projection, float[] x, int tokens) {
         if (layer < firstLayer || layer >= endLayer) return;

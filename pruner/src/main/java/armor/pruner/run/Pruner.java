@@ -570,8 +570,12 @@ public final class Pruner {
         for (LinearResult r : onWorkers(todo, t -> {
             LinearResult r = pruneOne(model, t, stats, progress, total);
             work.save(r);
+            synchronized (rep) {
+                rep.progressDone();
+                rep.info(line(r, t));
+            }
             return r;
-        }, (r, t) -> line(r, t))) {
+        })) {
             done.put(r.prefix(), r);
         }
         rep.info(String.format(Locale.ROOT, "%s: %d projections in %.1f s", job.method().cliName(), todo.size(),
@@ -604,7 +608,7 @@ public final class Pruner {
                     report(progress.incrementAndGet(), todo.size(), "refit layer " + layer + ": " + t.prefix());
                     work.save(REFIT + t.prefix(), r);
                     return r;
-                }, (r, t) -> null)) {
+                })) {
                     done.put(r.prefix(), r);
                 }
             }
@@ -638,11 +642,9 @@ public final class Pruner {
 
     /**
      * Runs {@code task} for every target on the worker threads, largest matrices first (so the last to start are
-     * the quickest), and returns the results in that order. {@code line} (when it returns a line) is logged as each
-     * one finishes.
+     * the quickest), and returns the results in that order.
      */
-    private List<LinearResult> onWorkers(List<Target> targets, ProjectionTask task,
-                                         java.util.function.BiFunction<LinearResult, Target, String> line) {
+    private List<LinearResult> onWorkers(List<Target> targets, ProjectionTask task) {
         List<Target> order = new ArrayList<>(targets);
         order.sort(Comparator.comparingLong((Target t) -> (long) t.rows() * t.cols()).reversed());
         int threads = Math.max(1, Math.min(job.threads(), order.size()));
@@ -654,17 +656,7 @@ public final class Pruner {
         try {
             List<Future<LinearResult>> futures = new ArrayList<>();
             for (Target t : order) {
-                futures.add(pool.submit(() -> {
-                    LinearResult r = task.run(t);
-                    String text = line.apply(r, t);
-                    if (text != null) {
-                        synchronized (rep) {
-                            rep.progressDone();
-                            rep.info(text);
-                        }
-                    }
-                    return r;
-                }));
+                futures.add(pool.submit(() -> task.run(t)));
             }
             List<LinearResult> results = new ArrayList<>();
             for (Future<LinearResult> f : futures) results.add(result(f));

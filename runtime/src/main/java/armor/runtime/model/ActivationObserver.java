@@ -12,4 +12,14 @@ public interface ActivationObserver {
      * @param projection e.g. "self_attn.q_proj", "mlp.down_proj" (see {@link DecoderLayer#PROJECTIONS})
      */
     void observe(int layer, String projection, float[] x, int tokens);
+
+    /**
+     * The last layer whose inputs this observer needs. The forward pass stops once it has shown that layer's
+     * down-projection input: no later layer and no head run (a calibration pass for layer ℓ costs ℓ + 1 layers, not
+     * the whole model), the pass returns null instead of logits and the sequences keep their length (their KV cache
+     * is half written: free them). The default needs every layer and changes nothing.
+     */
+    default int lastLayer() {
+        return Integer.MAX_VALUE;
+    }
 }

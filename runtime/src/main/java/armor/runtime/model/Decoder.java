@@ -129,7 +129,8 @@ public final class Decoder {
      *
      * @param allPositions logits for every token (rows in step order) instead of only each step's last token
      * @param observer     sees every projection's input, or null
-     * @return logits, {@code vocabSize} floats per returned row
+     * @return logits, {@code vocabSize} floats per returned row; null when the observer's
+     *         {@link ActivationObserver#lastLayer} ended the pass early
      */
     public float[] forward(List<Step> steps, boolean allPositions, ActivationObserver observer) {
         final int n = validate(steps);
@@ -202,7 +203,10 @@ public final class Decoder {
             layer.gate.forward(xn, gate, n);
             layer.up.forward(xn, up, n);
             swiGlu(gate, up);
-            if (observer != null) observer.observe(l, DecoderLayer.DOWN, gate, n);
+            if (observer != null) {
+                observer.observe(l, DecoderLayer.DOWN, gate, n);
+                if (l >= observer.lastLayer()) return null; // the observer has seen all it needs
+            }
             layer.down.forward(gate, tmp, n);
             for (int i = 0; i < x.length; i++) x[i] += tmp[i];
         }

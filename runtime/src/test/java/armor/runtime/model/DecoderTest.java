@@ -37,6 +37,46 @@ class DecoderTest {
         return r;
     }
 
+    /** An observer that records copies of what it sees, and needs layers up to {@code last}. */
+    private record Recorder(int last, List<String> seen, List<float[]> inputs) implements ActivationObserver {
+        Recorder(int last) {
+            this(last, new ArrayList<>(), new ArrayList<>());
+        }
+
+        @Override
+        public void observe(int layer, String projection, float[] x, int tokens) {
+            seen.add(layer + "/" + projection);
+            inputs.add(x.clone());
+        }
+
+        @Override
+        public int lastLayer() {
+            return last;
+        }
+    }
+
+    @Test
+    void anObserverThatNeedsOnlyTheFirstLayersEndsThePassThereWithTheSameInputs() {
+        try (Model m = Model.load(STORIES)) {
+            int[] prompt = {1, 403, 407, 261, 378};
+            Recorder all = new Recorder(Integer.MAX_VALUE), first = new Recorder(1);
+            SequenceState s1 = m.newSequence(8), s2 = m.newSequence(8);
+            try {
+                assertTrue(m.forward(List.of(Step.of(s1, prompt)), false, all) != null, "logits without a stop");
+                assertEquals(null, m.forward(List.of(Step.of(s2, prompt)), false, first), "no logits after a stop");
+                assertEquals(0, s2.length(), "the stopped pass does not advance its sequence");
+            } finally {
+                s1.free();
+                s2.free();
+            }
+            assertEquals(2 * DecoderLayer.PROJECTIONS.size(), first.seen().size(), first.seen().toString());
+            assertEquals(all.seen().subList(0, first.seen().size()), first.seen());
+            for (int i = 0; i < first.inputs().size(); i++) {
+                assertArrayEquals(all.inputs().get(i), first.inputs().get(i), first.seen().get(i));
+            }
+        }
+    }
+
     @Test
     void prefillAsOneBatchEqualsTokenByToken() {
         try (Model m = Model.load(QWEN2)) {
