@@ -88,7 +88,8 @@ public final class DenseInt4MatMul {
                 total = a0.add(a1).add(a2.add(a3)).add(a4.add(a5).add(a6.add(a7))).fma(FloatVector.fromArray(F, scales, so), total);
                 total = FloatVector.fromArray(F, offsets, so).fma(FloatVector.broadcast(F, -sums[g]), total);
             }
-            storeRows(total, y, yOff, rb * ROWS, rows);
+            if (rb * ROWS + ROWS <= rows) total.intoArray(y, yOff + rb * ROWS);
+            else storeLastRows(total.toArray(), y, yOff, rb * ROWS, rows);
         }
     }
 
@@ -153,14 +154,11 @@ public final class DenseInt4MatMul {
         BlockGemm.gemm(tokens, Math.min(ROWS, rows - r0), cols, x, 0, xStride, 1, wT, 0, ROWS, y, yOff + r0, yStride, false);
     }
 
-    /** Lanes of a row block starting at row r0 into y[yOff + r0 ..], the last block's padding rows dropped. */
-    static void storeRows(FloatVector v, float[] y, int yOff, int r0, int rows) {
-        if (r0 + ROWS <= rows) v.intoArray(y, yOff + r0);
-        else storeLastRows(v.toArray(), y, yOff, r0, rows);
-    }
-
-    /** Out of line for C2's inlining budget (as Sparse24Kernels). */
-    private static void storeLastRows(float[] acc, float[] y, int yOff, int r0, int rows) {
+    /**
+     * The last row block's real rows (the rest is padding). Out of line for C2's inlining budget (as Sparse24Kernels);
+     * callers store whole blocks themselves, since a vector passed to a method C2 declines to inline is boxed.
+     */
+    static void storeLastRows(float[] acc, float[] y, int yOff, int r0, int rows) {
         System.arraycopy(acc, 0, y, yOff + r0, rows - r0);
     }
 }

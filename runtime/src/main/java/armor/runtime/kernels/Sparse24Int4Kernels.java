@@ -79,7 +79,8 @@ public final class Sparse24Int4Kernels {
                 total = a0.add(a1).fma(FloatVector.fromArray(F, scales, so), total);
                 if (zeros) total = FloatVector.fromArray(F, zeroScales, so).neg().fma(sx, total);
             }
-            DenseInt4MatMul.storeRows(total, y, yOff, rb * ROWS, rows);
+            if (rb * ROWS + ROWS <= rows) total.intoArray(y, yOff + rb * ROWS);
+            else DenseInt4MatMul.storeLastRows(total.toArray(), y, yOff, rb * ROWS, rows);
         }
     }
 
@@ -139,10 +140,18 @@ public final class Sparse24Int4Kernels {
                     t3 = nz.fma(s3, t3);
                 }
             }
-            DenseInt4MatMul.storeRows(t0, y, yOff, rb * ROWS, rows);
-            DenseInt4MatMul.storeRows(t1, y, yOff + yStride, rb * ROWS, rows);
-            DenseInt4MatMul.storeRows(t2, y, yOff + 2 * yStride, rb * ROWS, rows);
-            DenseInt4MatMul.storeRows(t3, y, yOff + 3 * yStride, rb * ROWS, rows);
+            int r0 = rb * ROWS;
+            if (r0 + ROWS <= rows) {
+                t0.intoArray(y, yOff + r0);
+                t1.intoArray(y, yOff + yStride + r0);
+                t2.intoArray(y, yOff + 2 * yStride + r0);
+                t3.intoArray(y, yOff + 3 * yStride + r0);
+            } else {
+                DenseInt4MatMul.storeLastRows(t0.toArray(), y, yOff, r0, rows);
+                DenseInt4MatMul.storeLastRows(t1.toArray(), y, yOff + yStride, r0, rows);
+                DenseInt4MatMul.storeLastRows(t2.toArray(), y, yOff + 2 * yStride, r0, rows);
+                DenseInt4MatMul.storeLastRows(t3.toArray(), y, yOff + 3 * yStride, r0, rows);
+            }
         }
     }
 

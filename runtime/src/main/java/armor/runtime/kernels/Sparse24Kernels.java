@@ -228,22 +228,35 @@ public final class Sparse24Kernels {
                 FloatVector x01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
-                acc0 = f16Lanes(v0.and(0xFFFF)).fma(x00, acc0);
-                acc1 = f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(x01, acc1);
-                acc0 = f16Lanes(v1.and(0xFFFF)).fma(x10, acc0);
-                acc1 = f16Lanes(v1.lanewise(VectorOperators.LSHR, 16)).fma(x11, acc1);
+                // f16Lanes written out: four calls of it here passed C2's node budget and went out of line, boxed
+                // (a call is where C2 decides; the Vector API's own methods are always inlined); the upper half's
+                // magnitude is (v >>> 3) & 0x0FFFE000 and its sign bit already in place
+                acc0 = v0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(v0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(x00, acc0);
+                acc1 = v0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(v0.and(0x80000000)).reinterpretAsFloats().fma(x01, acc1);
+                acc0 = v1.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(v1.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(x10, acc0);
+                acc1 = v1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
+                        .or(v1.and(0x80000000)).reinterpretAsFloats().fma(x11, acc1);
             }
-            if (g < groups) {
-                IntVector xi = FloatVector.fromArray(F, x, 4 * g).reinterpretAsInts();
-                IntVector m0 = IntVector.broadcast(I, meta[mi]);
-                IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
-                acc0 = f16Lanes(v0.and(0xFFFF)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats(), acc0);
-                acc1 = f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), acc1);
-            }
+            if (g < groups) acc0 = acc0.add(lastGroupF16(vals, meta, mi, x, 4 * g));
             FloatVector sum = acc0.add(acc1);
             if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
             else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
         }
+    }
+
+    /**
+     * As {@link #lastGroupBf16} for f16 values, out of {@link #decodeF16} for C2's node budget
+     * ({@code KernelInliningTest}).
+     */
+    private static FloatVector lastGroupF16(int[] vals, int[] meta, int mi, float[] x, int xOff) {
+        IntVector xi = FloatVector.fromArray(F, x, xOff).reinterpretAsInts();
+        IntVector m0 = IntVector.broadcast(I, meta[mi]);
+        IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
+        FloatVector p0 = f16Lanes(v0.and(0xFFFF)).mul(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats());
+        return f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), p0);
     }
 
     /** As {@link #decodeBf16} for float32 values. */

@@ -31,19 +31,28 @@ class WeightFormatTest {
 
     /** A checkpoint holding projection P in {@code f}: float tensors in its dtype, int8 and int4 through `armor quantize`'s views. */
     private static WeightSource checkpoint(WeightFormat f) {
+        return checkpoint(f, OUT, IN);
+    }
+
+    /**
+     * As above, {@code rows × cols} ({@code cols} a multiple of 16, both multiples of the ARMOR block 8), random
+     * values and the 2:4 positions (0, 1) in every group of four; a runnable layer of it is
+     * {@code LinearLoader.load(f.runnable() ? w : Fp8Weights.of(w), P, cols, rows)}.
+     */
+    static WeightSource checkpoint(WeightFormat f, int rows, int cols) {
         Element e = f.element();
         DType stored = e == Element.INT8 || e == Element.INT4 ? DType.F32 : e.dtype();
         Tensors t = new Tensors();
         if (f.structure() == Structure.DENSE) {
-            t.put(P + ".weight", stored, OUT, IN);
-            if (e == Element.FP8_E4M3) t.put(P + ".weight_scale", DType.F32, OUT, 1);
+            t.put(P + ".weight", stored, rows, cols);
+            if (e == Element.FP8_E4M3) t.put(P + ".weight_scale", DType.F32, rows, 1);
         } else {
-            t.put(P + ".sparse_values", stored, OUT, IN / 2).put(P + ".sparse_meta", DType.U8, OUT, IN / 8);
+            t.put(P + ".sparse_values", stored, rows, cols / 2).put(P + ".sparse_meta", DType.U8, rows, cols / 8);
             MemorySegment meta = t.tensor(P + ".sparse_meta").data();
             for (long i = 0; i < meta.byteSize(); i++) meta.set(ValueLayout.JAVA_BYTE, i, (byte) 0x44); // kept (0, 1)
         }
         if (f.structure() == Structure.ARMOR)
-            t.put(P + ".armor_a", stored, OUT / BLOCK, BLOCK, BLOCK).put(P + ".armor_b", stored, IN / BLOCK, BLOCK, BLOCK);
+            t.put(P + ".armor_a", stored, rows / BLOCK, BLOCK, BLOCK).put(P + ".armor_b", stored, cols / BLOCK, BLOCK, BLOCK);
         Random rnd = new Random(f.ordinal());
         for (String n : t.names()) {
             Tensor x = t.tensor(n);
