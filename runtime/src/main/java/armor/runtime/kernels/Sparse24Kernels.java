@@ -111,23 +111,28 @@ public final class Sparse24Kernels {
                 acc0 = v1.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().fma(x10, acc0);
                 acc1 = v1.and(0xFFFF0000).reinterpretAsFloats().fma(x11, acc1);
             }
-            if (g < groups) acc0 = acc0.add(lastGroupBf16(vals, meta, mi, x, 4 * g));
             FloatVector sum = acc0.add(acc1);
             if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
             else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
+            if (g < groups) addLastGroup(vals, meta, mi, false, x, 4 * g, y, yOff, rb * LANES, rows);
         }
     }
 
     /**
-     * The last group of a row block when the group count is odd, kept out of {@link #decodeBf16} so that its
-     * vector operations do not count against C2's inlining node budget for the kernel (see {@link #storeLastRows}).
+     * The last group of a row block when the group count is odd, added in scalars to its rows already in {@code y}
+     * (those below {@code rows}): kept out of the kernels for C2's node budget, and taking and returning no vector,
+     * since a vector crossing a call C2 declines is boxed ({@code KernelInliningTest}). Values are bf16, or IEEE f16
+     * when {@code f16}, two to an int (position 0 in the low half); positions two bits each in {@code meta[mi]}.
      */
-    private static FloatVector lastGroupBf16(int[] vals, int[] meta, int mi, float[] x, int xOff) {
-        IntVector xi = FloatVector.fromArray(F, x, xOff).reinterpretAsInts();
-        IntVector m0 = IntVector.broadcast(I, meta[mi]);
-        IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
-        FloatVector p0 = v0.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats().mul(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats());
-        return v0.and(0xFFFF0000).reinterpretAsFloats().fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), p0);
+    private static void addLastGroup(int[] vals, int[] meta, int mi, boolean f16, float[] x, int xOff, float[] y, int yOff,
+                                     int r0, int rows) {
+        int m = meta[mi];
+        for (int l = 0; l < LANES && r0 + l < rows; l++) {
+            int v = vals[mi * 8 + l];
+            float w0 = f16 ? Float.float16ToFloat((short) v) : Float.intBitsToFloat(v << 16);
+            float w1 = f16 ? Float.float16ToFloat((short) (v >>> 16)) : Float.intBitsToFloat(v & 0xFFFF0000);
+            y[yOff + r0 + l] += w0 * x[xOff + ((m >>> (4 * l)) & 3)] + w1 * x[xOff + ((m >>> (4 * l + 2)) & 3)];
+        }
     }
 
     /**
@@ -199,17 +204,10 @@ public final class Sparse24Kernels {
                                    int mi, float[] y, int yOff, int yStride, int rows, int r0) {
         for (int q = 0; q < 4; q++) {
             FloatVector s = FloatVector.fromArray(F, sums, q * LANES);
-            if (g < groups) s = s.add(lastGroupBf16(vals, meta, mi, xp, xOff + q * cp + 4 * g));
             if (r0 + LANES <= rows) s.intoArray(y, yOff + q * yStride + r0);
             else storeLastRows(s.toArray(), y, yOff + q * yStride, r0, rows);
+            if (g < groups) addLastGroup(vals, meta, mi, false, xp, xOff + q * cp + 4 * g, y, yOff + q * yStride, r0, rows);
         }
-    }
-
-    /** Widens IEEE f16 bit patterns held in the low 16 bits of each int lane (upper bits zero); see {@link #f16x8}. */
-    private static FloatVector f16Lanes(IntVector i) {
-        IntVector sign = i.and(0x8000).lanewise(VectorOperators.LSHL, 16);
-        FloatVector mag = i.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-        return mag.reinterpretAsInts().or(sign).reinterpretAsFloats();
     }
 
     /** As {@link #decodeBf16} for IEEE f16 values. */
@@ -228,9 +226,10 @@ public final class Sparse24Kernels {
                 FloatVector x01 = m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x10 = m1.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
                 FloatVector x11 = m1.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).or(4).selectFrom(xi).reinterpretAsFloats();
-                // f16Lanes written out: four calls of it here passed C2's node budget and went out of line, boxed
-                // (a call is where C2 decides; the Vector API's own methods are always inlined); the upper half's
-                // magnitude is (v >>> 3) & 0x0FFFE000 and its sign bit already in place
+                // f16 → f32 written out (magnitude moved into place, exponent rebiased by the multiply by 2^112,
+                // sign or'ed in; the upper half's magnitude is (v >>> 3) & 0x0FFFE000, its sign bit already in place):
+                // four calls of a helper here passed C2's node budget and went out of line, the vectors boxed (a call
+                // is where C2 decides; the Vector API's own methods are always inlined)
                 acc0 = v0.and(0x7fff).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                         .or(v0.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats().fma(x00, acc0);
                 acc1 = v0.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
@@ -240,23 +239,11 @@ public final class Sparse24Kernels {
                 acc1 = v1.lanewise(VectorOperators.LSHR, 3).and(0x0FFFE000).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts()
                         .or(v1.and(0x80000000)).reinterpretAsFloats().fma(x11, acc1);
             }
-            if (g < groups) acc0 = acc0.add(lastGroupF16(vals, meta, mi, x, 4 * g));
             FloatVector sum = acc0.add(acc1);
             if (rb * LANES + LANES <= rows) sum.intoArray(y, yOff + rb * LANES);
             else storeLastRows(sum.toArray(), y, yOff, rb * LANES, rows);
+            if (g < groups) addLastGroup(vals, meta, mi, true, x, 4 * g, y, yOff, rb * LANES, rows);
         }
-    }
-
-    /**
-     * As {@link #lastGroupBf16} for f16 values, out of {@link #decodeF16} for C2's node budget
-     * ({@code KernelInliningTest}).
-     */
-    private static FloatVector lastGroupF16(int[] vals, int[] meta, int mi, float[] x, int xOff) {
-        IntVector xi = FloatVector.fromArray(F, x, xOff).reinterpretAsInts();
-        IntVector m0 = IntVector.broadcast(I, meta[mi]);
-        IntVector v0 = IntVector.fromArray(I, vals, mi * 8);
-        FloatVector p0 = f16Lanes(v0.and(0xFFFF)).mul(m0.lanewise(VectorOperators.LSHR, SHIFT_P0).and(3).selectFrom(xi).reinterpretAsFloats());
-        return f16Lanes(v0.lanewise(VectorOperators.LSHR, 16)).fma(m0.lanewise(VectorOperators.LSHR, SHIFT_P1).and(3).selectFrom(xi).reinterpretAsFloats(), p0);
     }
 
     /** As {@link #decodeBf16} for float32 values. */
