@@ -368,13 +368,19 @@ public final class ArmorOptimizer {
             g11 += x1 * x1; g12 += x1 * x2; g13 += x1 * x3;
             g22 += x2 * x2; g23 += x2 * x3; g33 += x3 * x3;
         }
-        double[] f = {f0, f1, f2, f3};
-        double[][] gram = {{g00, g01, g02, g03}, {g01, g11, g12, g13}, {g02, g12, g22, g23}, {g03, g13, g23, g33}};
+        // in the workspace, not new arrays: indexed by the pattern, they escaped C2's escape analysis and were
+        // allocated at every step (23 GB over a stories260K prune, its young collections and page faults)
+        final double[] f = ws.f, gram = ws.gram;
+        f[0] = f0; f[1] = f1; f[2] = f2; f[3] = f3;
+        gram[0] = g00; gram[1] = g01; gram[2] = g02; gram[3] = g03;
+        gram[4] = g01; gram[5] = g11; gram[6] = g12; gram[7] = g13;
+        gram[8] = g02; gram[9] = g12; gram[10] = g22; gram[11] = g23;
+        gram[12] = g03; gram[13] = g13; gram[14] = g23; gram[15] = g33;
         int bestP = 0;
         double bestScore = Double.POSITIVE_INFINITY, v0 = 0, v1 = 0;
         for (int p = 0; p < 6; p++) {
             int s0 = Mask24.PATTERNS[p][0], s1 = Mask24.PATTERNS[p][1];
-            double a00 = gram[s0][s0] + 1e-9, a11 = gram[s1][s1] + 1e-9, a01 = gram[s0][s1];
+            double a00 = gram[5 * s0] + 1e-9, a11 = gram[5 * s1] + 1e-9, a01 = gram[4 * s0 + s1];
             double det = a00 * a11 - a01 * a01;
             double i00 = a11 / det, i11 = a00 / det, i01 = -a01 / det;
             double y0 = i00 * f[s0] + i01 * f[s1], y1 = i01 * f[s0] + i11 * f[s1]; // G⁻¹ f
@@ -388,7 +394,8 @@ public final class ArmorOptimizer {
             }
         }
         int s0 = Mask24.PATTERNS[bestP][0], s1 = Mask24.PATTERNS[bestP][1];
-        float[] cNew = new float[4];
+        final float[] cNew = ws.cNew;
+        Arrays.fill(cNew, 0f);
         cNew[s0] = (float) v0;
         cNew[s1] = (float) v1;
         float d0 = cNew[0] - c0, d1 = cNew[1] - c1, d2 = cNew[2] - c2, d3 = cNew[3] - c3;
@@ -556,6 +563,9 @@ public final class ArmorOptimizer {
     /** Per-thread scratch blocks (each b×b block of the pass stays in cache). */
     private static final class Workspace {
         final float[] c, cb, e, g, t, gc, cbT, keep, gB, scores, av, eta, dcb, u, ata, bu;
+        /** The discrete step's right-hand side and 4 × 4 Gram matrix (row-major) of one group, and its new values. */
+        final double[] f = new double[4], gram = new double[16];
+        final float[] cNew = new float[4];
         double loss;
 
         Workspace(int bOut, int bIn, int nbIn) {
