@@ -435,7 +435,15 @@ public final class Sparse24Kernels {
             a6 = v1.fma(FloatVector.fromArray(PF, xt, c1 + 6 * PL), v0.fma(FloatVector.fromArray(PF, xt, c0 + 6 * PL), a6));
             a7 = v1.fma(FloatVector.fromArray(PF, xt, c1 + 7 * PL), v0.fma(FloatVector.fromArray(PF, xt, c0 + 7 * PL), a7));
         }
-        addInto(acc, ao, a0, a1, a2, a3, a4, a5, a6, a7);
+        // added here, not in a shared helper: a vector passed to a method C2 declines is boxed (KernelInliningTest)
+        FloatVector.fromArray(PF, acc, ao).add(a0).intoArray(acc, ao);
+        FloatVector.fromArray(PF, acc, ao + PL).add(a1).intoArray(acc, ao + PL);
+        FloatVector.fromArray(PF, acc, ao + 2 * PL).add(a2).intoArray(acc, ao + 2 * PL);
+        FloatVector.fromArray(PF, acc, ao + 3 * PL).add(a3).intoArray(acc, ao + 3 * PL);
+        FloatVector.fromArray(PF, acc, ao + 4 * PL).add(a4).intoArray(acc, ao + 4 * PL);
+        FloatVector.fromArray(PF, acc, ao + 5 * PL).add(a5).intoArray(acc, ao + 5 * PL);
+        FloatVector.fromArray(PF, acc, ao + 6 * PL).add(a6).intoArray(acc, ao + 6 * PL);
+        FloatVector.fromArray(PF, acc, ao + 7 * PL).add(a7).intoArray(acc, ao + 7 * PL);
     }
 
     /** As {@link #doubleRow16} for float32 values. */
@@ -461,12 +469,7 @@ public final class Sparse24Kernels {
             a6 = v1.fma(FloatVector.fromArray(PF, xt, c1 + 6 * PL), v0.fma(FloatVector.fromArray(PF, xt, c0 + 6 * PL), a6));
             a7 = v1.fma(FloatVector.fromArray(PF, xt, c1 + 7 * PL), v0.fma(FloatVector.fromArray(PF, xt, c0 + 7 * PL), a7));
         }
-        addInto(acc, ao, a0, a1, a2, a3, a4, a5, a6, a7);
-    }
-
-    /** acc[ao + i·PL ..] += a_i for the eight vectors of a double tile. */
-    private static void addInto(float[] acc, int ao, FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3,
-                                FloatVector a4, FloatVector a5, FloatVector a6, FloatVector a7) {
+        // added here, not in a shared helper: a vector passed to a method C2 declines is boxed (KernelInliningTest)
         FloatVector.fromArray(PF, acc, ao).add(a0).intoArray(acc, ao);
         FloatVector.fromArray(PF, acc, ao + PL).add(a1).intoArray(acc, ao + PL);
         FloatVector.fromArray(PF, acc, ao + 2 * PL).add(a2).intoArray(acc, ao + 2 * PL);
