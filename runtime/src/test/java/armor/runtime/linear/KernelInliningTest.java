@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * <p>The JVM reports its inlining decisions as JFR events ({@code jdk.CompilerInlining}); this runs every row of the
  * table of weight formats through every kernel path (decode, small batches, prefill; token counts that leave
  * remainders) until C2 has compiled them, and lists each failed inline of a vector-typed method into a method of
- * {@code armor.runtime.kernels}.
+ * {@code armor.runtime} compiled by C2, except at call sites C2 itself calls cold.
  */
 class KernelInliningTest {
     private static final int ROWS = 40, COLS = 96;
@@ -85,8 +85,12 @@ class KernelInliningTest {
                 // methods of the Vector API itself fail to inline on paths the intrinsics replace (fallbacks); what
                 // boxes is one of ours taking or returning a vector
                 if (type.startsWith("jdk/incubator/vector/") || !descriptor.contains("jdk/incubator/vector/")) continue;
+                // two reasons C2 gives only at call sites its profile calls cold (run less than a quarter as often as
+                // the method; a boxed vector there costs little), and which come and go with compile order
+                String message = e.getString("message");
+                if (message.equals("already compiled into a medium method") || message.equals("callee is too large")) continue;
                 boxed.add(kernel + " calls " + type.replace('/', '.') + "." + callee.getString("name")
-                        + " out of line (" + e.getString("message") + ")");
+                        + " out of line (" + message + ")");
             }
             assertTrue(boxed.isEmpty(), "vectors boxed in C2-compiled kernels (split the kernel or move the call):\n  "
                     + String.join("\n  ", boxed));
