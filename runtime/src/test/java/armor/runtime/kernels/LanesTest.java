@@ -37,6 +37,24 @@ class LanesTest {
     }
 
     @Test
+    void theArrayFormSumsInTheSameOrder() {
+        Random r = new Random(11);
+        for (int n : new int[] {2, 4, 8, 16}) {
+            for (int trial = 0; trial < 2000; trial++) {
+                float[] v = new float[n];
+                for (int i = 0; i < n; i++) v[i] = (float) (r.nextGaussian() * Math.pow(10, r.nextInt(7) - 3));
+                float[] stored = new float[n + 5]; // at an offset, with neighbours it must not touch
+                java.util.Arrays.fill(stored, 7f);
+                System.arraycopy(v, 0, stored, 3, n);
+                float got = Lanes.sum(stored, 3, n);
+                assertEquals(Float.floatToIntBits(sequential(v)), Float.floatToIntBits(got), n + " lanes, trial " + trial);
+                assertEquals(7f, stored[2]);
+                assertEquals(7f, stored[3 + n]);
+            }
+        }
+    }
+
+    @Test
     void theSameInInterpretedAndCompiledCode() {
         // the first calls run interpreted, later ones compiled by C2: reduceLanes(ADD) differs between the two,
         // Lanes.sum must not
