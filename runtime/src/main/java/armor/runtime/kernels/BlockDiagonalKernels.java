@@ -113,50 +113,42 @@ public final class BlockDiagonalKernels {
             gemm(transposed(w, b, k, HalfFloat::bf16ToFloat), b, k, x, xOff, xStride, y, yOff, yStride, tokens);
             return;
         }
-        int t = 0;
-        float[] acc = new float[32]; // lanes of the accumulators, summed as arrays (Lanes.sum(float[], ...))
-        for (; t + 4 <= tokens; t += 4) fourTokensBf16(w, b, k, x, xOff + t * xStride, xStride, y, yOff + t * yStride, yStride, acc);
-        for (; t < tokens; t++) matVecBf16(w, b, k, x, xOff + t * xStride, y, yOff + t * yStride);
-    }
-
-    /**
-     * Block k of {@link #matMatBf16} for the four tokens at x[xOff + q*xStride ..], q < 4, its accumulators summed
-     * through {@code acc}: a method of its own for C2's node budget (inside matMatBf16, with matVecBf16 inlined beside
-     * it, the budget ran out and the vectors passed to helpers were boxed; {@code KernelInliningTest}).
-     */
-    private static void fourTokensBf16(short[] w, int b, int k, float[] x, int xOff, int xStride,
-                                       float[] y, int yOff, int yStride, float[] acc) {
         int wk = k * b * b, kb = k * b, vecEnd = b & ~7;
-        int x0 = xOff + kb, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
-        for (int i = 0; i < b; i++) {
-            int wr = wk + i * b;
-            FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
-            int j = 0;
-            for (; j < vecEnd; j += 8) {
-                FloatVector wv = Sparse24Kernels.bf16x8(w, wr + j);
-                a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
-                a1 = wv.fma(FloatVector.fromArray(F, x, x1 + j), a1);
-                a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
-                a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+        float[] acc = new float[32]; // lanes of the accumulators, summed as arrays (Lanes.sum(float[], ...))
+        int t = 0;
+        for (; t + 4 <= tokens; t += 4) {
+            int x0 = xOff + t * xStride + kb, x1 = x0 + xStride, x2 = x1 + xStride, x3 = x2 + xStride;
+            for (int i = 0; i < b; i++) {
+                int wr = wk + i * b;
+                FloatVector a0 = FloatVector.zero(F), a1 = FloatVector.zero(F), a2 = FloatVector.zero(F), a3 = FloatVector.zero(F);
+                int j = 0;
+                for (; j < vecEnd; j += 8) {
+                    FloatVector wv = Sparse24Kernels.bf16x8(w, wr + j);
+                    a0 = wv.fma(FloatVector.fromArray(F, x, x0 + j), a0);
+                    a1 = wv.fma(FloatVector.fromArray(F, x, x1 + j), a1);
+                    a2 = wv.fma(FloatVector.fromArray(F, x, x2 + j), a2);
+                    a3 = wv.fma(FloatVector.fromArray(F, x, x3 + j), a3);
+                }
+                a0.intoArray(acc, 0);
+                a1.intoArray(acc, 8);
+                a2.intoArray(acc, 16);
+                a3.intoArray(acc, 24);
+                float s0 = Lanes.sum(acc, 0, 8), s1 = Lanes.sum(acc, 8, 8), s2 = Lanes.sum(acc, 16, 8), s3 = Lanes.sum(acc, 24, 8);
+                for (; j < b; j++) {
+                    float wv = HalfFloat.bf16ToFloat(w[wr + j]);
+                    s0 += wv * x[x0 + j];
+                    s1 += wv * x[x1 + j];
+                    s2 += wv * x[x2 + j];
+                    s3 += wv * x[x3 + j];
+                }
+                int yi = yOff + t * yStride + kb + i;
+                y[yi] = s0;
+                y[yi + yStride] = s1;
+                y[yi + 2 * yStride] = s2;
+                y[yi + 3 * yStride] = s3;
             }
-            a0.intoArray(acc, 0);
-            a1.intoArray(acc, 8);
-            a2.intoArray(acc, 16);
-            a3.intoArray(acc, 24);
-            float s0 = Lanes.sum(acc, 0, 8), s1 = Lanes.sum(acc, 8, 8), s2 = Lanes.sum(acc, 16, 8), s3 = Lanes.sum(acc, 24, 8);
-            for (; j < b; j++) {
-                float wv = HalfFloat.bf16ToFloat(w[wr + j]);
-                s0 += wv * x[x0 + j];
-                s1 += wv * x[x1 + j];
-                s2 += wv * x[x2 + j];
-                s3 += wv * x[x3 + j];
-            }
-            int yi = yOff + kb + i;
-            y[yi] = s0;
-            y[yi + yStride] = s1;
-            y[yi + 2 * yStride] = s2;
-            y[yi + 3 * yStride] = s3;
         }
+        for (; t < tokens; t++) matVecBf16(w, b, k, x, xOff + t * xStride, y, yOff + t * yStride);
     }
 
     /**

@@ -129,8 +129,9 @@ public final class Sparse24Kernels {
         int m = meta[mi];
         for (int l = 0; l < LANES && r0 + l < rows; l++) {
             int v = vals[mi * 8 + l];
-            float w0 = f16 ? Float.float16ToFloat((short) v) : Float.intBitsToFloat(v << 16);
-            float w1 = f16 ? Float.float16ToFloat((short) (v >>> 16)) : Float.intBitsToFloat(v & 0xFFFF0000);
+            short h0 = (short) v, h1 = (short) (v >>> 16);
+            float w0 = f16 ? HalfFloat.f16ToFloat(h0) : HalfFloat.bf16ToFloat(h0);
+            float w1 = f16 ? HalfFloat.f16ToFloat(h1) : HalfFloat.bf16ToFloat(h1);
             y[yOff + r0 + l] += w0 * x[xOff + ((m >>> (4 * l)) & 3)] + w1 * x[xOff + ((m >>> (4 * l + 2)) & 3)];
         }
     }
