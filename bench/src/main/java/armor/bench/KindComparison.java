@@ -72,7 +72,7 @@ public final class KindComparison {
      * Benchmark settings. Decode: rounds of one sequence per kind, each {@code promptTokens} of prompt and
      * {@code decodeTokens} timed tokens after the first (which the prefill gives); untimed rounds first until every
      * kind decoded {@code warmupTokens} tokens, {@code warmupSeconds} passed and a round went by in which the JIT
-     * compiled for at most 1 % of the round's time (or {@link #WARMUP_CAP} × the seconds passed), then {@code decodeRepetitions} timed
+     * compiled for at most 1 % of the round's time (or {@link JitWarmup#CAP} × the seconds passed), then {@code decodeRepetitions} timed
      * rounds. Prefill: {@code prefillRepetitions} sequences of {@code prefillTokens} prompt tokens and one generated.
      */
     public record Settings(int promptTokens, int warmupTokens, double warmupSeconds, int decodeTokens,
@@ -130,26 +130,12 @@ public final class KindComparison {
         int n = models.size();
         List<int[]> prompt = prompts(models, s.promptTokens(), 1);
         int length = s.decodeTokens() + 1; // the first token comes from the prefill
-        long start = System.nanoTime();
-        int warmRounds = 0, warmTokens = 0;
-        boolean compiling = true;
-        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
-        boolean jitTimed = jit != null && jit.isCompilationTimeMonitoringSupported();
-        while (warmTokens < s.warmupTokens() || elapsed(start) < s.warmupSeconds()
-                || (compiling && jitTimed && elapsed(start) < WARMUP_CAP * s.warmupSeconds())) {
-            long jit0 = jitTimed ? jit.getTotalCompilationTime() : 0, t0 = System.nanoTime();
-            GenerationLoop.run(models, prompt, length, SAMPLING);
-            // the JIT still compiling (its threads' time grew by more than 1 % of the round) means the next rounds
-            // will not run the code the timed ones run: go on
-            compiling = jitTimed && (jit.getTotalCompilationTime() - jit0) * 1e6 > 0.01 * (System.nanoTime() - t0);
-            warmRounds++;
-            warmTokens += s.decodeTokens();
-        }
-        if (warmRounds > 0) {
-            log.accept(String.format(Locale.ROOT, "warm-up: %d rounds of %d tokens per kind, %.1f s%s", warmRounds,
-                    s.decodeTokens(), elapsed(start), compiling && jitTimed
-                            ? " (the JIT was still compiling; stopped at " + WARMUP_CAP + " × --warmup-seconds)" : ""));
-        }
+        // every round decodes decodeTokens per kind: enough rounds for warmupTokens
+        int minRounds = (s.warmupTokens() + s.decodeTokens() - 1) / s.decodeTokens();
+        JitWarmup.Outcome warm = JitWarmup.run(minRounds, s.warmupSeconds(),
+                () -> GenerationLoop.run(models, prompt, length, SAMPLING));
+        if (warm.rounds() > 0)
+            log.accept(String.format(Locale.ROOT, "warm-up, rounds of %d tokens per kind: %s", s.decodeTokens(), warm.describe()));
         double[][] decode = new double[n][s.decodeRepetitions()];
         for (int r = 0; r < s.decodeRepetitions(); r++) {
             List<GenerationLoop.Sequence> seqs = GenerationLoop.run(models, prompt, length, SAMPLING);
@@ -161,13 +147,6 @@ public final class KindComparison {
             log.accept(line.toString());
         }
         return decode;
-    }
-
-    /** Warm-up goes on while the JIT compiles, up to this many times the warm-up seconds. */
-    public static final int WARMUP_CAP = 6;
-
-    private static double elapsed(long start) {
-        return (System.nanoTime() - start) / 1e9;
     }
 
     private static List<int[]> prompts(List<Model> models, int n, int salt) {

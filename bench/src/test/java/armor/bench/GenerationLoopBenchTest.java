@@ -101,7 +101,7 @@ class GenerationLoopBenchTest {
                     List.of(new KindComparison.Variant("dense", m, 1)), s, log::add);
             assertEquals(511, r.get(0).prefillTokens(), "512 positions: 511 prompt tokens and one generated");
             assertTrue(log.stream().anyMatch(l -> l.contains("timing 511")), String.join("\n", log));
-            assertTrue(log.stream().anyMatch(l -> l.startsWith("warm-up: 1 rounds of 8 tokens")), String.join("\n", log));
+            assertTrue(log.stream().anyMatch(l -> l.startsWith("warm-up, rounds of 8 tokens per kind: 1 round, ")), String.join("\n", log));
             assertEquals(3, log.stream().filter(l -> l.startsWith("decode ")).count());
             assertTrue(r.get(0).decodeTokensPerSecond().min() > 0 && r.get(0).prefillTokensPerSecond().min() > 0);
         }

@@ -73,7 +73,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warmup", defaultValue = "8", description = "untimed decode tokens per kind first, at least (in whole repetitions; default ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--warmup-seconds", defaultValue = "10", description = "untimed repetitions go on until this much time has passed too, and then while the JIT is still compiling, up to " + armor.bench.KindComparison.WARMUP_CAP + " times this (default ${DEFAULT-VALUE})")
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "untimed repetitions go on until this much time has passed too, and then while the JIT is still compiling, up to " + armor.bench.JitWarmup.CAP + " times this (default ${DEFAULT-VALUE})")
     double warmupSeconds;
 
     @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length before decoding (default ${DEFAULT-VALUE})")

@@ -3,6 +3,7 @@ package armor.cli;
 import armor.bench.FmaPeak;
 import armor.bench.KindComparison;
 import armor.bench.RandomWeights;
+import armor.bench.JitWarmup;
 import armor.bench.ServeBenchmark;
 import armor.bench.KindWeights;
 import armor.runtime.config.ModelConfig;
@@ -17,9 +18,10 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -77,6 +79,15 @@ public final class BenchServeCommand implements Callable<Integer> {
     @Option(names = "--prompt-tokens", defaultValue = "16", description = "prompt length of each sequence (default ${DEFAULT-VALUE})")
     int promptTokens;
 
+    @Option(names = "--repetitions", defaultValue = "3", description = "timed runs at each concurrency; the row shows the "
+            + "run of median decode tokens/s and the range of all (default ${DEFAULT-VALUE})")
+    int repetitions;
+
+    @Option(names = "--warmup-seconds", defaultValue = "10", description = "untimed runs at each concurrency first, the "
+            + "same shape as the timed ones: at least one and this long, then on while the JIT is still compiling, up to "
+            + JitWarmup.CAP + " times this (default ${DEFAULT-VALUE})")
+    double warmupSeconds;
+
     private SamplingParams sampling;
     private FmaPeak.Result peak;
 
@@ -84,6 +95,9 @@ public final class BenchServeCommand implements Callable<Integer> {
     public Integer call() {
         if (tokens < 2) throw new ParameterException(spec.commandLine(), "--tokens " + tokens + ", expected >= 2");
         if (promptTokens < 1) throw new ParameterException(spec.commandLine(), "--prompt-tokens " + promptTokens + ", expected >= 1");
+        if (repetitions < 1) throw new ParameterException(spec.commandLine(), "--repetitions " + repetitions + ", expected >= 1");
+        if (!(warmupSeconds >= 0))
+            throw new ParameterException(spec.commandLine(), "--warmup-seconds " + warmupSeconds + ", expected >= 0");
         for (int c : concurrency) {
             if (c < 1 || c > 256) throw new ParameterException(spec.commandLine(), "--concurrency " + c + ", expected 1..256");
         }
@@ -120,27 +134,35 @@ public final class BenchServeCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Warms up, then prints one row per concurrency for {@code m}; the model's weights are the caller's to close. */
+    /**
+     * Prints one row per concurrency for {@code m}, each after its own warm-up (the batch shapes the timed runs see);
+     * the model's weights are the caller's to close.
+     */
     private void measure(Model m, String label) {
         System.err.printf("armor: bench-serve on %d threads, %s, %d prompt + %d generated tokens per sequence%n",
                 Parallel.threads(), label, promptTokens, tokens);
-        // JIT warm-up, untimed: every concurrency once, so both the matrix-vector and matrix-matrix kernels are hot.
-        for (int c : new TreeSet<>(concurrency)) ServeBenchmark.run(m, c, promptTokens, 4, sampling);
         if (peak == null) peak = FmaPeak.measure(3); // once a command: the machine's, not the model's
         double flopsPerToken = 2.0 * KindComparison.denseMultiplyAdds(m.decoder(), true);
         System.out.println(label);
         System.out.printf(Locale.ROOT, "float32 FMA peak %.0f GFLOP/s on %d threads; GFLOP/s counts the projections and "
                 + "head as dense (%.3g GFLOP a token)%n", peak.allThreadsGflops(), peak.threads(), flopsPerToken / 1e9);
-        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s %16s %10s %12s%n", "concurrency", "decode tok/s",
-                "per-seq tok/s", "wall tok/s", "speed-up", "sampling ms/tok", "GFLOP/s", "% FMA peak");
+        System.out.printf(Locale.ROOT, "%-12s %14s %16s %12s %10s %16s %10s %12s %16s%n", "concurrency", "decode tok/s",
+                "per-seq tok/s", "wall tok/s", "speed-up", "sampling ms/tok", "GFLOP/s", "% FMA peak", "range of runs");
         double base = Double.NaN;
         for (int c : concurrency) {
-            ServeBenchmark.Result r = ServeBenchmark.run(m, c, promptTokens, tokens, sampling);
+            JitWarmup.Outcome warm = JitWarmup.run(1, warmupSeconds, () -> ServeBenchmark.run(m, c, promptTokens, tokens, sampling));
+            System.err.printf("armor: warm-up at %d sequence%s: %s%n", c, c == 1 ? "" : "s", warm.describe());
+            List<ServeBenchmark.Result> runs = new ArrayList<>();
+            for (int i = 0; i < repetitions; i++) runs.add(ServeBenchmark.run(m, c, promptTokens, tokens, sampling));
+            runs.sort(Comparator.comparingDouble(ServeBenchmark.Result::decodeTokensPerSecond));
+            ServeBenchmark.Result r = runs.get(runs.size() / 2);
             if (Double.isNaN(base)) base = r.decodeTokensPerSecond();
             double gflops = r.decodeTokensPerSecond() * flopsPerToken / 1e9;
-            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx %16.3f %10.1f %11.0f%%%n", c, r.decodeTokensPerSecond(),
-                    r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(), r.decodeTokensPerSecond() / base,
-                    r.samplingMillisPerToken(), gflops, 100 * gflops / peak.allThreadsGflops());
+            System.out.printf(Locale.ROOT, "%-12d %14.2f %16.2f %12.2f %9.2fx %16.3f %10.1f %11.0f%% %16s%n", c,
+                    r.decodeTokensPerSecond(), r.decodeTokensPerSecond() / c, r.wallTokensPerSecond(),
+                    r.decodeTokensPerSecond() / base, r.samplingMillisPerToken(), gflops, 100 * gflops / peak.allThreadsGflops(),
+                    String.format(Locale.ROOT, "%.2f-%.2f", runs.getFirst().decodeTokensPerSecond(),
+                            runs.getLast().decodeTokensPerSecond()));
             System.out.flush();
         }
     }
