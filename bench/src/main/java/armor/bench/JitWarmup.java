@@ -12,8 +12,9 @@ import java.util.Locale;
  * <p>Why it matters for the kernels: a kernel runs long loops but is called only a few dozen times a step, so the JVM
  * compiles it with C2 only after hundreds of calls, and a deoptimization (a branch C2 had pruned, taken for the first
  * time by a new batch shape) sends the rest of a call back to the interpreter. Until C2 has it again, the Vector API
- * runs its Java fallback, every vector an object on the heap: one such episode of the int8 head cost 1–2 s and 6 GB
- * of garbage in a `bench-serve` whose timed phase lasted 10 s (docs/benchmarks.md, "The JIT inside the timed phase").
+ * runs its Java fallback, every vector an object on the heap: one such episode of the int8 head cost 1–2 s and 2–6 GB
+ * of garbage in a {@code bench-serve} whose timed phase lasted 10 s (docs/benchmarks.md, "The JIT inside the timed
+ * phase").
  */
 public final class JitWarmup {
     /** Warm-up goes on while the JIT compiles, up to this many times the minimum seconds. */
